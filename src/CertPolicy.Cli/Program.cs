@@ -1,0 +1,3 @@
+using CertPolicy.Cli;
+
+return CliApp.Run(args, Console.Out, Console.Error);

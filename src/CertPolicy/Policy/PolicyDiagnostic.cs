@@ -18,7 +18,7 @@ public enum DiagnosticSeverity
 /// count from 1; the column counts UTF-16 code units of the physical line.
 /// </summary>
 /// <param name="Source">The file name (or another label) the text came from.</param>
-/// <param name="Line">1-based physical line.</param>
+/// <param name="Line">1-based physical line; 0 when the message concerns the table as a whole (no position).</param>
 /// <param name="Column">1-based column in that line.</param>
 /// <param name="Severity">Error, finding or warning.</param>
 /// <param name="Code">A stable, lower-case code such as <c>invalid-level</c>; codes are API.</param>
@@ -43,6 +43,8 @@ public sealed record PolicyDiagnostic(
             _ => "warning",
         };
         var rule = Rule is null ? string.Empty : $" [{Rule}]";
-        return $"{Source}:{Line}:{Column}: {kind}: {Message}{rule}";
+        return Line > 0
+            ? $"{Source}:{Line}:{Column}: {kind}: {Message}{rule}"
+            : $"{Source}: {kind}: {Message}{rule}";
     }
 }

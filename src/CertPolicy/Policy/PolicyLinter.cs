@@ -1,0 +1,153 @@
+using CertPolicy.Names;
+
+namespace CertPolicy.Policy;
+
+/// <summary>
+/// Checks a parsed <c>tls_policy</c> table against the partner document's transport rules
+/// (R-T4..R-T8). Every finding names its rule. Syntax errors are reported by
+/// <see cref="PolicyMap.Parse"/>, not here.
+/// </summary>
+public static class PolicyLinter
+{
+    /// <summary>
+    /// Lints a map. <paramref name="partnerDomains"/> are the destinations with which mandatory,
+    /// verified TLS was agreed (R-T6); each is looked up exactly as smtp(8) would.
+    /// </summary>
+    /// <param name="map">The parsed table.</param>
+    /// <param name="partnerDomains">Mandatory partner domains (may be empty).</param>
+    public static IReadOnlyList<PolicyDiagnostic> Lint(PolicyMap map, IReadOnlyList<string> partnerDomains)
+    {
+        ArgumentNullException.ThrowIfNull(map);
+        ArgumentNullException.ThrowIfNull(partnerDomains);
+        var findings = new List<PolicyDiagnostic>();
+        foreach (var entry in map.Entries)
+        {
+            if (entry.Policy is { } policy)
+            {
+                LintEntry(map.Source, entry, policy, findings);
+            }
+        }
+
+        foreach (var partner in partnerDomains)
+        {
+            LintPartner(map, partner, findings);
+        }
+
+        findings.Sort(static (a, b) => a.Line != b.Line ? a.Line.CompareTo(b.Line) : a.Column.CompareTo(b.Column));
+        return findings;
+    }
+
+    // Checks that hold for any entry, partner or not.
+    private static void LintEntry(string source, PolicyEntry entry, TlsPolicy policy, List<PolicyDiagnostic> findings)
+    {
+        if (policy.Level == SecurityLevel.Secure && policy.Match.Any(static m => Ascii.EqualsIgnoreCase(m, "hostname")))
+        {
+            // R-T6: "secure" exists to not trust the unauthenticated MX lookup; hostname re-introduces it.
+            findings.Add(At(source, entry, "match-hostname-at-secure", "R-T6",
+                $"\"{entry.Key}\": match=hostname at level secure trusts the (forgeable, unless DNSSEC) MX lookup; name the domain instead (match=.{entry.Key.TrimStart('.')})"));
+        }
+
+        if (policy.Level > SecurityLevel.May && policy.Level != SecurityLevel.Dane && policy.Protocols is { } protocols)
+        {
+            if (!ProtocolList.TryEvaluate(protocols, out var enabled, out var error))
+            {
+                findings.Add(At(source, entry, "invalid-protocols", "R-T4",
+                    $"\"{entry.Key}\": protocols={protocols} is invalid ({error}); Postfix aborts every TLS handshake for it"));
+            }
+            else if ((enabled & TlsProtocols.Legacy) != 0)
+            {
+                findings.Add(At(source, entry, "legacy-protocols", "R-T4",
+                    $"\"{entry.Key}\": protocols={protocols} allows {Describe(enabled & TlsProtocols.Legacy)}; use protocols=>=TLSv1.2"));
+            }
+            else if (enabled == TlsProtocols.None)
+            {
+                findings.Add(At(source, entry, "no-protocols", "R-T4",
+                    $"\"{entry.Key}\": protocols={protocols} leaves no protocol enabled; every handshake fails"));
+            }
+        }
+
+        foreach (var m in policy.Match)
+        {
+            if (m == ".")
+            {
+                findings.Add(new PolicyDiagnostic(source, entry.Line, entry.Column, DiagnosticSeverity.Warning, "ignored-match-name", null,
+                    $"\"{entry.Key}\": Postfix ignores the match name \".\""));
+            }
+        }
+    }
+
+    private static void LintPartner(PolicyMap map, string partner, List<PolicyDiagnostic> findings)
+    {
+        var found = map.Lookup(partner);
+        if (!found.Found)
+        {
+            findings.Add(new PolicyDiagnostic(map.Source, 0, 0, DiagnosticSeverity.Finding, "partner-missing", "R-T6",
+                $"partner \"{partner}\" has no entry: it gets the global smtp_tls_security_level (Postfix default: may); add \"{partner} secure match=.{partner} ciphers=high\""));
+            return;
+        }
+
+        var entry = found.Entry!;
+        if (entry.Policy is not { } policy)
+        {
+            return; // already an error from the parser
+        }
+
+        string via = Ascii.EqualsIgnoreCase(entry.Key, partner) ? string.Empty : $" (via key \"{entry.Key}\")";
+        if (policy.Level == SecurityLevel.None)
+        {
+            findings.Add(At(map.Source, entry, "partner-tls-disabled", "R-T8",
+                $"partner \"{partner}\"{via}: TLS is turned off (none) although mandatory TLS was agreed"));
+            return;
+        }
+
+        if (!policy.Level.IsPkix())
+        {
+            findings.Add(At(map.Source, entry, "partner-not-verified", "R-T6",
+                $"partner \"{partner}\"{via}: level {policy.Level.ToPostfixName()} does not verify the chain and name; partners need secure"));
+            return;
+        }
+
+        var list = MatchList.For(policy, out _);
+        if (policy.Level == SecurityLevel.Verify && list is not null && list.Elements.Any(static e => e.Kind == MatchElementKind.HostName))
+        {
+            findings.Add(At(map.Source, entry, "partner-verify-hostname", "R-T6",
+                $"partner \"{partner}\"{via}: verify with the hostname strategy trusts the MX lookup; use secure (R-T6 example: secure match=.{partner} ciphers=high)"));
+        }
+
+        if (policy.Ciphers is null || !Ascii.EqualsIgnoreCase(policy.Ciphers, "high"))
+        {
+            findings.Add(At(map.Source, entry, "partner-ciphers-not-high", "R-T5",
+                $"partner \"{partner}\"{via}: ciphers={policy.Ciphers ?? "(main.cf default: medium)"}; partners need ciphers=high (R-T6)"));
+        }
+
+        if (policy.Protocols is null)
+        {
+            findings.Add(At(map.Source, entry, "partner-protocols-default", "R-T4",
+                $"partner \"{partner}\"{via}: no protocols= attribute: Postfix's default {ProtocolList.PostfixDefault} allows TLS 1.0 and 1.1; add protocols=>=TLSv1.2"));
+        }
+    }
+
+    private static PolicyDiagnostic At(string source, PolicyEntry entry, string code, string rule, string message) =>
+        new(source, entry.Line, entry.Column, DiagnosticSeverity.Finding, code, rule, message);
+
+    private static string Describe(TlsProtocols p)
+    {
+        var names = new List<string>();
+        if ((p & TlsProtocols.Ssl3) != 0)
+        {
+            names.Add("SSLv3");
+        }
+
+        if ((p & TlsProtocols.Tls10) != 0)
+        {
+            names.Add("TLSv1");
+        }
+
+        if ((p & TlsProtocols.Tls11) != 0)
+        {
+            names.Add("TLSv1.1");
+        }
+
+        return string.Join(", ", names);
+    }
+}

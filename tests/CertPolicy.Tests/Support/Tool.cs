@@ -1,0 +1,106 @@
+using System.Diagnostics;
+
+namespace CertPolicy.Tests.Support;
+
+/// <summary>Runs real peer tools (postmap, posttls-finger, openssl) with timeouts. A missing tool fails the test with what to install.</summary>
+internal static class Tool
+{
+    internal static string Require(string name, string package)
+    {
+        foreach (var dir in new[] { "/usr/sbin", "/usr/bin", "/usr/local/bin", "/usr/local/sbin" })
+        {
+            var path = Path.Combine(dir, name);
+            if (File.Exists(path))
+            {
+                return path;
+            }
+        }
+
+        Assert.Fail($"'{name}' is not installed; run ./test.sh as root, or: apt-get install -y {package}");
+        return string.Empty;
+    }
+
+    internal static (int ExitCode, string Stdout, string Stderr) Run(
+        string file, IEnumerable<string> args, string? stdin = null, IDictionary<string, string>? env = null, int timeoutMs = 30_000)
+    {
+        var psi = new ProcessStartInfo(file)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        if (env is not null)
+        {
+            foreach (var (k, v) in env)
+            {
+                psi.Environment[k] = v;
+            }
+        }
+
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (stdin is not null)
+        {
+            p.StandardInput.Write(stdin);
+        }
+
+        p.StandardInput.Close();
+        if (!p.WaitForExit(timeoutMs))
+        {
+            p.Kill(entireProcessTree: true);
+            Assert.Fail($"{file} {string.Join(' ', args)} timed out after {timeoutMs} ms");
+        }
+
+        p.WaitForExit();
+        return (p.ExitCode, stdout.Result, stderr.Result);
+    }
+}
+
+/// <summary>A temporary directory removed on dispose.</summary>
+internal sealed class TempDir : IDisposable
+{
+    internal TempDir()
+    {
+        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "certpolicy-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path);
+    }
+
+    internal string Path { get; }
+
+    internal string File(string name, string content)
+    {
+        var p = System.IO.Path.Combine(Path, name);
+        System.IO.File.WriteAllText(p, content);
+        return p;
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Path, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
+
+/// <summary>Runs the CLI in-process and captures its output.</summary>
+internal static class Cli
+{
+    internal static (int Exit, string Out, string Err) Run(params string[] args)
+    {
+        var o = new StringWriter();
+        var e = new StringWriter();
+        int code = CertPolicy.Cli.CliApp.Run(args, o, e);
+        return (code, o.ToString(), e.ToString());
+    }
+}

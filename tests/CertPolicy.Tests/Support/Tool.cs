@@ -94,7 +94,7 @@ internal sealed class TempDir : IDisposable
 }
 
 /// <summary>Runs the CLI in-process and captures its output.</summary>
-internal static class Cli
+internal static class CliRunner
 {
     internal static (int Exit, string Out, string Err) Run(params string[] args)
     {

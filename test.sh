@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test. On a clean Debian 12 machine with only the .NET SDK it first installs the real
-# peers the tests talk to (Postfix's postmap and posttls-finger, OpenSSL). Postfix is installed
-# with debconf "No configuration" and is never started as a system service: the tests run its
-# binaries with a private MAIL_CONFIG directory.
+# peers the tests talk to: Postfix (postmap, posttls-finger), OpenSSL, GnuPG and the system CA
+# store. Postfix is installed with debconf "No configuration" and is never started as a service:
+# the tests run its binaries with a private MAIL_CONFIG directory.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -10,18 +10,33 @@ need=()
 command -v postmap >/dev/null 2>&1 || need+=(postfix)
 command -v posttls-finger >/dev/null 2>&1 || need+=(postfix)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v gpg >/dev/null 2>&1 || need+=(gnupg)
+[ -d /etc/ssl/certs ] && [ -n "$(ls -A /etc/ssl/certs 2>/dev/null)" ] || need+=(ca-certificates)
 if [ "${#need[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
-    echo "test.sh: missing ${need[*]}; run as root or: sudo apt-get install -y ${need[*]}" >&2
+    echo "test.sh: missing ${need[*]}; run as root, or: sudo apt-get install -y ${need[*]}" >&2
     exit 2
   fi
   export DEBIAN_FRONTEND=noninteractive
   echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
-  # policy-rc.d keeps the package scripts from starting Postfix as a service.
-  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+  # A policy-rc.d that says "no" keeps the package scripts from starting Postfix as a service.
+  created_policy=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && created_policy=1
+  fi
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-  rm -f /usr/sbin/policy-rc.d
+  [ "$created_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d
 fi
 
-dotnet test CertPolicy.sln -c Release --logger "console;verbosity=normal" "$@"
+log=$(mktemp)
+set +e
+dotnet test CertPolicy.sln -c Release --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# One plain closing line for CI, summed over the test assemblies.
+passed=$(grep -Eo 'Passed: +[0-9]+,' "$log" | awk '{s += $2} END {print s + 0}')
+failed=$(grep -Eo 'Failed: +[0-9]+,' "$log" | awk '{s += $2} END {print s + 0}')
+rm -f "$log"
+echo "tests: ${passed:-0} passed, ${failed:-0} failed"
+exit "$status"

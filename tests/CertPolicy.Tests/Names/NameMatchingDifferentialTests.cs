@@ -138,6 +138,31 @@ public sealed class NameMatchingDifferentialTests(PosttlsFingerFixture fixture) 
     [InlineData("idna_sharp_s_nontransitional", "secure", "ip", "", "dns:xn--fa-hia.example", "fa\u00df.example", "verified")]
     [InlineData("idna_sharp_s_transitional", "secure", "ip", "", "dns:fass.example", "fa\u00df.example", "untrusted")]
     [InlineData("u_label_suffix", "secure", "ip", "", "dns:mx.xn--bcher-kva.example", ".b\u00fccher.example", "verified")]
+    // Found by this test (CertPolicy disagreed before the fix in the same commit; see the commit message):
+    // OpenSSL keeps a single IP reference: a second one is refused ("error loading match name") and skipped.
+    [InlineData("ip_second_ip_reference_ignored", "secure", "ip", "", "ip:192.0.2.2", "192.0.2.1 192.0.2.2", "untrusted")]
+    [InlineData("nexthop_ip_then_ip_literal_ignored", "secure", "ip", "", "ip:192.0.2.1", "nexthop 192.0.2.1", "untrusted")]
+    [InlineData("ip_literal_then_hostname_ip_ignored", "verify", "ip", "", "ip:192.0.2.1", "192.0.2.1 hostname", "verified")]
+    // ... and decides "is an IP" with a2i_IPADDRESS (sscanf "%d" for IPv4, no brackets or zone ids for IPv6).
+    [InlineData("ipv4_with_plus_sign_is_ip", "secure", "ip", "", "ip:192.0.2.1", "+192.0.2.1", "verified")]
+    [InlineData("ipv4_sign_inside_is_ip", "secure", "ip", "", "ip:192.0.2.1", "192.0.2.+1", "verified")]
+    [InlineData("ipv4_int_truncation_is_ip", "secure", "ip", "", "ip:192.0.2.1", "4294967488.0.2.1", "verified")]
+    [InlineData("ipv6_zone_id_is_host_name", "secure", "ip", "", "ip:fe80::1", "fe80::1%1", "untrusted")]
+    [InlineData("ipv6_brackets_is_host_name", "secure", "ip", "", "ip:2001:db8::1", "[2001:db8::1]", "untrusted")]
+    [InlineData("ipv6_five_hex_digits_is_host_name", "secure", "ip", "", "ip:2001:db8::1", "2001:db8::00001", "untrusted")]
+    [InlineData("ipv6_upper_case_hex", "secure", "ip", "", "ip:2001:db8::1", "2001:DB8::1", "verified")]
+    [InlineData("ipv6_embedded_ipv4", "secure", "ip", "", "ip:::ffff:192.0.2.1", "::ffff:192.0.2.1", "verified")]
+    [InlineData("ipv4_mapped_reference_vs_ipv4_san", "secure", "ip", "", "ip:192.0.2.1", "::ffff:192.0.2.1", "untrusted")]
+    // A presented name that itself starts with "." equals a suffix reference of the same length (skip_prefix()).
+    [InlineData("dot_san_equals_suffix_reference", "secure", "ip", "", "dns:.example.net", ".example.net", "verified")]
+    [InlineData("dot_san_equals_dot_nexthop", "secure", "localhost", "", "dns:.localhost", "", "verified")]
+    [InlineData("dot_san_shorter_than_suffix", "secure", "ip", "", "dns:.example.net", ".sub.example.net", "untrusted")]
+    // U-label references are mapped with UTS #46, which lower-cases first.
+    [InlineData("u_label_upper_case_reference", "secure", "ip", "", "dns:xn--bcher-kva.example", "B\u00dcCHER.example", "verified")]
+    // Deliberate divergence: Postfix warns and keeps an unconvertible U-label as raw UTF-8 (it can never
+    // equal an ASCII dNSName); CertPolicy refuses the whole match list so the configuration error surfaces.
+    [InlineData("u_label_invalid_idna", "secure", "ip", "", "dns:mx1.example.net", "\u00fc..example mx1.example.net", "verified",
+        "refused", "MatchList.TryCreate rejects a U-label that is not valid IDNA (empty label) instead of keeping it as an unmatchable raw name")]
     public async Task Posttls_finger_and_NameChecker_agree(string id, string level, string destination, string commonNames, string sans, string matchNames, string expected, string? libraryDivergence = null, string? why = null)
     {
         string binary = PosttlsFinger.Require();

@@ -138,6 +138,23 @@ public sealed class NameMatchingDifferentialTests(PosttlsFingerFixture fixture) 
     [InlineData("idna_sharp_s_nontransitional", "secure", "ip", "", "dns:xn--fa-hia.example", "fa\u00df.example", "verified")]
     [InlineData("idna_sharp_s_transitional", "secure", "ip", "", "dns:fass.example", "fa\u00df.example", "untrusted")]
     [InlineData("u_label_suffix", "secure", "ip", "", "dns:mx.xn--bcher-kva.example", ".b\u00fccher.example", "verified")]
+    // CN string types (OpenSSL compares ASN1_STRING_to_UTF8 output)
+    [InlineData("cn_printable_string", "secure", "ip", "printable:mx1.example.net", "", "mx1.example.net", "verified")]
+    [InlineData("cn_ia5_string", "secure", "ip", "ia5:mx1.example.net", "", "mx1.example.net", "verified")]
+    [InlineData("cn_teletex_string", "secure", "ip", "t61:mx1.example.net", "", "mx1.example.net", "verified")]
+    [InlineData("cn_bmp_non_ascii_vs_a_label", "secure", "ip", "bmp:mx1.ex\u00e4mple.net", "", "mx1.xn--exmple-cua.net", "untrusted")]
+    [InlineData("cn_wildcard_ignored_with_dns_san", "secure", "ip", "*.example.net", "dns:other.example.org", "mx1.example.net", "untrusted")]
+    // more wildcard, suffix and case edges
+    [InlineData("san_upper_case_a_label", "secure", "ip", "", "dns:XN--BCHER-KVA.example", "xn--bcher-kva.example", "verified")]
+    [InlineData("partial_a_label_wildcard_is_literal", "secure", "ip", "", "dns:xn--*.example.net", "xn--abc.example.net", "untrusted")]
+    [InlineData("wildcard_in_second_label_is_literal", "secure", "ip", "", "dns:mx1.*.example.net", "mx1.a.example.net", "untrusted")]
+    [InlineData("wildcard_with_trailing_dot_is_literal", "secure", "ip", "", "dns:*.example.net.", "mx1.example.net.", "untrusted")]
+    [InlineData("wildcard_hyphen_label", "secure", "ip", "", "dns:*.example.net", "mx-1.example.net", "verified")]
+    [InlineData("wildcard_numeric_label", "secure", "ip", "", "dns:*.example.net", "123.example.net", "verified")]
+    [InlineData("suffix_with_trailing_dot_both", "secure", "ip", "", "dns:mx1.example.net.", ".example.net.", "verified")]
+    [InlineData("second_suffix_reference_matches", "secure", "ip", "", "dns:mx1.example.net", ".example.org .example.net", "verified")]
+    [InlineData("secure_default_upper_case_san", "secure", "localhost", "", "dns:LOCALHOST", "", "verified")]
+    [InlineData("hostname_keyword_upper_case", "verify", "localhost", "", "dns:localhost", "HOSTNAME", "verified")]
     // Found by this test (CertPolicy disagreed before the fix in the same commit; see the commit message):
     // OpenSSL keeps a single IP reference: a second one is refused ("error loading match name") and skipped.
     [InlineData("ip_second_ip_reference_ignored", "secure", "ip", "", "ip:192.0.2.2", "192.0.2.1 192.0.2.2", "untrusted")]

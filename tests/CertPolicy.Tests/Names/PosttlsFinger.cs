@@ -76,7 +76,7 @@ internal sealed partial class PosttlsFinger : IDisposable
         Assert.True(
             path is not null,
             "posttls-finger (Postfix 3.7) is required for the name-matching differential tests but was not found "
-            + $"at {DefaultPath} or on PATH. Install it: apt-get install postfix (Debian 12; choose \"No configuration\"), "
+            + $"({(string.IsNullOrEmpty(Environment.GetEnvironmentVariable("POSTTLS_FINGER")) ? $"not at {DefaultPath} nor on PATH" : "not at $POSTTLS_FINGER")}). Install it: apt-get install postfix (Debian 12; choose \"No configuration\"), "
             + "or run ./test.sh as root, or set POSTTLS_FINGER to the binary.");
         return path!;
     }

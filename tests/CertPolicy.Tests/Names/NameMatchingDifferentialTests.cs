@@ -27,7 +27,9 @@ public sealed class PosttlsFingerFixture : IDisposable
 /// Differential test of CertPolicy's certificate name matching (<see cref="NameChecker"/>,
 /// <see cref="MatchList"/>) against the real Postfix 3.7 <c>posttls-finger</c> with OpenSSL 3.0
 /// (postfix-tls.md sections 3, 5, 7.3, 8). Every row is run through both; the test asserts that
-/// they agree and that both give the verdict written in the row, so it fails if either side changes.
+/// posttls-finger gives the verdict written in the row and that CertPolicy agrees, so it fails if
+/// either side changes. A row may instead record a deliberate divergence (CertPolicy's verdict and a
+/// written reason), which is then asserted exactly.
 /// </summary>
 /// <remarks>
 /// Destinations are always bracketed (<c>[127.0.0.1]:PORT</c> or <c>[localhost]:PORT</c>), so there is
@@ -35,7 +37,9 @@ public sealed class PosttlsFingerFixture : IDisposable
 /// domain and the <c>hostname</c>, and the library is called with the same two values. The MX-name
 /// versus CNAME-target subtlety of <c>hostname</c> (postfix-tls.md 3.1) needs DNS and cannot be
 /// probed on loopback; the <c>hostname</c> keyword is covered through <c>[localhost]</c> and
-/// <c>[127.0.0.1]</c> instead.
+/// <c>[127.0.0.1]</c> instead. Not expressible either: a CN whose content is invalid for its string
+/// type (bad UTF-8, odd-length BMPString) — .NET refuses to build such a certificate ("ASN1 corrupted
+/// data"), and OpenSSL's d2i_X509 canonicalises subject names, so it could not load one either.
 /// </remarks>
 public sealed class NameMatchingDifferentialTests(PosttlsFingerFixture fixture) : IClassFixture<PosttlsFingerFixture>
 {
@@ -44,7 +48,8 @@ public sealed class NameMatchingDifferentialTests(PosttlsFingerFixture fixture) 
     /// <c>[localhost]</c>); subject CNs (space separated, one RDN each); SANs (space separated
     /// <c>dns:</c>/<c>ip:</c>/<c>email:</c>, nothing = no SAN extension; <c>\0</c> = a NUL byte);
     /// match names (space separated posttls-finger arguments, nothing = the level default);
-    /// the expected verdict.
+    /// the expected verdict of posttls-finger (and of CertPolicy); optionally CertPolicy's verdict
+    /// when it deliberately diverges (<c>refused</c> = <see cref="MatchList.TryCreate"/> fails) and why.
     /// </summary>
     [Theory]
     // exact names and case
@@ -180,7 +185,48 @@ public sealed class NameMatchingDifferentialTests(PosttlsFingerFixture fixture) 
     // equal an ASCII dNSName); CertPolicy refuses the whole match list so the configuration error surfaces.
     [InlineData("u_label_invalid_idna", "secure", "ip", "", "dns:mx1.example.net", "\u00fc..example mx1.example.net", "verified",
         "refused", "MatchList.TryCreate rejects a U-label that is not valid IDNA (empty label) instead of keeping it as an unmatchable raw name")]
-    public async Task Posttls_finger_and_NameChecker_agree(string id, string level, string destination, string commonNames, string sans, string matchNames, string expected, string? libraryDivergence = null, string? why = null)
+    public Task Posttls_finger_and_NameChecker_agree(string id, string level, string destination, string commonNames, string sans, string matchNames, string expected, string? libraryDivergence = null, string? why = null) =>
+        RunCaseAsync(
+            id,
+            level,
+            destination,
+            [.. Split(commonNames).Select(TestPki.Unescape)],
+            [.. Split(sans).Select(SanEntry.Parse)],
+            Split(matchNames),
+            expected,
+            libraryDivergence,
+            why);
+
+    /// <summary>
+    /// Whether a match name is an IP check or a host-name check is OpenSSL's <c>a2i_IPADDRESS</c>
+    /// decision, quirks included (ported in <c>OpenSslIPAddress</c>). One match name per row, taken
+    /// verbatim (spaces included, which the table above cannot express); the certificate has only an
+    /// iPAddress SAN, so "verified" means "was an IP check for that address", "untrusted" means
+    /// "was a host-name check" (or a different address).
+    /// </summary>
+    [Theory]
+    [InlineData("v4_leading_space", " 192.0.2.1", "192.0.2.1", "verified")]
+    [InlineData("v4_trailing_space", "192.0.2.1 ", "192.0.2.1", "verified")]
+    [InlineData("v4_space_then_junk", "192.0.2.1 junk", "192.0.2.1", "verified")]
+    [InlineData("v4_junk_suffix", "192.0.2.1x", "192.0.2.1", "untrusted")]
+    [InlineData("v4_space_after_dot", "192. 0.2.1", "192.0.2.1", "verified")]
+    [InlineData("v4_space_before_dot", "192 .0.2.1", "192.0.2.1", "untrusted")]
+    [InlineData("v4_minus_zero", "-0.0.2.1", "0.0.2.1", "verified")]
+    [InlineData("v4_three_parts", "192.0.2", "192.0.2.0", "untrusted")]
+    [InlineData("v4_octet_256", "192.0.2.256", "192.0.2.1", "untrusted")]
+    [InlineData("v6_unspecified", "::", "::", "verified")]
+    [InlineData("v6_trailing_double_colon", "2001:db8::", "2001:db8::", "verified")]
+    [InlineData("v6_embedded_v4_after_double_colon", "::192.0.2.1", "::192.0.2.1", "verified")]
+    [InlineData("v6_embedded_v4_not_last", "192.0.2.1::", "::", "untrusted")]
+    [InlineData("v6_full_eight_groups", "1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8", "verified")]
+    [InlineData("v6_eight_groups_and_double_colon", "1:2:3:4:5:6:7::8", "1:2:3:4:5:6:7:8", "untrusted")]
+    [InlineData("v6_single_leading_colon", ":1:2:3:4:5:6:7", "0:1:2:3:4:5:6:7", "untrusted")]
+    [InlineData("v6_trailing_space", "2001:db8::1 ", "2001:db8::1", "untrusted")]
+    [InlineData("v6_embedded_v4_leading_space", "::ffff: 192.0.2.1", "::ffff:192.0.2.1", "verified")]
+    public Task Ip_literal_match_name_parsing_agrees(string id, string matchName, string ipSan, string expected) =>
+        RunCaseAsync(id, "secure", "ip", [], [new SanEntry(SanKind.IP, ipSan)], [matchName], expected, null, null);
+
+    private async Task RunCaseAsync(string id, string level, string destination, string[] cns, SanEntry[] sanEntries, string[] names, string expected, string? libraryDivergence, string? why)
     {
         string binary = PosttlsFinger.Require();
         string host = destination switch
@@ -195,9 +241,6 @@ public sealed class NameMatchingDifferentialTests(PosttlsFingerFixture fixture) 
             "verify" => SecurityLevel.Verify,
             _ => throw new ArgumentException($"unknown level {level}", nameof(level)),
         };
-        string[] cns = [.. Split(commonNames).Select(TestPki.Unescape)];
-        SanEntry[] sanEntries = [.. Split(sans).Select(SanEntry.Parse)];
-        string[] names = Split(matchNames);
 
         using var leaf = fixture.Pki.IssueLeaf(cns, sanEntries);
 
@@ -231,7 +274,7 @@ public sealed class NameMatchingDifferentialTests(PosttlsFingerFixture fixture) 
                 $"{id}: posttls-finger reported no TLS session (exit {postfix.ExitCode}); server errors: {string.Join("; ", server.Errors)}\n{postfix.Output}");
         }
 
-        string detail = $"{id}: level={level} destination=[{host}] CNs=[{commonNames}] SANs=[{sans}] match=[{matchNames}]\n"
+        string detail = $"{id}: level={level} destination=[{host}] CNs=[{string.Join(" | ", cns)}] SANs=[{string.Join(" | ", sanEntries)}] match=[{string.Join(" | ", names)}]\n"
             + $"posttls-finger: {postfix.Verdict}; CertPolicy: {library} ({(list is null ? "TryCreate: " + error : check.Status.ToString())})\n"
             + $"posttls-finger output:\n{postfix.Output}";
         Assert.True(postfix.Verdict == expected, $"posttls-finger says {postfix.Verdict}, the table expects {expected}\n" + detail);

@@ -13,7 +13,9 @@ namespace CertPolicy.Names;
 /// an A-label (<c>xn--*</c>), and it then matches exactly one non-empty label of letters, digits and
 /// <c>-</c> (or a literal <c>*</c>); anything else is compared literally. A suffix reference
 /// (<c>.example.net</c>) matches any longer presented name whose tail, starting at a dot, equals it,
-/// applied to the raw presented string (so <c>*.example.net</c> satisfies <c>.example.net</c>).
+/// applied to the raw presented string (so <c>*.example.net</c> satisfies <c>.example.net</c>), and
+/// also a presented name equal to the reference itself (a dNSName <c>.example.net</c>, which
+/// OpenSSL's skip_prefix() compares whole).
 /// </remarks>
 public static class DnsNameMatcher
 {
@@ -55,9 +57,10 @@ public static class DnsNameMatcher
             return false;
         }
 
-        // skip_prefix(): the presented name must be longer than ".domain" and the skipped prefix NUL-free.
+        // skip_prefix(): the presented name must be at least as long as ".domain" and the skipped
+        // prefix NUL-free; equal length compares the whole name (a presented ".domain" matches).
         int refLength = domain.Length + 1;
-        if (presented.Length <= refLength)
+        if (presented.Length < refLength)
         {
             return false;
         }
@@ -71,9 +74,12 @@ public static class DnsNameMatcher
         return EqualNoCase(presented[(cut + 1)..], domain);
     }
 
+    // OpenSSL equal_nocase() after skip_prefix(): a longer presented name is cut to the reference's
+    // length (if the cut prefix has no NUL); one of equal length is compared whole, so a presented
+    // name that itself starts with the dot (".example.net") equals the reference.
     private static bool MatchesSuffix(ReadOnlySpan<char> reference, ReadOnlySpan<byte> presented)
     {
-        if (presented.Length <= reference.Length)
+        if (presented.Length < reference.Length)
         {
             return false;
         }

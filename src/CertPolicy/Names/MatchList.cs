@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using System.Globalization;
-using System.Net;
 using CertPolicy.Policy;
 
 namespace CertPolicy.Names;
@@ -186,7 +185,7 @@ public sealed class MatchList
 
     /// <summary>
     /// Converts a name with U-labels to A-labels (Postfix <c>midna_domain_to_ascii</c>, UTS #46 via
-    /// .NET <see cref="IdnMapping"/>); ASCII names are returned unchanged (Postfix does not
+    /// .NET <see cref="IdnMapping"/> after case folding); ASCII names are returned unchanged (Postfix does not
     /// lower-case or otherwise normalise them). A leading dot is kept.
     /// </summary>
     internal static bool TryToALabels(string name, out string ascii, out string? error)
@@ -202,7 +201,11 @@ public sealed class MatchList
         try
         {
             var idn = new IdnMapping { AllowUnassigned = false, UseStd3AsciiRules = false };
-            ascii = (dot ? "." : string.Empty) + idn.GetAscii(dot ? name[1..] : name);
+            // UTS #46 maps upper case to lower case before Punycode (Postfix: "BÜCHER.example" ->
+            // xn--bcher-kva.example); .NET's IdnMapping does not under InvariantGlobalization (it
+            // would encode "Ü" as is, giving xn--bcher-2pa), so case-fold first.
+            string folded = name.ToLowerInvariant();
+            ascii = (dot ? "." : string.Empty) + idn.GetAscii(dot ? folded[1..] : folded);
             return true;
         }
         catch (ArgumentException ex)
@@ -214,58 +217,16 @@ public sealed class MatchList
 
     /// <summary>
     /// OpenSSL 3.0 treats a reference name that parses as an IPv4 or IPv6 address as an IP check
-    /// (<c>SSL_add1_host</c> → <c>X509_VERIFY_PARAM_set1_ip_asc</c>). IPv4: four decimal octets.
-    /// Allocates only for IPv6.
+    /// (<c>SSL_add1_host</c> → <c>X509_VERIFY_PARAM_set1_ip_asc</c>). The parse is OpenSSL's
+    /// <c>a2i_IPADDRESS</c>, ported exactly (<see cref="OpenSslIPAddress"/>): e.g. <c>+192.0.2.1</c> is
+    /// an address, <c>[2001:db8::1]</c> and <c>fe80::1%1</c> are host names.
     /// </summary>
-    internal static bool TryParseIPv4(ReadOnlySpan<char> s, Span<byte> octets)
-    {
-        int part = 0, value = -1;
-        for (int i = 0; i <= s.Length; i++)
-        {
-            if (i == s.Length || s[i] == '.')
-            {
-                if (value < 0 || part > 3)
-                {
-                    return false;
-                }
-
-                octets[part++] = (byte)value;
-                value = -1;
-                continue;
-            }
-
-            if (!char.IsAsciiDigit(s[i]))
-            {
-                return false;
-            }
-
-            value = value < 0 ? s[i] - '0' : (value * 10) + (s[i] - '0');
-            if (value > 255)
-            {
-                return false;
-            }
-        }
-
-        return part == 4;
-    }
-
     internal static bool TryParseIPAddress(ReadOnlySpan<char> s, out ImmutableArray<byte> address)
     {
-        Span<byte> v4 = stackalloc byte[4];
-        if (TryParseIPv4(s, v4))
-        {
-            address = [.. v4];
-            return true;
-        }
-
-        if (s.Contains(':') && IPAddress.TryParse(s, out var ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6)
-        {
-            address = [.. ip.GetAddressBytes()];
-            return true;
-        }
-
-        address = [];
-        return false;
+        Span<byte> octets = stackalloc byte[16];
+        int length = OpenSslIPAddress.Parse(s, octets);
+        address = length == 0 ? [] : [.. octets[..length]];
+        return length != 0;
     }
 
     private static MatchList FromKnownGood(string value)

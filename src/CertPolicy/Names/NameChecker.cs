@@ -56,6 +56,9 @@ public readonly struct NameCheckResult
 /// match; both kinds must hold when both are configured (so the default <c>secure</c> list always
 /// fails for an IP-literal next hop: <c>.192.0.2.1</c> is a host reference that never matches a
 /// real name).</para>
+/// <para>Only the first IP reference in list order counts (including <c>nexthop</c>/<c>hostname</c>
+/// when they are IP literals): OpenSSL's <c>SSL_add1_host</c> holds one IP address and refuses a
+/// second, which Postfix logs as <c>error loading match name</c> and skips.</para>
 /// <para>Does not check the chain, validity or key usage (that is <c>Validation/</c>). Allocates
 /// nothing for ASCII host names and IPv4 literals; an IPv6 or non-ASCII next hop or MX name is
 /// converted with an allocation.</para>
@@ -132,8 +135,13 @@ public static class NameChecker
                     dot = true;
                     break;
                 case MatchElementKind.IPAddress:
+                    if (anyIpRef)
+                    {
+                        continue; // OpenSSL keeps one IP reference; Postfix: error loading match name
+                    }
+
                     anyIpRef = true;
-                    if (!ipOk && TryMatchIp(cert, names, element.Address.AsSpan(), out ipMatch))
+                    if (TryMatchIp(cert, names, element.Address.AsSpan(), out ipMatch))
                     {
                         ipOk = true;
                         ipElement = e;
@@ -155,8 +163,13 @@ public static class NameChecker
                 int alen = IPAddressOf(reference, address);
                 if (alen > 0)
                 {
+                    if (anyIpRef)
+                    {
+                        continue; // OpenSSL keeps one IP reference; Postfix: error loading match name
+                    }
+
                     anyIpRef = true;
-                    if (!ipOk && TryMatchIp(cert, names, address[..alen], out ipMatch))
+                    if (TryMatchIp(cert, names, address[..alen], out ipMatch))
                     {
                         ipOk = true;
                         ipElement = e;
@@ -256,19 +269,6 @@ public static class NameChecker
         return false;
     }
 
-    private static int IPAddressOf(ReadOnlySpan<char> s, Span<byte> destination)
-    {
-        if (MatchList.TryParseIPv4(s, destination[..4]))
-        {
-            return 4;
-        }
-
-        if (s.Contains(':') && MatchList.TryParseIPAddress(s, out var v6))
-        {
-            v6.AsSpan().CopyTo(destination);
-            return v6.Length;
-        }
-
-        return 0;
-    }
+    // The same parse OpenSSL applies to every match name (SSL_add1_host -> a2i_IPADDRESS).
+    private static int IPAddressOf(ReadOnlySpan<char> s, Span<byte> destination) => OpenSslIPAddress.Parse(s, destination);
 }

@@ -815,13 +815,16 @@ public static class OpenSslCipherString
 
             if (found)
             {
+                // The next item may follow without a separator ("HIGH!aNULL"), as in OpenSSL.
                 Apply(s, p, op);
             }
-
-            // Skip the rest of the item (an ignored word, or after a special command).
-            while (l < n && !IsSeparator(rules[l]))
+            else
             {
-                l++;
+                // Skip the rest of an ignored item.
+                while (l < n && !IsSeparator(rules[l]))
+                {
+                    l++;
+                }
             }
         }
 

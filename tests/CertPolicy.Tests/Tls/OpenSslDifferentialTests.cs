@@ -80,6 +80,22 @@ public class OpenSslDifferentialTests
             "aRSA+kECDHE+SHA384",
             "HIGH:+SSLv3",
             "ALL:-ALL:MD5:ALL",
+            "HIGH!aNULL",
+            "HIGH-AES256+AES",
+            "HIGH@STRENGTH",
+            "HIGH+@STRENGTH",
+            "@STRENGTH:HIGH",
+            "HIGH:!",
+            "HIGH+",
+            "+HIGH",
+            "HIGH:@",
+            "HIGH:@FOO",
+            "HIGH:@SECLEVEL=99",
+            "HIGH:@SECLEVEL=6",
+            "HIGH\u0001",
+            "HIGH:\u00e9",
+            "HIGH\tMEDIUM",
+            "HIGH_AES",
         };
         foreach (var alias in OpenSslCipherString.AliasNames)
         {

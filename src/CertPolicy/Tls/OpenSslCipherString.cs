@@ -384,6 +384,26 @@ public static class OpenSslCipherString
     }
 
     /// <summary>
+    /// Parses and evaluates a cipher string in strict mode (unknown words are errors, default OpenSSL 3.0 build).
+    /// Never throws: a <see langword="null"/> string is reported as <see cref="CipherStringErrorKind.Empty"/>.
+    /// </summary>
+    /// <param name="cipherString">The cipher string.</param>
+    /// <param name="selection">The ordered selection, or <see langword="null"/> on error.</param>
+    /// <param name="error">The error, or default.</param>
+    /// <returns><see langword="true"/> on success.</returns>
+    public static bool TryParse(string? cipherString, out CipherSelection? selection, out CipherStringError error)
+    {
+        if (cipherString is null)
+        {
+            selection = null;
+            error = new CipherStringError(CipherStringErrorKind.Empty, 0, "cipher string is missing");
+            return false;
+        }
+
+        return TryEvaluate(cipherString, CipherStringOptions.Strict, out selection, out error);
+    }
+
+    /// <summary>
     /// Evaluates <paramref name="cipherString"/>. Never throws on data: malformed input is an error result.
     /// </summary>
     /// <param name="cipherString">The cipher string (for example <c>HIGH:!aNULL:!MD5</c>).</param>

@@ -116,4 +116,14 @@ public class CipherStringTests
     {
         Assert.Throws<ArgumentNullException>(() => OpenSslCipherString.TryEvaluate(null!, null, out _, out _));
     }
+
+    [Fact]
+    public void TryParse_never_throws_even_on_null()
+    {
+        Assert.False(OpenSslCipherString.TryParse(null, out var sel, out var error));
+        Assert.Null(sel);
+        Assert.Equal(CipherStringErrorKind.Empty, error.Kind);
+        Assert.True(OpenSslCipherString.TryParse("HIGH:!aNULL:!MD5", out sel, out _));
+        Assert.NotNull(sel);
+    }
 }

@@ -117,6 +117,25 @@ public static class TlsProtocols
         _ => "unknown",
     };
 
+    /// <summary>
+    /// Converts the protocol <see cref="System.Net.Security.SslStream.SslProtocol"/> reports (one value of
+    /// <see cref="System.Security.Authentication.SslProtocols"/>) into a <see cref="TlsProtocol"/>; combined or
+    /// unknown values give <see cref="TlsProtocol.Unknown"/>. No allocation.
+    /// </summary>
+    /// <param name="protocol">The negotiated protocol.</param>
+    /// <returns>The protocol.</returns>
+    public static TlsProtocol FromSslProtocols(System.Security.Authentication.SslProtocols protocol) => (int)protocol switch
+    {
+        // Numeric values: the enum members for SSL 2/3 and TLS 1.0/1.1 are obsolete (SYSLIB0039).
+        12 => TlsProtocol.Ssl2,
+        48 => TlsProtocol.Ssl3,
+        192 => TlsProtocol.Tls10,
+        768 => TlsProtocol.Tls11,
+        3072 => TlsProtocol.Tls12,
+        12288 => TlsProtocol.Tls13,
+        _ => TlsProtocol.Unknown,
+    };
+
     /// <summary>The set bit of one protocol (<see cref="TlsProtocolSet.None"/> for unknown values).</summary>
     /// <param name="protocol">The protocol.</param>
     /// <returns>The bit.</returns>

@@ -144,6 +144,13 @@ internal static class TlsCommands
                 w.WriteString("enc", CipherSuiteTable.EncName(s.Cipher, s.KeyBits));
                 w.WriteString("mac", CipherSuiteTable.MacName(s.Mac));
                 w.WriteNumber("strengthBits", s.StrengthBits);
+                w.WriteStartArray("aliases");
+                foreach (var a in OpenSslCipherString.AliasesOf(s))
+                {
+                    w.WriteStringValue(a);
+                }
+
+                w.WriteEndArray();
                 w.WriteEndObject();
             }
 

@@ -277,6 +277,35 @@ public static class OpenSslCipherString
         }
     }
 
+    /// <summary>
+    /// The OpenSSL 3.0 aliases a suite belongs to (<c>kECDHE</c>, <c>aRSA</c>, <c>AESGCM</c>, <c>HIGH</c>, <c>TLSv1.2</c>, ...),
+    /// i.e. the aliases whose selection contains it, in alias-table order. Empty for suites OpenSSL does not have and for
+    /// TLS 1.3 suites (cipher strings do not govern them). Allocates (diagnostic path).
+    /// </summary>
+    /// <param name="suite">The suite.</param>
+    /// <returns>The alias names.</returns>
+    public static IReadOnlyList<string> AliasesOf(in CipherSuiteInfo suite)
+    {
+        var result = new List<string>();
+        int row = CipherSuiteTable.IndexOf(suite.Id);
+        if (row < 0 || suite.OpenSslRank < 0 || suite.IsTls13)
+        {
+            return result;
+        }
+
+        var c = new Candidate(row, CipherSuiteTable.Row(row));
+        foreach (var a in s_aliases)
+        {
+            var p = new Pattern { CipherId = -1, Kx = a.Kx, Au = a.Au, Enc = a.Enc, Mac = a.Mac, MinTls = a.MinTls, Strength = a.Strength, Nothing = a.Dtls };
+            if (Matches(c, p))
+            {
+                result.Add(a.Name);
+            }
+        }
+
+        return result;
+    }
+
     private enum Op
     {
         Add,

@@ -163,6 +163,29 @@ public class OpenSslDifferentialTests
     }
 
     [Fact]
+    public void Alias_membership_of_every_suite_matches_openssl()
+    {
+        // For each alias, the suites `openssl ciphers -V ALIAS` lists are exactly those whose AliasesOf names it.
+        var build = s_machineBuild.Value;
+        var available = CipherSuiteTable.All.ToArray().Where(r => r.OpenSslRank >= 0 && !r.IsTls13
+            && (r.Availability == OpenSslAvailability.Default
+                || (r.Availability == OpenSslAvailability.WeakCiphers && (build & OpenSslBuild.WeakCiphers) != 0)
+                || (r.Availability == OpenSslAvailability.LegacyProvider && (build & OpenSslBuild.LegacyProvider) != 0))).ToArray();
+        var ours = available.ToDictionary(r => r.Id, r => OpenSslCipherString.AliasesOf(r).ToHashSet(StringComparer.Ordinal));
+        foreach (var alias in OpenSslCipherString.AliasNames)
+        {
+            var r = OpenSslTool.Ciphers("-V", "--", alias);
+            var listed = r.ExitCode == 0 ? r.Lines.Select(OpenSslTool.Id).ToHashSet() : [];
+            foreach (var s in available)
+            {
+                Assert.True(listed.Contains(s.Id) == ours[s.Id].Contains(alias), $"{s.OpenSslName}: openssl {(listed.Contains(s.Id) ? "lists" : "does not list")} it under {alias}");
+            }
+        }
+
+        Assert.Contains("HIGH", OpenSslCipherString.AliasesOf(CipherSuiteTable.Row(CipherSuiteTable.IndexOf(0xC030))));
+    }
+
+    [Fact]
     public void Build_differences_are_modelled_explicitly()
     {
         // A build with more suites (weak, legacy) keeps the relative order of the default suites: removing

@@ -166,6 +166,8 @@ internal static class TlsCommands
         var protocol = new Option<string>("--protocol") { Description = "Negotiated protocol as OpenSSL spells it: SSLv3, TLSv1, TLSv1.1, TLSv1.2, TLSv1.3.", Required = true };
         var cipher = new Option<string>("--cipher") { Description = "Negotiated suite: OpenSSL or IANA name, or code point 0xC0,0x30.", Required = true };
         var grade = new Option<string?>("--grade") { Description = "Postfix cipher grade (export, low, medium, high, null) replacing the profile's grade, as ciphers= in tls_policy." };
+        var protocols = new Option<string?>("--protocols") { Description = "Postfix protocols= list replacing the profile's protocols, e.g. '>=TLSv1.2' or '!SSLv2:!SSLv3:!TLSv1'." };
+        var exclude = new Option<string?>("--exclude") { Description = "Postfix exclude= list (e.g. '3DES:SHA1'), applied to the grade." };
         var profile = new Option<string>("--profile")
         {
             Description = "Floor profile: partner-2026 (default; TLS 1.2 + 1.3), document-2019 (TLS 1.2 only), postfix-secure.",
@@ -176,6 +178,8 @@ internal static class TlsCommands
         command.Options.Add(protocol);
         command.Options.Add(cipher);
         command.Options.Add(grade);
+        command.Options.Add(protocols);
+        command.Options.Add(exclude);
         command.Options.Add(profile);
         command.SetAction(parseResult =>
         {
@@ -201,15 +205,35 @@ internal static class TlsCommands
             }
 
             string? g = parseResult.GetValue(grade);
-            if (g is not null)
+            string? ex = parseResult.GetValue(exclude);
+            if (g is not null || ex is not null)
             {
-                if (!PostfixCiphers.TryParseGrade(g, out var pg))
+                var pg = floor!.Grade;
+                if (g is not null && !PostfixCiphers.TryParseGrade(g, out pg))
                 {
                     stderr.WriteLine("certpolicy tls check: invalid cipher grade: \"" + g + "\" (export, low, medium, high, null)");
                     return ExitCodes.Unusable;
                 }
 
-                floor = floor!.WithGrade(pg);
+                if (!PostfixCiphers.TryEvaluate(pg, ex, PostfixTlsLevel.Authenticated, OpenSslBuild.Full, out _, out var gradeError))
+                {
+                    stderr.WriteLine("certpolicy tls check: " + gradeError);
+                    return ExitCodes.Unusable;
+                }
+
+                floor = floor.WithGrade(pg, ex);
+            }
+
+            string? pl = parseResult.GetValue(protocols);
+            if (pl is not null)
+            {
+                if (!PostfixProtocols.TryParse(pl, out var set, out var protocolError))
+                {
+                    stderr.WriteLine("certpolicy tls check: " + protocolError);
+                    return ExitCodes.Unusable;
+                }
+
+                floor = floor!.WithProtocols(set);
             }
 
             ref readonly var info = ref CipherSuiteTable.Row(row);

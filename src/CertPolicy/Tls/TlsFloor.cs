@@ -124,6 +124,9 @@ public sealed class TlsFloor
     /// <summary>How the grade was made (for reports), e.g. <c>high (aNULL:-aNULL:HIGH:@STRENGTH:!aNULL)</c>.</summary>
     public string GradeDescription { get; }
 
+    /// <summary>The Postfix grade the floor's suite set comes from.</summary>
+    public PostfixCipherGrade Grade { get; private init; }
+
     /// <summary>Finds a named profile (ASCII case-insensitive). Never throws.</summary>
     /// <param name="name">The name.</param>
     /// <param name="floor">The profile, or null.</param>
@@ -160,7 +163,7 @@ public sealed class TlsFloor
     /// <returns>The new floor.</returns>
     public TlsFloor WithProtocols(TlsProtocolSet protocols)
     {
-        var copy = new TlsFloor(Name, protocols, MinimumStrengthBits, ForbidRc4, ForbidNullAnonymousExport, null, GradeDescription) { HasGrade = HasGrade };
+        var copy = new TlsFloor(Name, protocols, MinimumStrengthBits, ForbidRc4, ForbidNullAnonymousExport, null, GradeDescription) { HasGrade = HasGrade, Grade = Grade };
         _grade.CopyTo(copy._grade, 0);
         return copy;
     }
@@ -175,7 +178,7 @@ public sealed class TlsFloor
         }
 
         PostfixCiphers.TryBuildCipherString(grade, exclusions, PostfixTlsLevel.Authenticated, out var s, out _);
-        return new TlsFloor(name, protocols, minBits, rc4, nullAnon, sel, PostfixCiphers.GradeName(grade) + " (" + s + ")");
+        return new TlsFloor(name, protocols, minBits, rc4, nullAnon, sel, PostfixCiphers.GradeName(grade) + " (" + s + ")") { Grade = grade };
     }
 
     /// <summary>

@@ -97,6 +97,12 @@ public class TlsCliTests
     [InlineData(2, "--protocol", "TLSv1.2", "--cipher", "AES128-SHA", "--profile", "strict")]
     [InlineData(2, "--protocol", "TLSv1.2", "--cipher", "AES128-SHA", "--grade", "strong")]
     [InlineData(2, "--cipher", "AES128-SHA")]
+    [InlineData(0, "--protocol", "TLSv1.3", "--cipher", "TLS_AES_256_GCM_SHA384", "--profile", "document-2019", "--protocols", ">=TLSv1.2")]
+    [InlineData(1, "--protocol", "TLSv1.3", "--cipher", "TLS_AES_256_GCM_SHA384", "--protocols", "TLSv1.2")]
+    [InlineData(1, "--protocol", "TLSv1.2", "--cipher", "ECDHE-RSA-AES128-SHA", "--exclude", "SHA1")]
+    [InlineData(0, "--protocol", "TLSv1.2", "--cipher", "ECDHE-RSA-AES128-GCM-SHA256", "--exclude", "SHA1:3DES")]
+    [InlineData(2, "--protocol", "TLSv1.2", "--cipher", "AES128-SHA", "--exclude", "!SHA1")]
+    [InlineData(2, "--protocol", "TLSv1.2", "--cipher", "AES128-SHA", "--protocols", ">=TLSv9")]
     public void Tls_check_exit_codes(int expected, params string[] args)
     {
         var (code, output, err) = Run(["tls", "check", .. args]);

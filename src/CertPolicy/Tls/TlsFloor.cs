@@ -1,0 +1,303 @@
+namespace CertPolicy.Tls;
+
+/// <summary>
+/// Why a negotiated (protocol, suite) pair is below a floor. Several may be set. Public values are API:
+/// never renumber.
+/// </summary>
+[Flags]
+public enum TlsFloorFailures : ushort
+{
+    /// <summary>Acceptable.</summary>
+    None = 0,
+
+    /// <summary>R-T4: the protocol is older than the profile's oldest (SSLv2, SSLv3, TLS 1.0, TLS 1.1, ...).</summary>
+    ProtocolTooOld = 1,
+
+    /// <summary>R-T4: the protocol is newer than the profile allows (TLS 1.3 under the 2019 "TLS 1.2 only").</summary>
+    ProtocolNotAllowed = 2,
+
+    /// <summary>R-T3: RC4.</summary>
+    Rc4 = 4,
+
+    /// <summary>R-T5: no encryption, no authentication or an export suite (never in OpenSSL's <c>HIGH</c>).</summary>
+    NullAnonymousOrExport = 8,
+
+    /// <summary>R-T2: session key strength below the floor (128 bits; 3DES counts 112).</summary>
+    KeyTooShort = 16,
+
+    /// <summary>R-T5 / R-T6: not selected by the profile's Postfix grade (<c>ciphers=high</c>).</summary>
+    NotInGrade = 32,
+
+    /// <summary>The suite id is not in the IANA registry.</summary>
+    UnknownSuite = 64,
+
+    /// <summary>The suite cannot be negotiated with that protocol (a TLS 1.3 suite on TLS 1.2, a GCM suite on TLS 1.0).</summary>
+    SuiteNotForProtocol = 128,
+
+    /// <summary>The protocol value is not a known SSL/TLS version.</summary>
+    UnknownProtocol = 256,
+}
+
+/// <summary>The verdict of <see cref="TlsFloor.Check"/>: a cheap value, no allocation.</summary>
+public readonly struct TlsFloorVerdict
+{
+    internal TlsFloorVerdict(TlsFloorFailures failures) => Failures = failures;
+
+    /// <summary>The failed checks; <see cref="TlsFloorFailures.None"/> when acceptable.</summary>
+    public TlsFloorFailures Failures { get; }
+
+    /// <summary>True when no check failed.</summary>
+    public bool IsAcceptable => Failures == TlsFloorFailures.None;
+}
+
+/// <summary>
+/// A floor for negotiated TLS parameters (R-T2..R-T5, with R-T6's <c>ciphers=high</c>): allowed protocols,
+/// minimum strength, RC4 / NULL / anonymous / export bans, and the suites a Postfix grade selects (TLS &lt;= 1.2;
+/// Postfix grades do not filter TLS 1.3 suites). Immutable and thread-safe once built; <see cref="Check"/>
+/// allocates nothing. Does not look at certificates, key-exchange groups or signature algorithms.
+/// </summary>
+public sealed class TlsFloor
+{
+    /// <summary>The profile name of the 2019 document to the letter: TLS 1.2 only.</summary>
+    public const string Document2019Name = "document-2019";
+
+    /// <summary>The profile name of the 2026 default: TLS 1.2 and TLS 1.3.</summary>
+    public const string Partner2026Name = "partner-2026";
+
+    /// <summary>The profile name of what Postfix's <c>secure</c> level enforces with default settings.</summary>
+    public const string PostfixSecureName = "postfix-secure";
+
+    private readonly ulong[] _grade;
+
+    private TlsFloor(string name, TlsProtocolSet protocols, int minimumStrengthBits, bool forbidRc4, bool forbidNullAnonExport, CipherSelection? grade, string gradeDescription)
+    {
+        Name = name;
+        Protocols = protocols;
+        MinimumStrengthBits = minimumStrengthBits;
+        ForbidRc4 = forbidRc4;
+        ForbidNullAnonymousExport = forbidNullAnonExport;
+        HasGrade = grade is not null;
+        GradeDescription = gradeDescription;
+        _grade = new ulong[(CipherSuiteTable.Count + 63) / 64];
+        if (grade is not null)
+        {
+            foreach (int r in grade.Rows)
+            {
+                _grade[r >> 6] |= 1UL << (r & 63);
+            }
+        }
+    }
+
+    /// <summary>The document's floor (R-T2..R-T5 as written in 2019): TLS 1.2 only, &gt;= 128 bits, no RC4/NULL/anon/export, Postfix grade <c>high</c>.</summary>
+    public static TlsFloor Document2019 { get; } = Create(Document2019Name, TlsProtocolSet.Tls12, 128, true, true, PostfixCipherGrade.High);
+
+    /// <summary>The 2026 default (R-T4 modernised): TLS 1.2 and 1.3, otherwise as <see cref="Document2019"/>.</summary>
+    public static TlsFloor Partner2026 { get; } = Create(Partner2026Name, TlsProtocolSet.Tls12 | TlsProtocolSet.Tls13, 128, true, true, PostfixCipherGrade.High);
+
+    /// <summary>
+    /// Only what Postfix 3.7's <c>secure</c> level checks with default settings: <c>smtp_tls_mandatory_protocols = &gt;=TLSv1</c>
+    /// and <c>smtp_tls_mandatory_ciphers = medium</c> minus <c>aNULL</c>; no separate RC4 or key-size rule.
+    /// </summary>
+    public static TlsFloor PostfixSecure { get; } = Create(PostfixSecureName, TlsProtocolSet.Tls10 | TlsProtocolSet.Tls11 | TlsProtocolSet.Tls12 | TlsProtocolSet.Tls13, 0, false, false, PostfixCipherGrade.Medium);
+
+    /// <summary>The profile names, default first.</summary>
+    public static IReadOnlyList<string> ProfileNames { get; } = [Partner2026Name, Document2019Name, PostfixSecureName];
+
+    /// <summary>The profile name.</summary>
+    public string Name { get; }
+
+    /// <summary>The allowed protocols.</summary>
+    public TlsProtocolSet Protocols { get; }
+
+    /// <summary>The minimum <see cref="CipherSuiteInfo.StrengthBits"/> (R-T2); 0 for none.</summary>
+    public int MinimumStrengthBits { get; }
+
+    /// <summary>Whether RC4 is refused (R-T3).</summary>
+    public bool ForbidRc4 { get; }
+
+    /// <summary>Whether NULL encryption, anonymous and export suites are refused (R-T5).</summary>
+    public bool ForbidNullAnonymousExport { get; }
+
+    /// <summary>Whether TLS &lt;= 1.2 suites must be in a grade's selection.</summary>
+    public bool HasGrade { get; private init; }
+
+    /// <summary>How the grade was made (for reports), e.g. <c>high (aNULL:-aNULL:HIGH:@STRENGTH:!aNULL)</c>.</summary>
+    public string GradeDescription { get; }
+
+    /// <summary>The Postfix grade the floor's suite set comes from.</summary>
+    public PostfixCipherGrade Grade { get; private init; }
+
+    /// <summary>Finds a named profile (ASCII case-insensitive). Never throws.</summary>
+    /// <param name="name">The name.</param>
+    /// <param name="floor">The profile, or null.</param>
+    /// <returns><see langword="true"/> if known.</returns>
+    public static bool TryGetProfile(ReadOnlySpan<char> name, out TlsFloor? floor)
+    {
+        floor = null;
+        if (name.Equals(Partner2026Name, StringComparison.OrdinalIgnoreCase))
+        {
+            floor = Partner2026;
+        }
+        else if (name.Equals(Document2019Name, StringComparison.OrdinalIgnoreCase))
+        {
+            floor = Document2019;
+        }
+        else if (name.Equals(PostfixSecureName, StringComparison.OrdinalIgnoreCase))
+        {
+            floor = PostfixSecure;
+        }
+
+        return floor is not null;
+    }
+
+    /// <summary>A copy of this floor with another Postfix grade (as <c>ciphers=</c> in a <c>tls_policy</c> entry would set).</summary>
+    /// <param name="grade">The grade.</param>
+    /// <param name="exclusions">Exclusions (<c>exclude=</c>), or null.</param>
+    /// <returns>The new floor.</returns>
+    /// <exception cref="ArgumentException">When the exclusions are invalid or the grade selects nothing (caller mistake; validate with <see cref="PostfixCiphers.TryBuildCipherString"/>).</exception>
+    public TlsFloor WithGrade(PostfixCipherGrade grade, string? exclusions = null) =>
+        Create(Name, Protocols, MinimumStrengthBits, ForbidRc4, ForbidNullAnonymousExport, grade, exclusions);
+
+    /// <summary>A copy of this floor with other protocols.</summary>
+    /// <param name="protocols">The allowed protocols.</param>
+    /// <returns>The new floor.</returns>
+    public TlsFloor WithProtocols(TlsProtocolSet protocols)
+    {
+        var copy = new TlsFloor(Name, protocols, MinimumStrengthBits, ForbidRc4, ForbidNullAnonymousExport, null, GradeDescription) { HasGrade = HasGrade, Grade = Grade };
+        _grade.CopyTo(copy._grade, 0);
+        return copy;
+    }
+
+    private static TlsFloor Create(string name, TlsProtocolSet protocols, int minBits, bool rc4, bool nullAnon, PostfixCipherGrade grade, string? exclusions = null)
+    {
+        // The grade is evaluated against every suite OpenSSL 3.0 can have (weak and legacy too), so the verdict
+        // does not depend on how the checking machine's OpenSSL was built.
+        if (!PostfixCiphers.TryEvaluate(grade, exclusions, PostfixTlsLevel.Authenticated, OpenSslBuild.Full, out var sel, out var error))
+        {
+            throw new ArgumentException("invalid grade: " + error, nameof(exclusions));
+        }
+
+        PostfixCiphers.TryBuildCipherString(grade, exclusions, PostfixTlsLevel.Authenticated, out var s, out _);
+        return new TlsFloor(name, protocols, minBits, rc4, nullAnon, sel, PostfixCiphers.GradeName(grade) + " (" + s + ")") { Grade = grade };
+    }
+
+    /// <summary>
+    /// Checks a negotiated pair against <paramref name="floor"/>: R-T4 (protocol), R-T3 (RC4), R-T5 (NULL,
+    /// anonymous, export; the grade), R-T2 (strength). Zero allocation, no exceptions.
+    /// </summary>
+    /// <param name="protocol">The negotiated protocol.</param>
+    /// <param name="suite">The negotiated suite's IANA code point.</param>
+    /// <param name="floor">The floor.</param>
+    /// <returns>The verdict.</returns>
+    public static TlsFloorVerdict Check(TlsProtocol protocol, ushort suite, TlsFloor floor)
+    {
+        ArgumentNullException.ThrowIfNull(floor);
+        var f = TlsFloorFailures.None;
+
+        // R-T4 (RULES.md): protocol floor and ceiling.
+        var bit = TlsProtocols.ToSet(protocol);
+        if (bit == TlsProtocolSet.None)
+        {
+            f |= TlsFloorFailures.UnknownProtocol;
+        }
+        else if ((floor.Protocols & bit) == 0)
+        {
+            // Below the lowest allowed version: too old; above it (or in a gap): not allowed.
+            int lowest = (int)floor.Protocols & -(int)floor.Protocols;
+            f |= lowest != 0 && (int)bit > lowest ? TlsFloorFailures.ProtocolNotAllowed : TlsFloorFailures.ProtocolTooOld;
+        }
+
+        int row = CipherSuiteTable.IndexOf(suite);
+        if (row < 0)
+        {
+            return new TlsFloorVerdict(f | TlsFloorFailures.UnknownSuite);
+        }
+
+        ref readonly var info = ref CipherSuiteTable.Row(row);
+        if (bit != TlsProtocolSet.None && !info.IsValidFor(protocol))
+        {
+            f |= TlsFloorFailures.SuiteNotForProtocol;
+        }
+
+        // R-T3: no RC4.
+        if (floor.ForbidRc4 && info.Cipher == TlsBulkCipher.Rc4)
+        {
+            f |= TlsFloorFailures.Rc4;
+        }
+
+        // R-T5: nothing below HIGH: no NULL encryption, no anonymous, no export.
+        if (floor.ForbidNullAnonymousExport
+            && (info.Cipher == TlsBulkCipher.Null || info.Authentication is TlsAuthentication.Anonymous or TlsAuthentication.Null
+                || (info.Classes & OpenSslClasses.Export) != 0))
+        {
+            f |= TlsFloorFailures.NullAnonymousOrExport;
+        }
+
+        // R-T2: at least 128 bits of session-key strength.
+        if (info.StrengthBits < floor.MinimumStrengthBits)
+        {
+            f |= TlsFloorFailures.KeyTooShort;
+        }
+
+        // R-T5 / R-T6: in the grade (TLS <= 1.2 suites only; Postfix grades do not govern TLS 1.3).
+        if (floor.HasGrade && !info.IsTls13 && (floor._grade[row >> 6] & (1UL << (row & 63))) == 0)
+        {
+            f |= TlsFloorFailures.NotInGrade;
+        }
+
+        return new TlsFloorVerdict(f);
+    }
+
+    /// <summary>The RULES.md id of one failure bit (<c>R-T4</c>); a constant string.</summary>
+    /// <param name="failure">One flag.</param>
+    /// <returns>The rule id.</returns>
+    public static string RuleId(TlsFloorFailures failure) => failure switch
+    {
+        TlsFloorFailures.ProtocolTooOld or TlsFloorFailures.ProtocolNotAllowed or TlsFloorFailures.UnknownProtocol or TlsFloorFailures.SuiteNotForProtocol => "R-T4",
+        TlsFloorFailures.Rc4 => "R-T3",
+        TlsFloorFailures.NullAnonymousOrExport => "R-T5",
+        TlsFloorFailures.KeyTooShort => "R-T2",
+        TlsFloorFailures.NotInGrade => "R-T5",
+        _ => "R-T5",
+    };
+
+    /// <summary>
+    /// The diagnostic path: one line per failed check with its rule id. Allocates; use <see cref="Check"/> on the hot path.
+    /// </summary>
+    /// <param name="protocol">The protocol.</param>
+    /// <param name="suite">The suite id.</param>
+    /// <returns>The findings (empty when acceptable).</returns>
+    public IReadOnlyList<string> Explain(TlsProtocol protocol, ushort suite)
+    {
+        var v = Check(protocol, suite, this);
+        var lines = new List<string>();
+        CipherSuiteTable.TryGet(suite, out var info);
+        string name = info.IanaName is null ? "0x" + suite.ToString("X4", System.Globalization.CultureInfo.InvariantCulture) : info.DisplayName;
+        string proto = TlsProtocols.ToOpenSslName(protocol);
+        for (int b = 0; b < 16; b++)
+        {
+            var flag = (TlsFloorFailures)(1 << b);
+            if ((v.Failures & flag) == 0)
+            {
+                continue;
+            }
+
+            string what = flag switch
+            {
+                TlsFloorFailures.ProtocolTooOld => proto + " is older than profile " + Name + " allows (" + PostfixProtocols.Format(Protocols) + ")",
+                TlsFloorFailures.ProtocolNotAllowed => proto + " is not allowed by profile " + Name + " (" + PostfixProtocols.Format(Protocols) + ")",
+                TlsFloorFailures.UnknownProtocol => "unknown protocol version",
+                TlsFloorFailures.SuiteNotForProtocol => name + " cannot be negotiated with " + proto,
+                TlsFloorFailures.Rc4 => name + " uses RC4",
+                TlsFloorFailures.NullAnonymousOrExport => name + " has no encryption, no authentication or is an export suite",
+                TlsFloorFailures.KeyTooShort => name + " has " + info.StrengthBits.ToString(System.Globalization.CultureInfo.InvariantCulture) + " bits of strength; at least " + MinimumStrengthBits.ToString(System.Globalization.CultureInfo.InvariantCulture) + " required",
+                TlsFloorFailures.NotInGrade => name + " is not in grade " + GradeDescription,
+                TlsFloorFailures.UnknownSuite => "0x" + suite.ToString("X4", System.Globalization.CultureInfo.InvariantCulture) + " is not in the IANA cipher-suite registry",
+                _ => flag.ToString(),
+            };
+            lines.Add(RuleId(flag) + ": " + what);
+        }
+
+        return lines;
+    }
+}

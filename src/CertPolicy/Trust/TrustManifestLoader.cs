@@ -557,19 +557,24 @@ public static class TrustManifestLoader
         {
             foreach (var sha in shas)
             {
-                bool found = false;
+                TrustRoot? found = null;
                 foreach (var r in _roots)
                 {
                     if (r.Sha256 == sha)
                     {
-                        found = true;
+                        found = r;
                         break;
                     }
                 }
 
-                if (!found)
+                if (found is null)
                 {
                     Finding(c.Position, "TRUST-REF", "R-A1", "[ca \"" + c.Name + "\"] " + field + " names " + sha + ", which has no [root] entry");
+                }
+                else if (field != "business-successor-roots" && found.Bundle != BundleDecision.Include)
+                {
+                    // The annex entry and the bundle must tell the same story (R-A1): a successor the bundle leaves out is a contradiction.
+                    Finding(c.Position, "TRUST-REF", "R-A1", "[ca \"" + c.Name + "\"] " + field + " names \"" + found.Label + "\", which the bundle excludes");
                 }
             }
         }
@@ -581,6 +586,12 @@ public static class TrustManifestLoader
             if (live && notAfter <= at)
             {
                 Finding(r.PositionOf("status"), "TRUST-EXPIRED-ACTIVE", "R-C3", "root \"" + r.Label + "\" is marked " + Lower(r.Status) + " but expired on " + Iso(notAfter));
+            }
+
+            // R-C3: a transitional root past its TLS sunset (root-program removal date) needs a review.
+            if (r.Status == RootStatus.Transitional && r.TlsSunset is { } sunset && sunset <= at)
+            {
+                Finding(r.PositionOf("tls-sunset"), "TRUST-SUNSET-PASSED", "R-C3", "transitional root \"" + r.Label + "\" passed its tls-sunset " + Iso(sunset) + "; retire it or document why it stays");
             }
 
             if (live || r.Bundle == BundleDecision.Include)

@@ -182,5 +182,33 @@ public class EmbeddedManifestTests
         Assert.Contains(later.Diagnostics, d => d.Code == "TRUST-EXPIRED-ACTIVE" && d.Message.Contains("T-TeleSec GlobalRoot Class 3", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void Embedded_manifest_reports_transitional_roots_past_their_sunset()
+    {
+        // GlobalSign R3 and both T-TeleSec roots: Mozilla lifecycle removal 2027-04-15 (ca-facts.md 2.10).
+        var m = TrustManifestLoader.LoadEmbedded(new DateTimeOffset(2027, 5, 1, 0, 0, 0, TimeSpan.Zero));
+        var labels = m.Diagnostics.Where(d => d.Code == "TRUST-SUNSET-PASSED").Select(d => d.Message).ToList();
+        Assert.Equal(3, labels.Count);
+        Assert.Contains(labels, l => l.Contains("\"GlobalSign Root CA - R3\"", StringComparison.Ordinal));
+        Assert.All(m.Diagnostics, d => Assert.Equal(DiagnosticSeverity.Finding, d.Severity));
+    }
+
+    [Fact]
+    public void A_successor_root_that_the_bundle_excludes_is_a_finding()
+    {
+        var text = File.ReadAllText(Path.Combine(RepoRoot, "trust", "manifest.cfg"));
+        const string g5 = "[root 371A00DC0533B3721A7EEB40E8419E70799D2B0A0F2C1D80693165F7CEC4AD75]";
+        int s = text.IndexOf(g5, StringComparison.Ordinal);
+        int b = text.IndexOf("bundle = include", s, StringComparison.Ordinal);
+        text = text[..b] + "bundle = exclude" + text[(b + "bundle = include".Length)..];
+        var m = TrustManifestLoader.Load(text, "copy.cfg", (string rel, out byte[]? c, out string? e) =>
+        {
+            c = File.ReadAllBytes(Path.Combine(RepoRoot, "trust", rel));
+            e = null;
+            return true;
+        }, FactsDate);
+        Assert.Equal(4, m.Diagnostics.Count(d => d.Code == "TRUST-REF" && d.Message.Contains("DigiCert TLS RSA4096 Root G5", StringComparison.Ordinal)));
+    }
+
     private static string TrustBundleStatus(RootStatus s) => s.ToString().ToLowerInvariant();
 }

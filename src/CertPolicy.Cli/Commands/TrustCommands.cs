@@ -52,7 +52,7 @@ internal static class TrustCommands
         cmd.Options.Add(formatOpt);
         cmd.Options.Add(partnerOpt);
         cmd.Options.Add(atOpt);
-        cmd.SetAction(parse =>
+        cmd.SetAction(parse => Guard(stderr, () =>
         {
             if (!TryFormats(parse.GetValue(formatOpt), out var formats, out var fErr))
             {
@@ -110,7 +110,7 @@ internal static class TrustCommands
 
             stdout.WriteLine("wrote " + files.Count.ToString(CultureInfo.InvariantCulture) + " files (" + manifest.IncludedRoots().Count.ToString(CultureInfo.InvariantCulture) + " roots) to " + outDir);
             return ExitCodes.Ok;
-        });
+        }));
         return cmd;
     }
 
@@ -123,7 +123,7 @@ internal static class TrustCommands
         cmd.Options.Add(manifestOpt);
         cmd.Options.Add(sourceOpt);
         cmd.Options.Add(atOpt);
-        cmd.SetAction(parse =>
+        cmd.SetAction(parse => Guard(stderr, () =>
         {
             if (!TryAt(parse.GetValue(atOpt), out var at, stderr))
             {
@@ -160,7 +160,7 @@ internal static class TrustCommands
 
             stdout.WriteLine(diffs.Count.ToString(CultureInfo.InvariantCulture) + " differences between " + manifest.Name + " and " + source.Name + " (" + source.Roots.Count.ToString(CultureInfo.InvariantCulture) + " source roots)");
             return diffs.Count == 0 ? ExitCodes.Ok : ExitCodes.Findings;
-        });
+        }));
         return cmd;
     }
 
@@ -173,7 +173,7 @@ internal static class TrustCommands
         cmd.Options.Add(manifestOpt);
         cmd.Options.Add(jsonOpt);
         cmd.Options.Add(atOpt);
-        cmd.SetAction(parse =>
+        cmd.SetAction(parse => Guard(stderr, () =>
         {
             if (!TryAt(parse.GetValue(atOpt), out var at, stderr))
             {
@@ -201,8 +201,22 @@ internal static class TrustCommands
             }
 
             return manifest.IsCompliant ? ExitCodes.Ok : ExitCodes.Findings;
-        });
+        }));
         return cmd;
+    }
+
+    /// <summary>Fails closed: an unexpected exception becomes one line on stderr and exit 2, never a stack trace.</summary>
+    private static int Guard(TextWriter stderr, Func<int> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            stderr.WriteLine("certpolicy: internal error: " + ex.GetType().Name + ": " + ex.Message);
+            return ExitCodes.Unusable;
+        }
     }
 
     private static TrustManifest Load(string? path, DateTimeOffset at) =>

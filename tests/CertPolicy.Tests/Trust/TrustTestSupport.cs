@@ -81,9 +81,45 @@ internal static class TrustTestSupport
         return (code, o.ToString(), e.ToString());
     }
 
+    /// <summary>One folder per test process, removed when the process exits.</summary>
+    private static readonly Lazy<string> TempRoot = new(() =>
+    {
+        const string prefix = "certpolicy-trust-tests-";
+        foreach (var old in Directory.GetDirectories(Path.GetTempPath(), prefix + "*"))
+        {
+            // Leftovers of earlier runs whose process is gone (the test host may exit before ProcessExit runs).
+            if (int.TryParse(Path.GetFileName(old).AsSpan(prefix.Length), out int pid) && pid != Environment.ProcessId && !Directory.Exists("/proc/" + pid.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+            {
+                try
+                {
+                    Directory.Delete(old, true);
+                }
+                catch (IOException)
+                {
+                    // another run may be cleaning up too
+                }
+            }
+        }
+
+        var root = Path.Combine(Path.GetTempPath(), prefix + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Directory.CreateDirectory(root);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                Directory.Delete(root, true);
+            }
+            catch (IOException)
+            {
+                // best effort
+            }
+        };
+        return root;
+    });
+
     internal static string TempDir()
     {
-        var d = Path.Combine(Path.GetTempPath(), "certpolicy-trust-" + Guid.NewGuid().ToString("N"));
+        var d = Path.Combine(TempRoot.Value, Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(d);
         return d;
     }

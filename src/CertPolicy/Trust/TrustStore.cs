@@ -23,10 +23,13 @@ public enum DistrustVerdict
 /// </summary>
 public sealed class TrustStore
 {
-    private readonly Dictionary<string, List<TrustRoot>> _bySubject = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, List<TrustRoot>> _byKeyId = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, TrustRoot> _bySha256 = new(StringComparer.Ordinal);
+    // Keyed by the raw bytes; the span lookups (GetAlternateLookup) let a validator query with slices of a
+    // presented chain without allocating.
+    private readonly Dictionary<ReadOnlyMemory<byte>, TrustRoot[]> _bySubject = new(ByteKeyComparer.Instance);
+    private readonly Dictionary<ReadOnlyMemory<byte>, TrustRoot[]> _byKeyId = new(ByteKeyComparer.Instance);
+    private readonly Dictionary<ReadOnlyMemory<byte>, TrustRoot> _bySha256 = new(ByteKeyComparer.Instance);
     private readonly Dictionary<string, PolicyOid> _oids = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _anchorSha256 = new(StringComparer.Ordinal);
 
     /// <summary>Builds the store from a manifest's included roots and its OID table.</summary>
     /// <param name="manifest">A loaded manifest (its diagnostics are not re-checked here).</param>
@@ -38,13 +41,14 @@ public sealed class TrustStore
         foreach (var r in Anchors)
         {
             var c = r.Certificate!;
-            Add(_bySubject, Convert.ToHexString(c.SubjectDer.Span), r);
+            Add(_bySubject, c.SubjectDer, r);
             if (!c.SubjectKeyIdentifier.IsEmpty)
             {
-                Add(_byKeyId, Convert.ToHexString(c.SubjectKeyIdentifier.Span), r);
+                Add(_byKeyId, c.SubjectKeyIdentifier, r);
             }
 
-            _bySha256[r.Sha256] = r;
+            _bySha256[c.Sha256] = r;
+            _anchorSha256.Add(r.Sha256);
         }
 
         foreach (var o in manifest.PolicyOids)
@@ -59,33 +63,47 @@ public sealed class TrustStore
     /// <summary>The included roots, in bundle order.</summary>
     public IReadOnlyList<TrustRoot> Anchors { get; }
 
-    private static void Add(Dictionary<string, List<TrustRoot>> map, string key, TrustRoot r)
-    {
-        if (!map.TryGetValue(key, out var list))
-        {
-            map[key] = list = [];
-        }
+    private static void Add(Dictionary<ReadOnlyMemory<byte>, TrustRoot[]> map, ReadOnlyMemory<byte> key, TrustRoot r) =>
+        map[key] = map.TryGetValue(key, out var list) ? [.. list, r] : [r];
 
-        list.Add(r);
-    }
-
-    /// <summary>Anchors whose subject DER equals <paramref name="subjectDer"/> (an issuer name from a chain).</summary>
-    /// <param name="subjectDer">The Name DER.</param>
+    /// <summary>Anchors whose subject DER equals <paramref name="subjectDer"/> (an issuer name from a chain). Does not allocate.</summary>
+    /// <param name="subjectDer">The Name DER (exact bytes; no name canonicalisation).</param>
     /// <returns>Matching anchors (several when a CA re-issued a root with the same name).</returns>
     public IReadOnlyList<TrustRoot> FindBySubject(ReadOnlySpan<byte> subjectDer) =>
-        _bySubject.TryGetValue(Convert.ToHexString(subjectDer), out var l) ? l : [];
+        _bySubject.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(subjectDer, out var l) ? l : [];
 
-    /// <summary>Anchors whose subjectKeyIdentifier equals <paramref name="keyIdentifier"/> (an authorityKeyIdentifier from a chain).</summary>
+    /// <summary>Anchors whose subjectKeyIdentifier equals <paramref name="keyIdentifier"/> (an authorityKeyIdentifier from a chain). Does not allocate.</summary>
     /// <param name="keyIdentifier">The key identifier bytes.</param>
     /// <returns>Matching anchors.</returns>
     public IReadOnlyList<TrustRoot> FindByKeyIdentifier(ReadOnlySpan<byte> keyIdentifier) =>
-        _byKeyId.TryGetValue(Convert.ToHexString(keyIdentifier), out var l) ? l : [];
+        _byKeyId.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(keyIdentifier, out var l) ? l : [];
 
-    /// <summary>The anchor with this SHA-256, or null when it is not in the bundle.</summary>
+    /// <summary>The anchor with this SHA-256, or null when it is not in the bundle. Does not allocate.</summary>
     /// <param name="sha256">The 32-byte fingerprint.</param>
     /// <returns>The anchor or null.</returns>
     public TrustRoot? FindBySha256(ReadOnlySpan<byte> sha256) =>
-        _bySha256.TryGetValue(Convert.ToHexString(sha256), out var r) ? r : null;
+        _bySha256.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(sha256, out var r) ? r : null;
+
+    /// <summary>Byte-wise equality for dictionary keys, with a span alternate so look-ups need no copy.</summary>
+    private sealed class ByteKeyComparer : IEqualityComparer<ReadOnlyMemory<byte>>, IAlternateEqualityComparer<ReadOnlySpan<byte>, ReadOnlyMemory<byte>>
+    {
+        public static readonly ByteKeyComparer Instance = new();
+
+        public bool Equals(ReadOnlyMemory<byte> x, ReadOnlyMemory<byte> y) => x.Span.SequenceEqual(y.Span);
+
+        public int GetHashCode(ReadOnlyMemory<byte> obj) => GetHashCode(obj.Span);
+
+        public bool Equals(ReadOnlySpan<byte> alternate, ReadOnlyMemory<byte> other) => alternate.SequenceEqual(other.Span);
+
+        public int GetHashCode(ReadOnlySpan<byte> alternate)
+        {
+            var h = new HashCode();
+            h.AddBytes(alternate);
+            return h.ToHashCode();
+        }
+
+        public ReadOnlyMemory<byte> Create(ReadOnlySpan<byte> alternate) => alternate.ToArray();
+    }
 
     /// <summary>What a policy OID asserts according to the manifest's OID table (the single source of truth).</summary>
     /// <param name="oid">Dotted OID from a certificatePolicies extension.</param>
@@ -158,7 +176,7 @@ public sealed class TrustStore
     public DistrustVerdict CheckDistrust(TrustRoot root, RootPurposes purpose, DateTimeOffset issuedAt)
     {
         ArgumentNullException.ThrowIfNull(root);
-        if (!_bySha256.ContainsKey(root.Sha256))
+        if (!_anchorSha256.Contains(root.Sha256))
         {
             return DistrustVerdict.NotIncluded;
         }

@@ -27,6 +27,32 @@ public class TrustStoreTests
     }
 
     [Fact]
+    public void Lookups_by_subject_key_identifier_and_fingerprint_allocate_nothing()
+    {
+        var cert = Embedded.FindRoot("CB3CCBB76031E5E0138F8DD39A23F9DE47FFC35E43C1144CEA27D46A5AB1CB5F")!.Certificate!;
+        // Copies in fresh arrays, as a presented chain would hand them over.
+        byte[] subject = cert.SubjectDer.ToArray();
+        byte[] keyId = cert.SubjectKeyIdentifier.ToArray();
+        byte[] sha = cert.Sha256.ToArray();
+        byte[] unknown = new byte[32];
+        int found = 0;
+        for (int i = 0; i < 3; i++)
+        {
+            found += Store.FindBySubject(subject).Count + Store.FindByKeyIdentifier(keyId).Count + (Store.FindBySha256(sha) is null ? 0 : 1) + Store.FindBySubject(unknown).Count;
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++)
+        {
+            found += Store.FindBySubject(subject).Count + Store.FindByKeyIdentifier(keyId).Count + (Store.FindBySha256(sha) is null ? 0 : 1) + Store.FindBySubject(unknown).Count;
+        }
+
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(309, found);
+        Assert.Equal(0, allocated);
+    }
+
+    [Fact]
     public void EV_is_concluded_only_for_an_OID_bound_to_the_root()
     {
         var g2 = Embedded.FindRoot("CB3CCBB76031E5E0138F8DD39A23F9DE47FFC35E43C1144CEA27D46A5AB1CB5F")!;

@@ -67,11 +67,6 @@ internal static class ManifestSyntax
 
             if (i == line.Length || line[i] == '#')
             {
-                if (end == text.Length)
-                {
-                    break;
-                }
-
                 continue;
             }
 
@@ -132,24 +127,30 @@ internal static class ManifestSyntax
                 continue;
             }
 
-            foreach (var e in current.Entries)
+            var first = FindEntry(current, key);
+            if (first is not null)
             {
-                if (string.Equals(e.Key, key, StringComparison.Ordinal))
-                {
-                    diagnostics.Add(Error(file, lineNo, i + 1, "TRUST-SYNTAX", "duplicate key '" + key + "' in [" + current.Kind + "] (first at line " + e.KeyPosition.Line.ToString(System.Globalization.CultureInfo.InvariantCulture) + ")"));
-                    goto nextLine;
-                }
+                diagnostics.Add(Error(file, lineNo, i + 1, "TRUST-SYNTAX", "duplicate key '" + key + "' in [" + current.Kind + "] (first at line " + first.KeyPosition.Line.ToString(System.Globalization.CultureInfo.InvariantCulture) + ")"));
+                continue;
             }
 
             current.Entries.Add(new ManifestEntry(key, raw, quoted, keyPos, valuePos));
-        nextLine:
-            if (end == text.Length)
-            {
-                break;
-            }
         }
 
         return sections;
+    }
+
+    private static ManifestEntry? FindEntry(ManifestSection section, string key)
+    {
+        foreach (var e in section.Entries)
+        {
+            if (string.Equals(e.Key, key, StringComparison.Ordinal))
+            {
+                return e;
+            }
+        }
+
+        return null;
     }
 
     private static ManifestSection? ParseHeader(string line, int i, string file, int lineNo, List<ManifestDiagnostic> diagnostics)

@@ -106,6 +106,19 @@ public class TrustDiffTests
     }
 
     [Fact]
+    public void The_built_capath_and_pem_bundle_agree_with_the_manifest()
+    {
+        var outDir = Path.Combine(TempDir(), "own");
+        Assert.Equal(0, RunCli("bundle", "build", "--out", outDir, "--format", "capath,pem", "--at", "2026-11-28T00:00:00Z").Code);
+        foreach (var source in new[] { Path.Combine(outDir, "capath"), Path.Combine(outDir, "certpolicy-trust.pem") })
+        {
+            var (code, o, e) = RunCli("bundle", "diff", "--source", source, "--at", "2026-11-28T00:00:00Z");
+            Assert.True(code == 0, o + e);
+            Assert.Equal("0 differences between embedded:trust/manifest.cfg and " + source + " (13 source roots)", o.Trim());
+        }
+    }
+
+    [Fact]
     public void Malformed_certdata_gives_a_positioned_error_and_exit_2()
     {
         var path = Path.Combine(TempDir(), "certdata.txt");

@@ -15,7 +15,17 @@ public sealed class OpenPgpKeyInfo
         IsPrimary = isPrimary;
         Version = key.Version;
         Fingerprint = Convert.ToHexString(key.GetFingerprint());
-        KeyId = unchecked((ulong)key.KeyId);
+
+        byte[] fingerprint = key.GetFingerprint();
+
+        // RFC 9580 5.5.4: a v4 key ID is the low 64 bits of the fingerprint, a v6 (and LibrePGP v5)
+        // key ID the high 64 bits. BouncyCastle 2.7.0 returns the low 64 bits for v6 keys too.
+        KeyId = Version switch
+        {
+            4 when fingerprint.Length == 20 => System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(fingerprint.AsSpan(12)),
+            5 or 6 when fingerprint.Length == 32 => System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(fingerprint),
+            _ => unchecked((ulong)key.KeyId),
+        };
         CreationTime = new DateTimeOffset(DateTime.SpecifyKind(key.CreationTime, DateTimeKind.Utc));
         AlgorithmId = (int)key.Algorithm;
         (AlgorithmName, Curve, Bits) = OpenPgpAlgorithms.Describe(key);
@@ -85,9 +95,9 @@ public sealed class OpenPgpCertificate
         Primary = new OpenPgpKeyInfo(primary!, isPrimary: true);
         Subkeys = subkeys;
         var ids = new List<string>();
-        foreach (string id in primary!.GetUserIds())
+        foreach (byte[] id in primary!.GetRawUserIds())
         {
-            ids.Add(id);
+            ids.Add(UserIdText(id));
         }
 
         UserIds = ids;
@@ -106,6 +116,23 @@ public sealed class OpenPgpCertificate
 
     /// <summary>The primary key's fingerprint (upper-case hex).</summary>
     public string Fingerprint => Primary.Fingerprint;
+
+    private static readonly System.Text.UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    internal static string? TryUtf8(byte[] raw)
+    {
+        try
+        {
+            return StrictUtf8.GetString(raw);
+        }
+        catch (System.Text.DecoderFallbackException)
+        {
+            return null;
+        }
+    }
+
+    // User IDs are UTF-8 by convention (RFC 9580 5.11); other bytes are shown as U+FFFD.
+    internal static string UserIdText(byte[] raw) => TryUtf8(raw) ?? System.Text.Encoding.UTF8.GetString(raw);
 }
 
 /// <summary>Names and sizes of OpenPGP public-key algorithms and curves (R-C10).</summary>

@@ -170,7 +170,6 @@ public static class OpenPgpKeyEvaluator
         expiresAt = null;
         DateTime at = atOffset.UtcDateTime;
         PgpPublicKey primary = cert.Primary.Key;
-        long pid = primary.KeyId;
         string fp = cert.Fingerprint;
         var weakHashes = new List<string>();
 
@@ -179,13 +178,14 @@ public static class OpenPgpKeyEvaluator
         // Self-certifications over user IDs (RFC 9580 5.2.1 types 0x10..0x13, revoked by 0x30).
         var selfCerts = new List<PgpSignature>();
         var validUids = new List<string>();
-        foreach (string uid in primary.GetUserIds())
+        foreach (byte[] rawUid in primary.GetRawUserIds())
         {
+            string uid = OpenPgpCertificate.UserIdText(rawUid);
             PgpSignature? latest = null;
             PgpSignature? revocation = null;
-            foreach (PgpSignature sig in primary.GetSignaturesForId(uid))
+            foreach (PgpSignature sig in primary.GetSignaturesForId(rawUid) ?? [])
             {
-                if (sig.KeyId != pid)
+                if (!IsIssuedBy(sig, cert.Primary))
                 {
                     continue; // third-party certification: not judged here
                 }
@@ -198,7 +198,7 @@ public static class OpenPgpKeyEvaluator
                 }
 
                 string what = (isCert ? "self-certification" : "certification revocation") + " of user ID \"" + uid + "\"";
-                if (!Verify(sig, primary, s => s.VerifyCertification(uid, primary), what, findings, fp) || !IsInForce(sig, at))
+                if (!Verify(sig, primary, s => VerifyUserId(s, primary, rawUid), what, findings, fp) || !IsInForce(sig, at))
                 {
                     continue;
                 }
@@ -222,7 +222,7 @@ public static class OpenPgpKeyEvaluator
 
         // Direct-key signatures (0x1F) and key revocations (0x20) sit right after the key packet.
         var revocations = new List<PgpSignature>();
-        foreach (PgpSignature sig in primary.GetKeySignatures())
+        foreach (PgpSignature sig in primary.GetKeySignatures() ?? [])
         {
             int type = sig.SignatureType;
             if (type is not (0x1F or 0x20))
@@ -230,7 +230,7 @@ public static class OpenPgpKeyEvaluator
                 continue;
             }
 
-            if (sig.KeyId != pid)
+            if (!IsIssuedBy(sig, cert.Primary))
             {
                 if (type == 0x20)
                 {
@@ -345,9 +345,9 @@ public static class OpenPgpKeyEvaluator
         {
             PgpSignature? binding = null;
             bool subRevoked = false;
-            foreach (PgpSignature sig in sub.Key.GetSignatures())
+            foreach (PgpSignature sig in sub.Key.GetSignatures() ?? [])
             {
-                if (sig.KeyId != pid || sig.SignatureType is not (0x18 or 0x28))
+                if (!IsIssuedBy(sig, cert.Primary) || sig.SignatureType is not (0x18 or 0x28))
                 {
                     continue;
                 }
@@ -541,6 +541,43 @@ public static class OpenPgpKeyEvaluator
         findings.Add(new MessagingFinding(OpenPgpFindingCodes.SelfSignatureInvalid, "R-G1", FindingSeverity.Error,
             "the " + what + " made " + Iso(sig.CreationTime) + " is invalid: " + why, fp));
         return false;
+    }
+
+    // The issuer is named by key ID (v4 Issuer subpacket) or by fingerprint (Issuer Fingerprint,
+    // RFC 9580 5.2.3.35). BouncyCastle 2.7.0 derives a v6 key's ID from the wrong end of the
+    // fingerprint, so both its ID and the RFC one are accepted.
+    private static bool IsIssuedBy(PgpSignature sig, OpenPgpKeyInfo key)
+    {
+        if (sig.KeyId == key.Key.KeyId || unchecked((ulong)sig.KeyId) == key.KeyId)
+        {
+            return true;
+        }
+
+        byte[]? issuerFingerprint = sig.GetHashedSubPackets()?.GetIssuerFingerprint()?.GetFingerprint();
+        return issuerFingerprint is not null && string.Equals(Convert.ToHexString(issuerFingerprint), key.Fingerprint, StringComparison.Ordinal);
+    }
+
+    // User IDs are verified over their raw bytes: BouncyCastle's string overload re-encodes the
+    // text as UTF-8, which changes a user ID that is not valid UTF-8 (RFC 9580 5.2.4: 0xB4,
+    // four-octet length, the user ID octets).
+    private static bool VerifyUserId(PgpSignature sig, PgpPublicKey primary, byte[] rawId)
+    {
+        if (OpenPgpCertificate.TryUtf8(rawId) is { } text)
+        {
+            return sig.VerifyCertification(text, primary);
+        }
+
+        if (sig.Version != 4)
+        {
+            throw new NotSupportedException("a user ID that is not UTF-8 under a version " + sig.Version.ToString(CultureInfo.InvariantCulture) + " signature");
+        }
+
+        byte[] body = primary.PublicKeyPacket.GetEncodedContents();
+        sig.Update([0x99, (byte)(body.Length >> 8), (byte)body.Length]);
+        sig.Update(body);
+        sig.Update([0xB4, (byte)(rawId.Length >> 24), (byte)(rawId.Length >> 16), (byte)(rawId.Length >> 8), (byte)rawId.Length]);
+        sig.Update(rawId);
+        return sig.Verify();
     }
 
     // A signature counts from its creation time until its own expiry (RFC 9580 5.2.3.18).

@@ -78,6 +78,14 @@ internal static class MessagingCommands
                 return ExitCodes.Unusable;
             }
 
+            // The library fails closed and does not throw on data; this guard only keeps a bug from
+            // reaching System.CommandLine's default handler, which prints a stack trace and exits 1.
+            return Guarded(path, stderr, () => Report(parseResult, path, keys, published, when, floor));
+        });
+        return command;
+
+        int Report(ParseResult parseResult, string path, IReadOnlyList<OpenPgpCertificate> keys, PublishedKeyIdentifier published, DateTimeOffset when, int floor)
+        {
             var policy = new OpenPgpKeyPolicy { MinRsaBits = floor, AllowSha1SelfSignatures = parseResult.GetValue(allowSha1) };
             OpenPgpKeyReport report = OpenPgpKeyEvaluator.Evaluate(keys, published, when, parseResult.GetValue(domain), policy);
             if (string.Equals(parseResult.GetValue(format), "json", StringComparison.Ordinal))
@@ -90,8 +98,20 @@ internal static class MessagingCommands
             }
 
             return report.IsAcceptable ? ExitCodes.Ok : ExitCodes.Findings;
-        });
-        return command;
+        }
+    }
+
+    private static int Guarded(string path, TextWriter stderr, Func<int> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            stderr.WriteLine(path + ": internal error: " + ex.GetType().Name + ": " + ex.Message);
+            return ExitCodes.Unusable;
+        }
     }
 
     private static Command ContainerCommand(TextWriter stdout, TextWriter stderr)

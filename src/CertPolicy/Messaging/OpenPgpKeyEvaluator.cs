@@ -69,7 +69,12 @@ public static class OpenPgpKeyEvaluator
     private const int KeyFlagEncryptCommunications = 0x04;
     private const int KeyFlagEncryptStorage = 0x08;
 
-    /// <summary>Evaluates the keys read by <see cref="OpenPgpKeyReader"/>.</summary>
+    /// <summary>
+    /// Evaluates the keys read by <see cref="OpenPgpKeyReader"/>. Never throws on key data (a
+    /// failure inside the checks becomes a <see cref="OpenPgpFindingCodes.InternalError"/> finding).
+    /// Not thread-safe for the same <paramref name="certificates"/>: BouncyCastle keeps verifier state
+    /// in each signature object, so evaluate one file's keys from one thread at a time.
+    /// </summary>
     /// <param name="certificates">The keys from one file.</param>
     /// <param name="published">The fingerprint or key ID the partner published (R-G3).</param>
     /// <param name="at">The evaluation time (expiry, revocation and signature times are judged at this instant).</param>
@@ -137,7 +142,7 @@ public static class OpenPgpKeyEvaluator
                 + certificates.Count.ToString(CultureInfo.InvariantCulture) + " key(s): " + present, null));
             foreach (OpenPgpCertificate c in certificates)
             {
-                _ = CheckCertificate(c, at, domain, policy, findings, out _, out _);
+                _ = CheckCertificateFailClosed(c, at, domain, policy, findings, out _, out _);
             }
         }
         else
@@ -156,10 +161,28 @@ public static class OpenPgpKeyEvaluator
                     "the published value names subkey " + Group(matchedKey.Fingerprint) + " of key " + Group(matched.Fingerprint), matched.Fingerprint));
             }
 
-            _ = CheckCertificate(matched, at, domain, policy, findings, out encryptionKey, out expiresAt);
+            _ = CheckCertificateFailClosed(matched, at, domain, policy, findings, out encryptionKey, out expiresAt);
         }
 
         return new OpenPgpKeyReport(published, at, certificates, matched, matchedKey, encryptionKey, expiresAt, findings);
+    }
+
+    // DESIGN.md "Verdicts": validation fails closed; an exception becomes a finding, never an escape.
+    private static bool CheckCertificateFailClosed(OpenPgpCertificate cert, DateTimeOffset at, string? domain, OpenPgpKeyPolicy policy,
+        List<MessagingFinding> findings, out OpenPgpKeyInfo? encryptionKey, out DateTimeOffset? expiresAt)
+    {
+        try
+        {
+            return CheckCertificate(cert, at, domain, policy, findings, out encryptionKey, out expiresAt);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            encryptionKey = null;
+            expiresAt = null;
+            findings.Add(new MessagingFinding(OpenPgpFindingCodes.InternalError, "R-G1", FindingSeverity.Error,
+                "the key could not be evaluated (" + ex.GetType().Name + ": " + ex.Message + ")", cert.Fingerprint));
+            return false;
+        }
     }
 
     private static bool CheckCertificate(OpenPgpCertificate cert, DateTimeOffset atOffset, string? domain, OpenPgpKeyPolicy policy,

@@ -90,6 +90,27 @@ public class OpenPgpKeyEvaluatorTests
     }
 
     [Fact]
+    public void Revocation_by_another_key_is_a_warning_not_a_verdict()
+    {
+        OpenPgpKeyReport r = Evaluate(PgpFixtures.Good with
+        {
+            RevokedAt = new DateTime(2025, 1, 1, 0, 0, 0, DateTimeKind.Utc),
+            RevokedBy = PgpFixtures.Ed25519("designated-revoker"),
+        });
+        MessagingFinding f = Assert.Single(r.Findings);
+        Assert.Equal((OpenPgpFindingCodes.RevocationUnverified, FindingSeverity.Warning), (f.Code, f.Severity));
+        Assert.True(r.IsAcceptable);
+    }
+
+    [Fact]
+    public void Hard_revocation_applies_even_before_its_creation_time()
+    {
+        OpenPgpKeyReport r = Evaluate(PgpFixtures.Good with { RevokedAt = new DateTime(2025, 1, 1, 0, 0, 0, DateTimeKind.Utc) },
+            at: new DateTimeOffset(2024, 6, 1, 0, 0, 0, TimeSpan.Zero));
+        Assert.Contains(r.Findings, f => f.Code == OpenPgpFindingCodes.KeyRevoked);
+    }
+
+    [Fact]
     public void Soft_revocation_applies_only_from_its_creation_time()
     {
         var spec = PgpFixtures.Good with

@@ -81,6 +81,7 @@ internal static class PgpFixtures
         public long SubkeyExpirySeconds { get; init; }
         public DateTime? RevokedAt { get; init; }
         public RevocationReasonTag RevocationReason { get; init; } = RevocationReasonTag.KeyCompromised;
+        public PgpKeyPair? RevokedBy { get; init; }
         public bool CorruptUserIdSignature { get; init; }
     }
 
@@ -108,7 +109,7 @@ internal static class PgpFixtures
         if (spec.RevokedAt is { } revokedAt)
         {
             PgpPublicKey target = pub;
-            PgpSignature rev = Sign(primary, PgpSignature.KeyRevocation, revokedAt, spec.Hash,
+            PgpSignature rev = Sign(spec.RevokedBy ?? primary, PgpSignature.KeyRevocation, revokedAt, spec.Hash,
                 sp => sp.SetRevocationReason(false, spec.RevocationReason, "test revocation"), g => g.GenerateCertification(target));
             pub = PgpPublicKey.AddCertification(pub, rev);
         }

@@ -41,12 +41,14 @@ internal static class OpenPgpArmor
     /// <summary>True when the text holds an armor header line (<c>-----BEGIN PGP </c>).</summary>
     internal static bool LooksArmored(string text) => text.Contains(BeginPrefix, StringComparison.Ordinal);
 
-    /// <summary>Decodes the first armored block in <paramref name="text"/>. Never throws on data.</summary>
-    internal static bool TryDecode(string text, out byte[] binary, out string blockType, out OpenPgpReadError? error)
+    /// <summary>
+    /// Decodes every armored block in <paramref name="text"/> (GnuPG exports several keys as several
+    /// blocks when asked key by key) and concatenates their packets. Text around the blocks is
+    /// ignored, as RFC 9580 6.2 allows. Never throws on data.
+    /// </summary>
+    internal static bool TryDecodeAll(string text, out byte[] binary, out OpenPgpReadError? error)
     {
         binary = [];
-        blockType = string.Empty;
-        error = null;
         string[] lines = text.Split('\n');
         for (int i = 0; i < lines.Length; i++)
         {
@@ -54,22 +56,55 @@ internal static class OpenPgpArmor
             lines[i] = lines[i].TrimEnd(' ', '\t', '\r');
         }
 
-        int begin = -1;
-        for (int i = 0; i < lines.Length; i++)
+        using var all = new MemoryStream();
+        int next = 0;
+        int block = 0;
+        while (true)
         {
-            if (lines[i].StartsWith(BeginPrefix, StringComparison.Ordinal))
+            int begin = -1;
+            for (int i = next; i < lines.Length; i++)
             {
-                begin = i;
-                break;
+                if (lines[i].StartsWith(BeginPrefix, StringComparison.Ordinal))
+                {
+                    begin = i;
+                    break;
+                }
             }
-        }
 
-        if (begin < 0)
-        {
-            error = new OpenPgpReadError(OpenPgpReadErrorKind.NotOpenPgp, "no '-----BEGIN PGP PUBLIC KEY BLOCK-----' armor header line");
-            return false;
-        }
+            if (begin < 0)
+            {
+                if (block == 0)
+                {
+                    error = new OpenPgpReadError(OpenPgpReadErrorKind.NotOpenPgp, "no '-----BEGIN PGP PUBLIC KEY BLOCK-----' armor header line");
+                    return false;
+                }
 
+                binary = all.ToArray();
+                error = null;
+                return true;
+            }
+
+            block++;
+            if (!TryDecodeBlock(lines, begin, out byte[] one, out int end, out error))
+            {
+                if (block > 1)
+                {
+                    error = error! with { Message = "armor block " + block.ToString(CultureInfo.InvariantCulture) + ": " + error.Message };
+                }
+
+                return false;
+            }
+
+            all.Write(one);
+            next = end + 1;
+        }
+    }
+
+    private static bool TryDecodeBlock(string[] lines, int begin, out byte[] binary, out int end, out OpenPgpReadError? error)
+    {
+        binary = [];
+        end = -1;
+        error = null;
         string header = lines[begin];
         if (!header.EndsWith(Dashes, StringComparison.Ordinal) || header.Length <= BeginPrefix.Length + Dashes.Length)
         {
@@ -77,7 +112,7 @@ internal static class OpenPgpArmor
             return false;
         }
 
-        blockType = header[BeginPrefix.Length..^Dashes.Length];
+        string blockType = header[BeginPrefix.Length..^Dashes.Length];
         if (!string.Equals(blockType, "PUBLIC KEY BLOCK", StringComparison.Ordinal))
         {
             string what = string.Equals(blockType, "PRIVATE KEY BLOCK", StringComparison.Ordinal)
@@ -127,7 +162,6 @@ internal static class OpenPgpArmor
         var bodyLines = new List<(int Line, int Length)>();
         string? checksum = null;
         int checksumLine = -1;
-        int end = -1;
         int blankRunStart = -1;
         for (int i = i2; i < lines.Length; i++)
         {

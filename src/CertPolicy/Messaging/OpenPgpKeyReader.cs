@@ -52,6 +52,11 @@ public static class OpenPgpKeyReader
         }
 
         int first = 0;
+        if (data.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
+        {
+            first = 3; // a UTF-8 byte order mark before the armor (Windows editors write one)
+        }
+
         while (first < data.Length && IsWhiteSpace(data[first]))
         {
             first++;
@@ -70,10 +75,10 @@ public static class OpenPgpKeyReader
         }
         else
         {
-            string text = Encoding.UTF8.GetString(data);
+            string text = Encoding.UTF8.GetString(data[first..]);
             if (OpenPgpArmor.LooksArmored(text))
             {
-                if (!OpenPgpArmor.TryDecode(text, out binary, out _, out error))
+                if (!OpenPgpArmor.TryDecodeAll(text, out binary, out error))
                 {
                     return false;
                 }

@@ -92,6 +92,38 @@ public class OpenPgpKeyReaderTests
     }
 
     [Fact]
+    public void Armor_variants_real_files_use_are_read()
+    {
+        string armor = GoodArmor;
+        string fpr = PgpFixtures.Fingerprint(PgpFixtures.Primary);
+        string noChecksum = string.Join('\n', armor.Split('\n').Where(l => !(l.Length == 5 && l[0] == '=')));
+        string[] variants =
+        [
+            armor.Replace("\n", "\r\n", StringComparison.Ordinal), // CRLF
+            "\uFEFF" + armor, // UTF-8 byte order mark
+            noChecksum, // RFC 9580 6.1: the CRC is optional
+            "Here is our key:\n\n" + armor + "\nRegards\n", // text around the block
+        ];
+        foreach (string v in variants)
+        {
+            Assert.True(OpenPgpKeyReader.TryRead(Encoding.UTF8.GetBytes(v), out IReadOnlyList<OpenPgpCertificate> certs, out OpenPgpReadError? e), e?.Message);
+            Assert.Equal(fpr, Assert.Single(certs).Fingerprint);
+        }
+    }
+
+    [Fact]
+    public void Several_armored_blocks_are_all_read_and_a_damaged_second_block_is_named()
+    {
+        string second = PgpFixtures.Armor(PgpFixtures.Build(PgpFixtures.Good with { PrimaryKey = PgpFixtures.Ed25519("second"), WithSubkey = false }));
+        Assert.True(OpenPgpKeyReader.TryRead(Encoding.ASCII.GetBytes(GoodArmor + second), out IReadOnlyList<OpenPgpCertificate> certs, out OpenPgpReadError? e), e?.Message);
+        Assert.Equal(2, certs.Count);
+
+        string damaged = second.Replace("\n=", "\n```\n=", StringComparison.Ordinal);
+        OpenPgpReadError error = Fails(GoodArmor + damaged);
+        Assert.StartsWith("armor block 2: damaged armor: line ", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Empty_file_is_reported_as_empty()
     {
         Assert.Equal("the file is empty", Fails(Array.Empty<byte>()).Message);

@@ -73,6 +73,9 @@ public static class OpenPgpFindingCodes
     /// <summary>R-G1: no valid, unrevoked user ID has an e-mail address in the partner domain.</summary>
     public const string UserIdDomainMismatch = "PGP-UID-DOMAIN-MISMATCH";
 
+    /// <summary>R-G1: the key carries signatures (version 5 or 6) that cannot be verified with BouncyCastle 2.7.0; fail closed.</summary>
+    public const string UnsupportedSignature = "PGP-SIG-UNSUPPORTED";
+
     /// <summary>R-G1: the evaluation itself failed on this key (fail closed: the key is not acceptable).</summary>
     public const string InternalError = "PGP-INTERNAL-ERROR";
 }

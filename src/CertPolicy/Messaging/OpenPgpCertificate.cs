@@ -74,9 +74,10 @@ public sealed class OpenPgpKeyInfo
 /// </summary>
 public sealed class OpenPgpCertificate
 {
-    internal OpenPgpCertificate(PgpPublicKeyRing ring)
+    internal OpenPgpCertificate(PgpPublicKeyRing ring, int unsupportedSignatureCount)
     {
         Ring = ring;
+        UnsupportedSignatureCount = unsupportedSignatureCount;
         PgpPublicKey? primary = null;
         var subkeys = new List<OpenPgpKeyInfo>();
         foreach (PgpPublicKey key in ring.GetPublicKeys())
@@ -116,6 +117,12 @@ public sealed class OpenPgpCertificate
 
     /// <summary>The primary key's fingerprint (upper-case hex).</summary>
     public string Fingerprint => Primary.Fingerprint;
+
+    /// <summary>
+    /// Signature packets of version 5 or 6 that BouncyCastle 2.7.0 cannot parse and that were left
+    /// out of this key. Any such signature makes the key unacceptable (it might be a revocation).
+    /// </summary>
+    public int UnsupportedSignatureCount { get; }
 
     private static readonly System.Text.UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 

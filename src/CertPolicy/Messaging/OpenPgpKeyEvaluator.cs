@@ -197,6 +197,12 @@ public static class OpenPgpKeyEvaluator
         var weakHashes = new List<string>();
 
         CheckStrength(cert.Primary, policy, findings, fp);
+        if (cert.UnsupportedSignatureCount > 0)
+        {
+            findings.Add(new MessagingFinding(OpenPgpFindingCodes.UnsupportedSignature, "R-G1", FindingSeverity.Error,
+                cert.UnsupportedSignatureCount.ToString(CultureInfo.InvariantCulture) + " signature(s) of version 5 or 6 cannot be verified"
+                + " (BouncyCastle 2.7.0 reads v6 keys but not v6 signatures): self-signatures, bindings and revocations are unknown", fp));
+        }
 
         // Self-certifications over user IDs (RFC 9580 5.2.1 types 0x10..0x13, revoked by 0x30).
         var selfCerts = new List<PgpSignature>();

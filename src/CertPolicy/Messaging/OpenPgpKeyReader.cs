@@ -158,6 +158,7 @@ public static class OpenPgpKeyReader
     private static bool TryBuild(byte[] binary, List<OpenPgpPacket> packets, int start, int end, int number, out OpenPgpCertificate? certificate, out OpenPgpReadError? error)
     {
         certificate = null;
+        int skippedSignatures = 0;
         using var segment = new MemoryStream();
         for (int i = start; i < end; i++)
         {
@@ -187,6 +188,15 @@ public static class OpenPgpKeyReader
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
+                if (p.Tag == 2 && p.BodyLength > 0 && binary[p.BodyOffset] is 5 or 6)
+                {
+                    // BouncyCastle 2.7.0 reads v6 keys but not v5/v6 signatures. The key stays readable
+                    // (fingerprint, R-G3) and the evaluator refuses it, because a skipped signature may
+                    // be a revocation (fail closed).
+                    skippedSignatures++;
+                    continue;
+                }
+
                 error = new OpenPgpReadError(OpenPgpReadErrorKind.PacketMalformed, OpenPgpPackets.Name(i + 1, p.Tag, p.HeaderOffset)
                     + " is malformed: " + Describe(ex));
                 return false;
@@ -197,7 +207,7 @@ public static class OpenPgpKeyReader
 
         try
         {
-            certificate = new OpenPgpCertificate(new PgpPublicKeyRing(segment.ToArray()));
+            certificate = new OpenPgpCertificate(new PgpPublicKeyRing(segment.ToArray()), skippedSignatures);
             error = null;
             return true;
         }

@@ -76,6 +76,48 @@ public class OpenPgpKeyReaderTests
         Assert.Contains(r.Findings, f => f.Code == OpenPgpFindingCodes.NoValidSelfSignature);
     }
 
+    // RFC 9580 Appendix A.3, "Sample Version 6 Certificate (Transferable Public Key)": an Ed25519
+    // primary key with a direct-key self-signature and an X25519 subkey, created 2022-11-30.
+    private const string Rfc9580V6Certificate = """
+        -----BEGIN PGP PUBLIC KEY BLOCK-----
+
+        xioGY4d/4xsAAAAg+U2nu0jWCmHlZ3BqZYfQMxmZu52JGggkLq2EVD34laPCsQYf
+        GwoAAABCBYJjh3/jAwsJBwUVCg4IDAIWAAKbAwIeCSIhBssYbE8GCaaX5NUt+mxy
+        KwwfHifBilZwj2Ul7Ce62azJBScJAgcCAAAAAK0oIBA+LX0ifsDm185Ecds2v8lw
+        gyU2kCcUmKfvBXbAf6rhRYWzuQOwEn7E/aLwIwRaLsdry0+VcallHhSu4RN6HWaE
+        QsiPlR4zxP/TP7mhfVEe7XWPxtnMUMtf15OyA51YBM4qBmOHf+MZAAAAIIaTJINn
+        +eUBXbki+PSAld2nhJh/LVmFsS+60WyvXkQ1wpsGGBsKAAAALAWCY4d/4wKbDCIh
+        BssYbE8GCaaX5NUt+mxyKwwfHifBilZwj2Ul7Ce62azJAAAAAAQBIKbpGG2dWTX8
+        j+VjFM21J0hqWlEg+bdiojWnKfA5AQpWUWtnNwDEM0g12vYxoWM8Y81W+bHBw805
+        I8kWVkXU6vFOi+HWvv/ira7ofJu16NnoUkhclkUrk0mXubZvyl4GBg==
+        -----END PGP PUBLIC KEY BLOCK-----
+
+        """;
+
+    [Fact]
+    public void Rfc9580_v6_sample_certificate_reads_with_the_published_fingerprint_but_fails_closed()
+    {
+        Assert.True(OpenPgpKeyReader.TryRead(Encoding.ASCII.GetBytes(Rfc9580V6Certificate), out IReadOnlyList<OpenPgpCertificate> certs, out OpenPgpReadError? e), e?.Message);
+        OpenPgpCertificate c = Assert.Single(certs);
+        Assert.Equal(6, c.Primary.Version);
+
+        // RFC 9580 5.5.4.3 and A.3 state these values for this key.
+        Assert.Equal("CB186C4F0609A697E4D52DFA6C722B0C1F1E27C18A56708F6525EC27BAD9ACC9", c.Fingerprint);
+        Assert.Equal("CB186C4F0609A697", c.Primary.KeyIdHex);
+        Assert.Equal("12C83F1E706F6308FE151A417743A1F033790E93E9978488D1DB378DA9930885", Assert.Single(c.Subkeys).Fingerprint);
+        Assert.Equal(("Ed25519", "X25519"), (c.Primary.AlgorithmName, c.Subkeys[0].AlgorithmName));
+
+        // Its two v6 signatures (direct-key, subkey binding) are beyond BouncyCastle 2.7.0: the
+        // fingerprint still matches (R-G3), but the key is refused rather than trusted unverified.
+        Assert.Equal(2, c.UnsupportedSignatureCount);
+        Assert.True(PublishedKeyIdentifier.TryParse("cb186c4f 0609a697 e4d52dfa 6c722b0c 1f1e27c1 8a56708f 6525ec27 bad9acc9", out PublishedKeyIdentifier id, out _));
+        OpenPgpKeyReport r = OpenPgpKeyEvaluator.Evaluate(certs, id, PgpFixtures.At);
+        Assert.Same(c, r.MatchedCertificate);
+        Assert.False(r.IsAcceptable);
+        Assert.Contains(r.Findings, f => f.Code == OpenPgpFindingCodes.UnsupportedSignature && f.Severity == FindingSeverity.Error);
+        Assert.DoesNotContain(r.Findings, f => f.Code == OpenPgpFindingCodes.FingerprintMismatch);
+    }
+
     [Fact]
     public void Seed_document_key_block_gives_a_precise_error()
     {

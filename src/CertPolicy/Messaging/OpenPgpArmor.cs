@@ -163,6 +163,7 @@ internal static class OpenPgpArmor
         string? checksum = null;
         int checksumLine = -1;
         int blankRunStart = -1;
+        int stop = lines.Length;
         for (int i = i2; i < lines.Length; i++)
         {
             string l = lines[i];
@@ -178,6 +179,12 @@ internal static class OpenPgpArmor
                 }
 
                 break;
+            }
+
+            if (l.StartsWith(BeginPrefix, StringComparison.Ordinal))
+            {
+                stop = i;
+                break; // the next block starts: this one lost its END line (truncated)
             }
 
             if (checksum is not null)
@@ -222,8 +229,11 @@ internal static class OpenPgpArmor
         bool truncated = end < 0;
         if (truncated)
         {
-            issues.Add("the armor ends at line " + lines.Length.ToString(CultureInfo.InvariantCulture)
-                + " without its '-----END PGP PUBLIC KEY BLOCK-----' line: the file is truncated");
+            issues.Add(stop < lines.Length
+                ? Line(stop) + "a new armor block begins before the '-----END PGP PUBLIC KEY BLOCK-----' line of the block at line "
+                    + (begin + 1).ToString(CultureInfo.InvariantCulture) + ": that block is truncated"
+                : "the armor ends at line " + lines.Length.ToString(CultureInfo.InvariantCulture)
+                    + " without its '-----END PGP PUBLIC KEY BLOCK-----' line: the file is truncated");
         }
 
         if (bodyLines.Count == 0)
@@ -297,7 +307,7 @@ internal static class OpenPgpArmor
         return false;
     }
 
-    // Explains a damaged body: lines shorter than their neighbours lost characters (text extraction
+    // Explains a damaged body: lines shorter (longer) than their neighbours lost (gained) characters (text extraction
     // from a PDF is the usual cause). Only a hint, given when decoding already failed, because
     // RFC 9580 does not require equal line lengths.
     private static void AddShortLineHint(List<(int Line, int Length)> bodyLines, List<string> issues)
@@ -326,8 +336,14 @@ internal static class OpenPgpArmor
 
         var sb = new StringBuilder();
         int shortLines = 0;
+        int longer = 0;
         for (int i = 0; i < bodyLines.Count - 1; i++)
         {
+            if (bodyLines[i].Length > typical)
+            {
+                longer++;
+            }
+
             if (bodyLines[i].Length != typical)
             {
                 if (shortLines < 6)
@@ -343,7 +359,9 @@ internal static class OpenPgpArmor
         {
             issues.Add(shortLines.ToString(CultureInfo.InvariantCulture) + " body line(s) differ from the usual "
                 + typical.ToString(CultureInfo.InvariantCulture) + " characters (line " + sb + (shortLines > 6 ? ", ..." : string.Empty)
-                + "): characters were lost");
+                + "): characters were "
+                + (longer == 0 ? "lost" : longer == shortLines ? "added" : "lost (" + (shortLines - longer).ToString(CultureInfo.InvariantCulture)
+                    + " shorter) or added (" + longer.ToString(CultureInfo.InvariantCulture) + " longer)"));
         }
     }
 

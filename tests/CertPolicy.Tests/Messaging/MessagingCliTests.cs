@@ -135,6 +135,13 @@ public class MessagingCliTests : IDisposable
         Assert.Equal(2, r.Code);
         Assert.Equal(empty + ": the file is empty" + Environment.NewLine, r.Err);
 
+        var cms = new System.Security.Cryptography.Pkcs.SignedCms(new System.Security.Cryptography.Pkcs.ContentInfo([0x2A]), detached: true);
+        cms.ComputeSignature(new System.Security.Cryptography.Pkcs.CmsSigner(System.Security.Cryptography.Pkcs.SubjectIdentifierType.NoSignature));
+        string noCerts = Write("nocerts.p7b", cms.Encode());
+        var n = Cli("container", noCerts);
+        Assert.Equal(2, n.Code);
+        Assert.StartsWith(noCerts + ": the PKCS#7 SignedData holds no certificate", n.Err, StringComparison.Ordinal);
+
         string truncated = Write("cut.der", CertFixtures.Leaf[..50]);
         var t = Cli("container", truncated, "--json");
         Assert.Equal(2, t.Code);

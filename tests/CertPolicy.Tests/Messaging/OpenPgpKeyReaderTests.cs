@@ -130,7 +130,8 @@ public class OpenPgpKeyReaderTests
         Assert.Contains("line 50: '```' is not base64", e.Message, StringComparison.Ordinal);
         Assert.Contains("lines 51-54: 4 blank lines inside the base64 body", e.Message, StringComparison.Ordinal);
         Assert.Contains("not a multiple of 4", e.Message, StringComparison.Ordinal);
-        Assert.Contains("differ from the usual 64 characters", e.Message, StringComparison.Ordinal);
+        Assert.Contains("11 body line(s) differ from the usual 64 characters (line 9, 14, 15, 16, 17, 25, ...): characters were lost (10 shorter) or added (1 longer)",
+            e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -163,6 +164,11 @@ public class OpenPgpKeyReaderTests
         string damaged = second.Replace("\n=", "\n```\n=", StringComparison.Ordinal);
         OpenPgpReadError error = Fails(GoodArmor + damaged);
         Assert.StartsWith("armor block 2: damaged armor: line ", error.Message, StringComparison.Ordinal);
+
+        string firstCut = string.Join('\n', GoodArmor.Split('\n').Where(l => !l.StartsWith("-----END", StringComparison.Ordinal)));
+        OpenPgpReadError cut = Fails(firstCut + second);
+        Assert.Equal(OpenPgpReadErrorKind.ArmorTruncated, cut.Kind);
+        Assert.Contains("a new armor block begins before the '-----END PGP PUBLIC KEY BLOCK-----' line of the block at line 1", cut.Message, StringComparison.Ordinal);
     }
 
     [Fact]

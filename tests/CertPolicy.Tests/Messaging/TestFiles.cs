@@ -38,6 +38,8 @@ internal static class TestFiles
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        psi.Environment["LC_ALL"] = "C"; // untranslated tool messages, whatever the machine's locale
+        psi.Environment["LANGUAGE"] = "C";
         foreach (string a in args)
         {
             psi.ArgumentList.Add(a);

@@ -300,6 +300,20 @@ public class OpenPgpKeyEvaluatorTests
     }
 
     [Fact]
+    public void Fixture_keys_are_the_same_on_every_run_and_machine()
+    {
+        // Pinned: a change here means the fixed-seed generation changed (or BouncyCastle did).
+        Assert.Equal("F56B9E096D04AC95AD33D2359DF65E20E56F541E", PgpFixtures.Fingerprint(PgpFixtures.Primary));
+        Assert.Equal("FB36656DEB57D49BD02AC0AD3105AC478116C677", PgpFixtures.Fingerprint(PgpFixtures.Subkey));
+        Assert.Equal("FF1915FDB74EE022B42AB6232FF3605FFB3E910E", PgpFixtures.Fingerprint(PgpFixtures.Weak));
+        Assert.Equal("AAC18FE82850DAF1589C1D10DDA33A6E40642326", PgpFixtures.Fingerprint(PgpFixtures.Ed25519("ed25519-primary")));
+        Assert.Equal("EAAA8EC02FBCFD3CCF04BCFA00C6CC2FF69FD1DC6F47BDF3CDC51A0E90E23564",
+            Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(PgpFixtures.Build(PgpFixtures.Good))));
+        Assert.Equal("5CF6F13D97ED55E2AF9EA5963C73DDFB17A9482398C5C924CD85045240489F7C",
+            Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(CertFixtures.Root)));
+    }
+
+    [Fact]
     public void Fixtures_are_deterministic()
     {
         Assert.Equal(PgpFixtures.Build(PgpFixtures.Good), PgpFixtures.Build(PgpFixtures.Good));

@@ -349,7 +349,9 @@ internal static class MessagingCommands
     private static string Json(Action<Utf8JsonWriter> body)
     {
         using var ms = new MemoryStream();
-        using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = true }))
+        // Relaxed escaping: the output is read by people and JSON tools, never embedded in HTML, so
+        // user IDs keep their '<' and '>' instead of \u003C.
+        using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             w.WriteStartObject();
             body(w);

@@ -63,6 +63,7 @@ public class MessagingCliTests : IDisposable
         Assert.Equal("PGP-KEY-EXPIRED", f.GetProperty("code").GetString());
         Assert.Equal("R-G1", f.GetProperty("rule").GetString());
         Assert.Equal(PgpFixtures.Fingerprint(PgpFixtures.Primary), doc.RootElement.GetProperty("matchedFingerprint").GetString());
+        Assert.Contains("\"Partner Gateway Key <gateway@partner.example>\"", r.Out, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -266,6 +266,12 @@ public static class CertificateContainerReader
             }
 
             string where = "PEM block at line " + LineOf(text, begin).ToString(CultureInfo.InvariantCulture);
+            if (string.CompareOrdinal(text, begin, "-----BEGIN PGP ", 0, 15) == 0)
+            {
+                error = new ContainerReadError(ContainerReadErrorKind.NotRecognized, where + " is OpenPGP armor, not an X.509 certificate or PKCS#7 container");
+                return false;
+            }
+
             if (!PemEncoding.TryFind(text.AsSpan(begin), out PemFields fields) || fields.Location.Start.GetOffset(text.Length - begin) != 0)
             {
                 int eol = text.IndexOf('\n', begin);

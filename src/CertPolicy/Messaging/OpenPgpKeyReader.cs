@@ -85,7 +85,14 @@ public static class OpenPgpKeyReader
             }
             else if (IsMostlyText(data))
             {
-                error = new OpenPgpReadError(OpenPgpReadErrorKind.NotOpenPgp, "text without OpenPGP armor: no '-----BEGIN PGP PUBLIC KEY BLOCK-----' line");
+                error = new OpenPgpReadError(OpenPgpReadErrorKind.NotOpenPgp, text.Contains("-----BEGIN ", StringComparison.Ordinal)
+                    ? "a PEM file (X.509 certificate, PKCS#7 or key), not OpenPGP: no '-----BEGIN PGP PUBLIC KEY BLOCK-----' line"
+                    : "text without OpenPGP armor: no '-----BEGIN PGP PUBLIC KEY BLOCK-----' line");
+                return false;
+            }
+            else if (data[first] == 0x30)
+            {
+                error = new OpenPgpReadError(OpenPgpReadErrorKind.NotOpenPgp, "not OpenPGP: the data starts like DER (an X.509 certificate or PKCS#7), first byte 0x30 has bit 7 clear");
                 return false;
             }
             else

@@ -192,6 +192,14 @@ public class CertificateContainerTests
     }
 
     [Fact]
+    public void OpenPgp_armor_handed_to_the_container_reader_is_named_as_such()
+    {
+        ContainerReadError e = Fails(Encoding.ASCII.GetBytes(PgpFixtures.Armor(PgpFixtures.Build(PgpFixtures.Good))));
+        Assert.Equal(ContainerReadErrorKind.NotRecognized, e.Kind);
+        Assert.Contains("is OpenPGP armor, not an X.509 certificate", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Pkcs7_that_is_not_signed_data_is_refused()
     {
         // ContentInfo { id-data, [0] OCTET STRING "" }

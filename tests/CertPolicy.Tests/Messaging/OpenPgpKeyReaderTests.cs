@@ -207,6 +207,13 @@ public class OpenPgpKeyReaderTests
     }
 
     [Fact]
+    public void Certificates_handed_to_the_pgp_reader_are_named_as_such()
+    {
+        Assert.StartsWith("a PEM file (X.509 certificate", Fails(CertFixtures.Pem(CertFixtures.Leaf)).Message, StringComparison.Ordinal);
+        Assert.Contains("starts like DER", Fails(CertFixtures.Leaf).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Truncated_armor_is_reported_as_truncated()
     {
         string armor = GoodArmor;

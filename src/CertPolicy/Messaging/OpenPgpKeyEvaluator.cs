@@ -204,7 +204,8 @@ public static class OpenPgpKeyEvaluator
                 + " (BouncyCastle 2.7.0 reads v6 keys but not v6 signatures): self-signatures, bindings and revocations are unknown", fp));
         }
 
-        // Self-certifications over user IDs (RFC 9580 5.2.1 types 0x10..0x13, revoked by 0x30).
+        // R-G1 (RULES.md): the partner's key must be certified by its owner. Self-certifications over
+        // user IDs (RFC 9580 5.2.1 types 0x10..0x13, revoked by 0x30).
         var selfCerts = new List<PgpSignature>();
         var validUids = new List<string>();
         foreach (byte[] rawUid in primary.GetRawUserIds())
@@ -290,7 +291,7 @@ public static class OpenPgpKeyEvaluator
             }
         }
 
-        // Validity of the primary key.
+        // R-G1: validity of the primary key at the evaluation time (creation, expiry, revocation).
         bool primaryUsable = true;
         PgpSignature? newest = null;
         foreach (PgpSignature s in selfCerts)
@@ -368,7 +369,8 @@ public static class OpenPgpKeyEvaluator
                 : !primaryUsable ? " is not usable" : " has key flags 0x" + primaryFlags!.Value.ToString("X2", CultureInfo.InvariantCulture) + " without encryption"));
         }
 
-        // Subkeys: binding (0x18) and revocation (0x28) signatures by the primary key.
+        // R-G1: the key must be able to encrypt to the gateway. Subkeys count only with a valid binding
+        // (0x18) and no revocation (0x28) by the primary key (RFC 9580 5.2.1).
         DateTime newestEncryptionBinding = DateTime.MinValue;
         foreach (OpenPgpKeyInfo sub in cert.Subkeys)
         {
@@ -462,6 +464,8 @@ public static class OpenPgpKeyEvaluator
 
         if (domain is not null)
         {
+            // R-G1: a domain key names the partner's domain in a valid user ID (exact domain, ASCII
+            // case-insensitive, one trailing dot ignored; no subdomains, no IDNA mapping).
             bool found = false;
             foreach (string uid in validUids)
             {

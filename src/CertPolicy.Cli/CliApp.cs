@@ -13,8 +13,11 @@ internal static class CliApp
         NamesCommand.Add(root, stdout, stderr);
         TlsCommands.Add(root, stdout, stderr);
         TrustCommands.Add(root, stdout, stderr);
+        MessagingCommands.Add(root, stdout, stderr);
 
-        var config = new InvocationConfiguration { Output = stdout, Error = stderr };
+        // Our own catch below turns any escaping exception into one line and exit 2; System.CommandLine's
+        // default handler would print a stack trace and exit 1.
+        var config = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };
         try
         {
             var parse = root.Parse(args);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 
 namespace CertPolicy.Tests.Messaging;
 
@@ -29,46 +28,6 @@ internal static class TestFiles
     }
 
     /// <summary>Runs a real tool; a missing tool fails the test with the install command (never a silent skip).</summary>
-    internal static (int ExitCode, string Stdout, string Stderr) Run(string tool, string aptPackage, params string[] args)
-    {
-        var psi = new ProcessStartInfo(tool)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        psi.Environment["LC_ALL"] = "C"; // untranslated tool messages, whatever the machine's locale
-        psi.Environment["LANGUAGE"] = "C";
-        foreach (string a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        Process p;
-        try
-        {
-            p = Process.Start(psi) ?? throw new InvalidOperationException(tool + " did not start");
-        }
-        catch (System.ComponentModel.Win32Exception ex)
-        {
-            Assert.Fail("'" + tool + "' is not installed (" + ex.Message + "): run 'apt-get install -y " + aptPackage
-                + "' (test.sh must install " + aptPackage + ")");
-            throw;
-        }
-
-        using (p)
-        {
-            p.StandardInput.Close();
-            Task<string> stdout = p.StandardOutput.ReadToEndAsync();
-            Task<string> stderr = p.StandardError.ReadToEndAsync();
-            if (!p.WaitForExit(60_000))
-            {
-                p.Kill(entireProcessTree: true);
-                Assert.Fail(tool + " did not finish within 60 s");
-            }
-
-            return (p.ExitCode, stdout.Result, stderr.Result);
-        }
-    }
+    internal static (int ExitCode, string Stdout, string Stderr) Run(string tool, string aptPackage, params string[] args) =>
+        CertPolicy.Tests.Support.Tool.Run(tool, args, package: aptPackage);
 }

@@ -20,8 +20,13 @@ internal static class Tool
         return string.Empty;
     }
 
+    /// <summary>
+    /// Runs a real tool with a timeout and the C locale (untranslated messages). A missing binary fails
+    /// the test naming the Debian package to install (never a silent skip). The one process runner of
+    /// the test suite: the per-area helpers delegate here.
+    /// </summary>
     internal static (int ExitCode, string Stdout, string Stderr) Run(
-        string file, IEnumerable<string> args, string? stdin = null, IDictionary<string, string>? env = null, int timeoutMs = 30_000)
+        string file, IEnumerable<string> args, string? stdin = null, IDictionary<string, string>? env = null, int timeoutMs = 60_000, string? package = null)
     {
         var psi = new ProcessStartInfo(file)
         {
@@ -30,6 +35,8 @@ internal static class Tool
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        psi.Environment["LC_ALL"] = "C";
+        psi.Environment["LANGUAGE"] = "C";
         foreach (var a in args)
         {
             psi.ArgumentList.Add(a);
@@ -43,23 +50,37 @@ internal static class Tool
             }
         }
 
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (stdin is not null)
+        Process p;
+        try
         {
-            p.StandardInput.Write(stdin);
+            p = Process.Start(psi) ?? throw new InvalidOperationException(file + " did not start");
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            var pkg = package ?? Path.GetFileName(file);
+            Assert.Fail($"'{file}' is not installed ({ex.Message}); run ./test.sh as root, or: apt-get install -y {pkg}");
+            throw;
         }
 
-        p.StandardInput.Close();
-        if (!p.WaitForExit(timeoutMs))
+        using (p)
         {
-            p.Kill(entireProcessTree: true);
-            Assert.Fail($"{file} {string.Join(' ', args)} timed out after {timeoutMs} ms");
-        }
+            var stdout = p.StandardOutput.ReadToEndAsync();
+            var stderr = p.StandardError.ReadToEndAsync();
+            if (stdin is not null)
+            {
+                p.StandardInput.Write(stdin);
+            }
 
-        p.WaitForExit();
-        return (p.ExitCode, stdout.Result, stderr.Result);
+            p.StandardInput.Close();
+            if (!p.WaitForExit(timeoutMs))
+            {
+                p.Kill(entireProcessTree: true);
+                Assert.Fail($"{file} {string.Join(' ', args)} timed out after {timeoutMs} ms");
+            }
+
+            p.WaitForExit();
+            return (p.ExitCode, stdout.Result, stderr.Result);
+        }
     }
 }
 

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace CertPolicy.Tests.Tls;
 
 /// <summary>Runs the machine's real <c>openssl</c>. A missing binary fails the test with what to install.</summary>
@@ -9,37 +7,8 @@ internal static class OpenSslTool
 
     internal static Result Ciphers(params string[] args)
     {
-        var psi = new ProcessStartInfo("openssl")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        psi.ArgumentList.Add("ciphers");
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        Process? p;
-        try
-        {
-            p = Process.Start(psi);
-        }
-        catch (System.ComponentModel.Win32Exception ex)
-        {
-            Assert.Fail("the differential tests need the real `openssl` binary (OpenSSL 3.0): install it with `apt-get install openssl` (" + ex.Message + ")");
-            throw;
-        }
-
-        Assert.NotNull(p);
-        using (p)
-        {
-            var err = p.StandardError.ReadToEndAsync();
-            string output = p.StandardOutput.ReadToEnd();
-            p.WaitForExit();
-            return new Result(p.ExitCode, output.Split('\n', StringSplitOptions.RemoveEmptyEntries), err.Result);
-        }
+        var (exit, output, error) = CertPolicy.Tests.Support.Tool.Run("openssl", ["ciphers", .. args], package: "openssl");
+        return new Result(exit, output.Split('\n', StringSplitOptions.RemoveEmptyEntries), error);
     }
 
     /// <summary>The suite ids of `openssl ciphers -V` output lines.</summary>

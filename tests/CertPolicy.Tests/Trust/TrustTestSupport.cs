@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
@@ -52,34 +51,10 @@ internal static class TrustTestSupport
         return "";
     }
 
-    internal static (int Code, string Out, string Err) Run(string file, params string[] args)
-    {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
+    internal static (int Code, string Out, string Err) Run(string file, params string[] args) =>
+        CertPolicy.Tests.Support.Tool.Run(file, args, timeoutMs: 30_000);
 
-        using var p = Process.Start(psi)!;
-        p.StandardInput.Close();
-        var o = p.StandardOutput.ReadToEndAsync();
-        var e = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(30_000))
-        {
-            p.Kill(true);
-            Assert.Fail(file + " " + string.Join(' ', args) + " did not finish in 30 s");
-        }
-
-        return (p.ExitCode, o.Result, e.Result);
-    }
-
-    internal static (int Code, string Out, string Err) RunCli(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = CertPolicy.Cli.CliApp.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
+    internal static (int Code, string Out, string Err) RunCli(params string[] args) => CertPolicy.Tests.Support.CliRunner.Run(args);
 
     /// <summary>One folder per test process, removed when the process exits.</summary>
     private static readonly Lazy<string> TempRoot = new(() =>

@@ -16,6 +16,7 @@ public class NameCheckBenchmarks
     private byte[] _der = [];
     private X509Certificate2 _cert = null!;
     private MatchList _list = null!;
+    private PresentedName[] _names = [];
 
     [GlobalSetup]
     public void Setup()
@@ -32,6 +33,8 @@ public class NameCheckBenchmarks
         _der = _cert.RawData;
         MatchList.TryParse(".audi.de", out var list, out _);
         _list = list!;
+        var buffer = new PresentedName[16];
+        _names = buffer[..CertificateNames.Read(_der, buffer)];
     }
 
     [Benchmark(Baseline = true, Description = "X509Certificate2.MatchesHostname")]
@@ -42,6 +45,9 @@ public class NameCheckBenchmarks
 
     [Benchmark(Description = "NameChecker.Check (secure default)")]
     public bool CertPolicySecureDefault() => NameChecker.Check(_der, MatchList.SecureDefault, "audi.de", "mailin3.audi.de").IsMatch;
+
+    [Benchmark(Description = "NameChecker.CheckPresented (names cached)")]
+    public bool CertPolicyCachedNames() => NameChecker.CheckPresented(_der, _names, _list, "audi.de", "mailin3.audi.de").IsMatch;
 
     [GlobalCleanup]
     public void Cleanup() => _cert.Dispose();

@@ -104,6 +104,30 @@ public static class NameChecker
         }
     }
 
+    /// <summary>
+    /// The same check on names already read with <see cref="CertificateNames.Read(ReadOnlySpan{byte}, Span{PresentedName})"/>: for a hot path
+    /// that caches a certificate's presented names with its chain verdict, so that each connection
+    /// only compares (no DER walk). <paramref name="names"/> must come from <paramref name="certificate"/>.
+    /// </summary>
+    /// <param name="certificate">The leaf certificate DER the names point into.</param>
+    /// <param name="names">Its presented names, as <see cref="CertificateNames.Read(ReadOnlySpan{byte}, Span{PresentedName})"/> returned them.</param>
+    /// <param name="matchList">The compiled match list.</param>
+    /// <param name="nextHopDomain">The next-hop domain without brackets and port.</param>
+    /// <param name="mxHost">The MX host name, or empty.</param>
+    public static NameCheckResult CheckPresented(ReadOnlySpan<byte> certificate, ReadOnlySpan<PresentedName> names, MatchList matchList, ReadOnlySpan<char> nextHopDomain, ReadOnlySpan<char> mxHost)
+    {
+        ArgumentNullException.ThrowIfNull(matchList);
+        foreach (var n in names)
+        {
+            if ((uint)n.Offset > (uint)certificate.Length || (uint)n.Length > (uint)(certificate.Length - n.Offset))
+            {
+                throw new ArgumentException("a presented name lies outside the certificate: names must come from CertificateNames.Read on the same bytes", nameof(names));
+            }
+        }
+
+        return CheckNames(certificate, names, matchList, nextHopDomain, mxHost);
+    }
+
     private static NameCheckResult CheckNames(ReadOnlySpan<byte> cert, ReadOnlySpan<PresentedName> names, MatchList list, ReadOnlySpan<char> nextHop, ReadOnlySpan<char> mx)
     {
         bool hasDnsSan = false;

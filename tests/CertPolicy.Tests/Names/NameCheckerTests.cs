@@ -162,3 +162,39 @@ public class NameCheckerTests
         Assert.Equal(0, allocated);
     }
 }
+
+public class CheckPresentedTests
+{
+    [Fact]
+    public void Cached_names_give_the_same_answer_and_allocate_nothing()
+    {
+        var cert = TestCertificates.Create("CN=x, O=Audi", dns: ["mailin1.audi.de", "mailin2.audi.de"]);
+        var buffer = new PresentedName[8];
+        var names = buffer.AsSpan(0, CertificateNames.Read(cert, buffer)).ToArray();
+        Assert.True(MatchList.TryParse(".audi.de", out var list, out _));
+        foreach (var (nexthop, mx) in new[] { ("audi.de", "mailin1.audi.de"), ("audi.hu", "x.audi.hu"), ("example.net", "") })
+        {
+            Assert.Equal(NameChecker.Check(cert, list!, nexthop, mx).Status, NameChecker.CheckPresented(cert, names, list!, nexthop, mx).Status);
+            Assert.Equal(NameChecker.Check(cert, MatchList.SecureDefault, nexthop, mx).Status, NameChecker.CheckPresented(cert, names, MatchList.SecureDefault, nexthop, mx).Status);
+        }
+
+        _ = NameChecker.CheckPresented(cert, names, list!, "audi.de", "");
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 1000; i++)
+        {
+            _ = NameChecker.CheckPresented(cert, names, list!, "audi.de", "");
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
+    public void Names_from_another_certificate_are_a_caller_mistake()
+    {
+        var big = TestCertificates.Create("CN=x", dns: [new string('a', 60) + ".example", "b.example"]);
+        var small = new byte[40];
+        var buffer = new PresentedName[8];
+        var names = buffer.AsSpan(0, CertificateNames.Read(big, buffer)).ToArray();
+        Assert.Throws<ArgumentException>(() => NameChecker.CheckPresented(small, names, MatchList.SecureDefault, "example", ""));
+    }
+}

@@ -11,6 +11,7 @@ internal static class CliApp
         var root = new RootCommand("certpolicy: does a mail gateway's TLS meet a partner's e-mail security policy?");
         PolicyCommands.Add(root, stdout, stderr);
         NamesCommand.Add(root, stdout, stderr);
+        TrustCommands.Add(root, stdout, stderr);
 
         var config = new InvocationConfiguration { Output = stdout, Error = stderr };
         try

@@ -12,6 +12,7 @@ internal static class CliApp
         PolicyCommands.Add(root, stdout, stderr);
         NamesCommand.Add(root, stdout, stderr);
         TrustCommands.Add(root, stdout, stderr);
+        VerifyCommand.Add(root, stdout, stderr);
 
         var config = new InvocationConfiguration { Output = stdout, Error = stderr };
         try

@@ -306,7 +306,20 @@ public sealed class ChainValidator
         };
 
         private static ChainElement Element(in CertificateView c, int depth, bool anchor) =>
-            new(depth, DistinguishedName.Format(c.SubjectDer), Convert.ToHexString(SHA256.HashData(c.Der.Span)), anchor);
+            new(depth, FormatName(c.SubjectDer), Convert.ToHexString(SHA256.HashData(c.Der.Span)), anchor);
+
+        // DistinguishedName.Format decodes attribute strings and throws on content the view only delimits.
+        private static string FormatName(ReadOnlySpan<byte> nameDer)
+        {
+            try
+            {
+                return DistinguishedName.Format(nameDer);
+            }
+            catch (System.Formats.Asn1.AsnContentException)
+            {
+                return "#" + Convert.ToHexString(nameDer);
+            }
+        }
 
         // Depth-first path search (see the class remarks).
         private bool Search()

@@ -23,8 +23,8 @@ public sealed class ChainValidatorTests
     [Fact]
     public void Ev_good_is_compliant_with_ev_assurance()
     {
-        var chain = TestChains.Create(new ChainSpec { LeafPolicies = [Oids.CustomEvA], IntermediatePolicies = [Oids.CustomEvA] });
-        var report = Explain(chain, TestChains.Store(chain, Oids.CustomEvA));
+        var chain = TestChains.Create(new ChainSpec { LeafPolicies = [TestOids.CustomEvA], IntermediatePolicies = [TestOids.CustomEvA] });
+        var report = Explain(chain, TestChains.Store(chain, TestOids.CustomEvA));
         Assert.True(report.Verdict.IsCompliant, string.Join("; ", report.Findings.Select(f => f.Code + " " + f.Message)));
         Assert.Equal(AssuranceLevel.Ev, report.Verdict.Assurance);
         Assert.Equal("example.com", report.MatchedName); // nexthop:dot-nexthop: the exact next hop is matched first
@@ -46,8 +46,8 @@ public sealed class ChainValidatorTests
     [Fact]
     public void R_C1_ev_oid_not_permitted_by_the_intermediate()
     {
-        var chain = TestChains.Create(new ChainSpec { LeafPolicies = [Oids.CustomEvA], IntermediatePolicies = [Oids.Ov] });
-        var report = Explain(chain, TestChains.Store(chain, Oids.CustomEvA));
+        var chain = TestChains.Create(new ChainSpec { LeafPolicies = [TestOids.CustomEvA], IntermediatePolicies = [TestOids.Ov] });
+        var report = Explain(chain, TestChains.Store(chain, TestOids.CustomEvA));
         AssertFinding(report, "assurance.ev-not-established", "R-C1", 0);
         Assert.Contains("certificate 1", report.Findings.First(f => f.Code == "assurance.ev-not-established").Message, StringComparison.Ordinal);
         Assert.NotEqual(AssuranceLevel.Ev, report.Verdict.Assurance);
@@ -56,8 +56,8 @@ public sealed class ChainValidatorTests
     [Fact]
     public void R_C1_ev_oid_without_intermediate_policies_is_not_ev()
     {
-        var chain = TestChains.Create(new ChainSpec { LeafPolicies = [Oids.CustomEvA, Oids.Ov], IntermediatePolicies = null });
-        var report = Explain(chain, TestChains.Store(chain, Oids.CustomEvA));
+        var chain = TestChains.Create(new ChainSpec { LeafPolicies = [TestOids.CustomEvA, TestOids.Ov], IntermediatePolicies = null });
+        var report = Explain(chain, TestChains.Store(chain, TestOids.CustomEvA));
         AssertFinding(report, "assurance.ev-not-established", "R-C1", 0);
         Assert.Equal(AssuranceLevel.Ov, report.Verdict.Assurance);
     }
@@ -67,8 +67,8 @@ public sealed class ChainValidatorTests
     {
         // Root 0 is bound to EV OID A, root 1 to EV OID B; the leaf chains to root 1 but asserts A.
         var other = TestChains.RootFor(0, "CN=Other Root,O=Other Trust,C=DE");
-        var chain = TestChains.Create(new ChainSpec { RootKeyIndex = 1, LeafPolicies = [Oids.CustomEvA], IntermediatePolicies = [Oids.AnyPolicy] });
-        Assert.True(CustomTrust.TryCreate([new CustomAnchor(other, [Oids.CustomEvA]), new CustomAnchor(chain.Root, [Oids.CustomEvB])], out var store, out var error), error);
+        var chain = TestChains.Create(new ChainSpec { RootKeyIndex = 1, LeafPolicies = [TestOids.CustomEvA], IntermediatePolicies = [TestOids.AnyPolicy] });
+        Assert.True(CustomTrust.TryCreate([new CustomAnchor(other, [TestOids.CustomEvA]), new CustomAnchor(chain.Root, [TestOids.CustomEvB])], out var store, out var error), error);
         var report = Explain(chain, store!);
         AssertFinding(report, "assurance.ev-not-established", "R-C1", 0);
         Assert.Contains("does not bind", report.Findings.First(f => f.Code == "assurance.ev-not-established").Message, StringComparison.Ordinal);
@@ -206,7 +206,7 @@ public sealed class ChainValidatorTests
     [Fact]
     public void R_C5_dv_by_oid()
     {
-        var chain = TestChains.Create(new ChainSpec { LeafPolicies = [Oids.Dv] });
+        var chain = TestChains.Create(new ChainSpec { LeafPolicies = [TestOids.Dv] });
         var report = Explain(chain, TestChains.Store(chain));
         AssertFinding(report, "assurance.domain-validated", "R-C5", 0);
         Assert.Equal(AssuranceLevel.Dv, report.Verdict.Assurance);
@@ -238,7 +238,7 @@ public sealed class ChainValidatorTests
     [Fact]
     public void R_C8_individual_validated_is_below_class_3()
     {
-        var chain = TestChains.Create(new ChainSpec { LeafPolicies = [Oids.Iv] });
+        var chain = TestChains.Create(new ChainSpec { LeafPolicies = [TestOids.Iv] });
         var report = Explain(chain, TestChains.Store(chain));
         AssertFinding(report, "assurance.too-low", "R-C8", 0);
         Assert.Equal(AssuranceLevel.Iv, report.Verdict.Assurance);
@@ -275,7 +275,7 @@ public sealed class ChainValidatorTests
     [Fact]
     public void Evaluate_returns_the_verdict_of_explain()
     {
-        var chain = TestChains.Create(new ChainSpec { LeafPolicies = [Oids.Dv] });
+        var chain = TestChains.Create(new ChainSpec { LeafPolicies = [TestOids.Dv] });
         var v = new ChainValidator(TestChains.Store(chain));
         Assert.Equal(v.Explain(chain.Presented, TestChains.Request()).Verdict, v.Evaluate(chain.Presented, TestChains.Request()));
     }

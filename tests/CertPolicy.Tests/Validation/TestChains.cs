@@ -13,7 +13,7 @@ internal sealed record ChainSpec
     internal string IntermediateName { get; init; } = "CN=Test Issuing CA,O=Test Trust,C=DE";
     internal string LeafName { get; init; } = "CN=mail.example.com,O=Example GmbH,C=DE";
     internal string[] LeafDns { get; init; } = ["mail.example.com", "example.com"];
-    internal string[] LeafPolicies { get; init; } = [Oids.Ov];
+    internal string[] LeafPolicies { get; init; } = [TestOids.Ov];
 
     /// <summary>Intermediate policies; null = no certificatePolicies extension.</summary>
     internal string[]? IntermediatePolicies { get; init; } = ["2.5.29.32.0"];
@@ -53,7 +53,7 @@ internal sealed record TestChain(byte[] Root, byte[] Intermediate, byte[] Leaf)
     private static string TestCertificatesPem(byte[] der) => PemEncoding.WriteString("CERTIFICATE", der) + "\n";
 }
 
-internal static class Oids
+internal static class TestOids
 {
     internal const string Ev = "2.23.140.1.1";
     internal const string Dv = "2.23.140.1.2.1";
@@ -193,7 +193,7 @@ internal static class TestChains
         var san = new SubjectAlternativeNameBuilder();
         san.AddDnsName("mail.example.com");
         req.CertificateExtensions.Add(san.Build());
-        req.CertificateExtensions.Add(Policies([Oids.Ov]));
+        req.CertificateExtensions.Add(Policies([TestOids.Ov]));
         using var c = req.CreateSelfSigned(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero), new DateTimeOffset(2027, 1, 1, 0, 0, 0, TimeSpan.Zero));
         return c.RawData;
     }

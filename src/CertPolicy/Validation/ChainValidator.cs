@@ -560,8 +560,10 @@ public sealed class ChainValidator
                     list.Add(new Finding("chain.ca-key-usage", "R-C3", d, "certificate " + Depth(d) + " lacks keyCertSign", VerdictReasons.InvalidChain));
                 }
 
-                // EKU chaining (Go and webpki; not RFC 5280): a CA's EKU, when present, must allow serverAuth.
-                if (c.HasExtendedKeyUsage && !c.EkuServerAuth && !c.EkuAny)
+                // EKU chaining (webpki, OpenSSL's purpose check, .NET; not RFC 5280): a CA's EKU, when present, must
+                // list serverAuth. anyExtendedKeyUsage alone does not do (Go accepts it; OpenSSL and X509Chain refuse,
+                // see DifferentialTests "intermediate-eku-any").
+                if (c.HasExtendedKeyUsage && !c.EkuServerAuth)
                 {
                     list.Add(new Finding("chain.ca-eku", "R-C3", d, "certificate " + Depth(d) + " restricts its EKU and excludes serverAuth", VerdictReasons.InvalidChain));
                 }

@@ -34,6 +34,9 @@ internal static class VerifyCommand
             stdout,
             stderr));
         root.Subcommands.Add(cmd);
+
+        // The x509-limbo runner exercises the same validator; registered here to keep CliApp to one line per area.
+        ConformanceCommand.Add(root, stdout, stderr);
     }
 
     private sealed record Args(string Chain, string NextHop, string? Mx, string? Level, string? Match, string? Profile, string? Roots, string[] EvPolicies, string? At, string? Format);

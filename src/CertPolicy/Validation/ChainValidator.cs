@@ -374,7 +374,8 @@ public sealed class ChainValidator
                 _path.RemoveAt(_path.Count - 1);
             }
 
-            if (_path.Count - 1 >= MaxIntermediates + 1)
+            // _path holds the leaf and the intermediates so far; one more intermediate must stay within the limit.
+            if (_path.Count - 1 >= MaxIntermediates)
             {
                 _pathTooLong = true;
                 return false;
@@ -524,8 +525,38 @@ public sealed class ChainValidator
                     list.Add(new Finding("chain.unknown-critical-extension", "R-C3", d, "certificate " + Depth(d) + " has a critical extension this validator does not process", VerdictReasons.InvalidChain));
                 }
 
+                // RFC 5280 4.2.1.1 / 4.2.1.2: authority and subject key identifiers MUST be non-critical.
+                if ((c.CriticalExtensions & (KnownExtensions.AuthorityKeyIdentifier | KnownExtensions.SubjectKeyIdentifier)) != 0)
+                {
+                    list.Add(new Finding("chain.critical-key-identifier", "R-C3", d, "certificate " + Depth(d) + " marks a key identifier extension critical", VerdictReasons.InvalidChain));
+                }
+
+                // RFC 5280 4.2.1.3: keyCertSign only with basicConstraints cA.
+                if (c.HasKeyUsage && (c.KeyUsage & KeyUsages.KeyCertSign) != 0 && !c.IsCa)
+                {
+                    list.Add(new Finding("chain.key-cert-sign-without-ca", "R-C3", d, "certificate " + Depth(d) + " asserts keyCertSign without being a CA", VerdictReasons.InvalidChain));
+                }
+
                 if (d == 0)
                 {
+                    // RFC 5280 4.2.1.10: name constraints only in CA certificates.
+                    if (c.HasNameConstraints)
+                    {
+                        list.Add(new Finding("leaf.name-constraints", "R-C3", 0, "the leaf carries a nameConstraints extension (CA certificates only)", VerdictReasons.InvalidChain));
+                    }
+
+                    // RFC 5280 4.2.1.6: an empty subject needs a critical subjectAltName.
+                    if (c.IsSubjectEmpty && (c.CriticalExtensions & KnownExtensions.SubjectAltName) == 0)
+                    {
+                        list.Add(new Finding("leaf.empty-subject", "R-C3", 0, "the leaf has an empty subject without a critical subjectAltName", VerdictReasons.InvalidChain));
+                    }
+
+                    // CA/B BR 7.1.2.7.10: a subscriber certificate never lists anyExtendedKeyUsage (webpki refuses it too).
+                    if (c.EkuAny)
+                    {
+                        list.Add(new Finding("leaf.eku-any", "R-C3", 0, "the leaf's extended key usage lists anyExtendedKeyUsage", VerdictReasons.InvalidChain));
+                    }
+
                     // RFC 5280 4.2.1.12 and CA/B BR 7.1.2.7.10: a TLS server leaf with EKU must list serverAuth.
                     if (c.HasExtendedKeyUsage && !c.EkuServerAuth)
                     {
@@ -546,6 +577,18 @@ public sealed class ChainValidator
                 if (isAnchor ? c.HasBasicConstraints && !c.IsCa : !c.IsCa)
                 {
                     list.Add(new Finding("chain.not-ca", "R-C3", d, "certificate " + Depth(d) + " issues certificates but is not a CA (basicConstraints)", VerdictReasons.InvalidChain));
+                }
+
+                // RFC 5280 4.1.2.6: a CA's subject is never empty.
+                if (c.IsSubjectEmpty)
+                {
+                    list.Add(new Finding("chain.ca-empty-subject", "R-C3", d, "certificate " + Depth(d) + " is a CA with an empty subject", VerdictReasons.InvalidChain));
+                }
+
+                // RFC 5280 4.2.1.10: conforming CAs MUST mark name constraints critical.
+                if (c.HasNameConstraints && (c.CriticalExtensions & KnownExtensions.NameConstraints) == 0)
+                {
+                    list.Add(new Finding("chain.name-constraints-not-critical", "R-C3", d, "certificate " + Depth(d) + " has non-critical name constraints", VerdictReasons.InvalidChain));
                 }
 
                 // RFC 5280 6.1.4 (l, m): pathLenConstraint counts the non-self-issued intermediates below.
@@ -570,10 +613,21 @@ public sealed class ChainValidator
 
                 if (c.HasNameConstraints)
                 {
+                    // RFC 5280 6.1.3 (b, c): every certificate below the constraining CA (self-issued intermediates excepted).
                     var names = new PresentedName[CertificateNames.MaxNames];
-                    var leafDer = _path[0].Der.Span;
-                    int n = CertificateNames.Read(leafDer, names);
-                    var res = n < 0 ? NameConstraintResult.Malformed : NameConstraintChecker.Check(c, leafDer, names.AsSpan(0, n), ref _budget);
+                    var res = NameConstraintResult.Ok;
+                    for (int k = 0; k < d && res == NameConstraintResult.Ok; k++)
+                    {
+                        if (k > 0 && _path[k].IsSelfIssued)
+                        {
+                            continue;
+                        }
+
+                        var der = _path[k].Der.Span;
+                        int n = CertificateNames.Read(der, names);
+                        res = n < 0 ? NameConstraintResult.Malformed : NameConstraintChecker.Check(c, der, names.AsSpan(0, n), isLeaf: k == 0, ref _budget);
+                    }
+
                     switch (res)
                     {
                         case NameConstraintResult.Ok:
@@ -585,7 +639,7 @@ public sealed class ChainValidator
                             list.Add(new Finding("chain.name-constraints-unsupported", "R-C3", d, "certificate " + Depth(d) + " constrains a name form other than dNSName/iPAddress (refused: not implemented)", VerdictReasons.InvalidChain));
                             break;
                         default:
-                            list.Add(new Finding("chain.name-constraints", "R-C3", d, "the leaf's names violate the name constraints of certificate " + Depth(d), VerdictReasons.InvalidChain));
+                            list.Add(new Finding("chain.name-constraints", "R-C3", d, "a name below certificate " + Depth(d) + " violates its name constraints", VerdictReasons.InvalidChain));
                             break;
                     }
                 }

@@ -15,10 +15,10 @@ internal enum NameConstraintResult
 }
 
 /// <summary>
-/// RFC 5280 4.2.1.10 name constraints for dNSName and iPAddress, applied to the leaf's DNS SANs (the CN when the leaf
-/// has no DNS SAN, since name matching falls back to it) and IP SANs. Any other constrained form (directoryName,
+/// RFC 5280 4.2.1.10 name constraints for dNSName and iPAddress, applied to the DNS and IP SANs of every certificate below the
+/// constraining CA, and to the leaf's CN when the leaf has no DNS SAN (name matching falls back to it). Any other constrained form (directoryName,
 /// rfc822Name, URI, ...) is refused as unsupported: failing closed, where webpki and Go implement more forms.
-/// The intermediates' own names are not checked (a known gap). Each comparison spends the budget.
+/// Intermediates' subject CNs are not treated as DNS names. Each comparison spends the budget.
 /// </summary>
 internal static class NameConstraintChecker
 {
@@ -28,7 +28,7 @@ internal static class NameConstraintChecker
     private static readonly Asn1Tag IpAddress = new(TagClass.ContextSpecific, 7);
 
     // RFC 5280 4.2.1.10
-    internal static NameConstraintResult Check(in CertificateView ca, ReadOnlySpan<byte> leafDer, ReadOnlySpan<PresentedName> names, ref Budget budget)
+    internal static NameConstraintResult Check(in CertificateView ca, ReadOnlySpan<byte> certificateDer, ReadOnlySpan<PresentedName> names, bool isLeaf, ref Budget budget)
     {
         var d = ca.Der.Span;
         var nc = ca.NameConstraintsRange;
@@ -44,13 +44,14 @@ internal static class NameConstraintChecker
 
         foreach (var n in names)
         {
-            bool isDns = n.Kind == PresentedNameKind.DnsSan || (n.Kind == PresentedNameKind.CommonName && !hasDnsSan);
+            // The CN stands in for a DNS name only on the leaf (name matching falls back to it there).
+            bool isDns = n.Kind == PresentedNameKind.DnsSan || (isLeaf && n.Kind == PresentedNameKind.CommonName && !hasDnsSan);
             if (!isDns && n.Kind != PresentedNameKind.IPAddressSan)
             {
                 continue;
             }
 
-            var value = CertificateNames.Content(leafDer, n);
+            var value = CertificateNames.Content(certificateDer, n);
             var form = isDns ? DnsName : IpAddress;
             if (hasExcluded)
             {
@@ -120,6 +121,12 @@ internal static class NameConstraintChecker
                 return NameConstraintResult.BudgetExceeded;
             }
 
+            // A malformed DNS name cannot be shown to lie inside a subtree (RFC 5280 4.2.1.6 preferred name syntax).
+            if (tag == DnsName && !IsPlausibleDnsName(name))
+            {
+                return NameConstraintResult.Violated;
+            }
+
             if (tag == DnsName ? DnsMatches(d[value], name) : IpMatches(d[value], name))
             {
                 matched = true;
@@ -153,6 +160,24 @@ internal static class NameConstraintChecker
         }
 
         return name.Length > constraint.Length && name[^(constraint.Length + 1)] == (byte)'.' && EqualsIgnoreCase(name[^constraint.Length..], constraint);
+    }
+
+    private static bool IsPlausibleDnsName(ReadOnlySpan<byte> name)
+    {
+        if (name.IsEmpty || name[0] == (byte)'.' || name.IndexOf(".."u8) >= 0)
+        {
+            return false;
+        }
+
+        foreach (byte b in name)
+        {
+            if (b <= 0x20 || b >= 0x7F)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static bool IpMatches(ReadOnlySpan<byte> constraint, ReadOnlySpan<byte> address)

@@ -87,6 +87,38 @@ public enum KeyUsages : ushort
     DecipherOnly = 1 << 8,
 }
 
+/// <summary>The extensions <see cref="CertificateView"/> processes (used to report which were critical).</summary>
+[Flags]
+public enum KnownExtensions : ushort
+{
+    /// <summary>None.</summary>
+    None = 0,
+
+    /// <summary>basicConstraints.</summary>
+    BasicConstraints = 1 << 0,
+
+    /// <summary>keyUsage.</summary>
+    KeyUsage = 1 << 1,
+
+    /// <summary>extKeyUsage.</summary>
+    ExtendedKeyUsage = 1 << 2,
+
+    /// <summary>certificatePolicies.</summary>
+    CertificatePolicies = 1 << 3,
+
+    /// <summary>nameConstraints.</summary>
+    NameConstraints = 1 << 4,
+
+    /// <summary>authorityKeyIdentifier.</summary>
+    AuthorityKeyIdentifier = 1 << 5,
+
+    /// <summary>subjectKeyIdentifier.</summary>
+    SubjectKeyIdentifier = 1 << 6,
+
+    /// <summary>subjectAltName.</summary>
+    SubjectAltName = 1 << 7,
+}
+
 /// <summary>Why a certificate could not be read. Values are API: never renumber.</summary>
 public enum CertificateError : byte
 {
@@ -176,6 +208,7 @@ public readonly struct CertificateView
         HasNameConstraints = f.HasNameConstraints;
         HasUnknownCriticalExtension = f.UnknownCritical;
         HasOrganization = f.HasOrganization;
+        CriticalExtensions = f.Critical;
     }
 
     /// <summary>The certificate DER (the caller's memory, not a copy).</summary>
@@ -271,6 +304,12 @@ public readonly struct CertificateView
     /// <summary>A critical extension this reader does not process is present (RFC 5280 4.2: such a certificate must be rejected).</summary>
     public bool HasUnknownCriticalExtension { get; }
 
+    /// <summary>Which of the extensions this view processes were marked critical.</summary>
+    public KnownExtensions CriticalExtensions { get; }
+
+    /// <summary>The subject is an empty Name (SEQUENCE {}).</summary>
+    public bool IsSubjectEmpty => SubjectDer.Length == 2;
+
     /// <summary>The subject has a non-empty organizationName (R-C6).</summary>
     public bool HasOrganization { get; }
 
@@ -356,6 +395,7 @@ public readonly struct CertificateView
         public KeyAlgorithm KeyAlgorithm;
         public SignatureAlgorithm SignatureAlgorithm;
         public bool HasBasicConstraints, IsCa, HasKeyUsage, HasEku, EkuServerAuth, EkuAny, HasPolicies, HasNameConstraints, UnknownCritical, HasOrganization;
+        public KnownExtensions Critical;
         public KeyUsages KeyUsage;
     }
 
@@ -404,7 +444,9 @@ public readonly struct CertificateView
         }
 
         // serialNumber: at most 20 octets of value (RFC 5280 4.1.2.2), plus a sign octet.
-        if (!t.TryRead(Asn1Tag.Integer, out f.Serial) || !DerReader.IsMinimalInteger(d[f.Serial]) || d[f.Serial].Length > 21)
+        // RFC 5280 4.1.2.2: a positive integer (zero and negative serials are refused, as Go 1.23 does).
+        if (!t.TryRead(Asn1Tag.Integer, out f.Serial) || !DerReader.IsMinimalInteger(d[f.Serial]) || d[f.Serial].Length > 21
+            || (d[f.Serial][0] & 0x80) != 0 || (d[f.Serial].Length == 1 && d[f.Serial][0] == 0))
         {
             return CertificateError.InvalidField;
         }
@@ -735,37 +777,46 @@ public readonly struct CertificateView
 
             seen[count++] = ext.Start.Value;
             bool known;
+            var kind = KnownExtensions.None;
             if (oid.SequenceEqual(Oids.BasicConstraints))
             {
+                kind = KnownExtensions.BasicConstraints;
                 known = TryBasicConstraints(d, value, ref f);
             }
             else if (oid.SequenceEqual(Oids.KeyUsage))
             {
+                kind = KnownExtensions.KeyUsage;
                 known = TryKeyUsage(d, value, ref f);
             }
             else if (oid.SequenceEqual(Oids.ExtendedKeyUsage))
             {
+                kind = KnownExtensions.ExtendedKeyUsage;
                 known = TryEku(d, value, ref f);
             }
             else if (oid.SequenceEqual(Oids.CertificatePolicies))
             {
+                kind = KnownExtensions.CertificatePolicies;
                 known = TryPolicies(d, value, ref f);
             }
             else if (oid.SequenceEqual(Oids.NameConstraints))
             {
+                kind = KnownExtensions.NameConstraints;
                 known = TryNameConstraints(d, value, ref f);
             }
             else if (oid.SequenceEqual(Oids.AuthorityKeyIdentifier))
             {
+                kind = KnownExtensions.AuthorityKeyIdentifier;
                 known = TryAki(d, value, ref f);
             }
             else if (oid.SequenceEqual(Oids.SubjectKeyIdentifier))
             {
+                kind = KnownExtensions.SubjectKeyIdentifier;
                 var s = new DerReader(d, value.Start.Value, value.End.Value);
                 known = s.TryRead(Asn1Tag.PrimitiveOctetString, out f.Ski) && !s.HasData;
             }
             else if (oid.SequenceEqual(Oids.SubjectAltName))
             {
+                kind = KnownExtensions.SubjectAltName;
                 var s = new DerReader(d, value.Start.Value, value.End.Value);
                 known = s.TryRead(Asn1Tag.Sequence, out f.San) && !s.HasData;
             }
@@ -778,6 +829,11 @@ public readonly struct CertificateView
             if (!known)
             {
                 return CertificateError.InvalidExtension;
+            }
+
+            if (critical)
+            {
+                f.Critical |= kind;
             }
         }
 

@@ -318,4 +318,63 @@ public sealed class ChainValidatorTests
         var report = new ChainValidator(TestChains.Store(chain)).Explain(chain.Presented, request);
         AssertFinding(report, "chain.budget-exceeded", "R-C3", -1);
     }
+
+    private static (byte[] Root, List<ReadOnlyMemory<byte>> Presented) LongChain(int intermediates)
+    {
+        var nb = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        var na = new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var rootReq = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=Long Root,O=Test,C=DE", key, HashAlgorithmName.SHA256);
+        rootReq.CertificateExtensions.Add(new System.Security.Cryptography.X509Certificates.X509BasicConstraintsExtension(true, false, 0, true));
+        using var root = rootReq.CreateSelfSigned(nb, na);
+        var issuerName = root.SubjectName;
+        var issuerKey = key;
+        var certs = new List<ReadOnlyMemory<byte>>();
+        for (int i = 0; i <= intermediates; i++)
+        {
+            bool leaf = i == intermediates;
+            var k = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            var req = new System.Security.Cryptography.X509Certificates.CertificateRequest(leaf ? "CN=example.com,O=Example GmbH,C=DE" : "CN=Long CA " + i + ",O=Test,C=DE", k, HashAlgorithmName.SHA256);
+            req.CertificateExtensions.Add(new System.Security.Cryptography.X509Certificates.X509BasicConstraintsExtension(!leaf, false, 0, true));
+            if (leaf)
+            {
+                req.CertificateExtensions.Add(new System.Security.Cryptography.X509Certificates.X509Extension("2.5.29.32", OvPolicy(), false));
+            }
+
+            using var c = req.Create(issuerName, System.Security.Cryptography.X509Certificates.X509SignatureGenerator.CreateForECDsa(issuerKey), nb, na, [(byte)(i + 1)]);
+            certs.Insert(0, c.RawData);
+            issuerName = c.SubjectName;
+            issuerKey = k;
+        }
+
+        return (root.RawData, certs);
+    }
+
+    private static byte[] OvPolicy()
+    {
+        var w = new System.Formats.Asn1.AsnWriter(System.Formats.Asn1.AsnEncodingRules.DER);
+        using (w.PushSequence())
+        {
+            using (w.PushSequence())
+            {
+                w.WriteObjectIdentifier(TestOids.Ov);
+            }
+        }
+
+        return w.Encode();
+    }
+
+    [Fact]
+    public void Six_intermediates_build_and_seven_are_too_long()
+    {
+        // ChainValidator.MaxIntermediates = 6 (webpki's MAX_SUB_CA_COUNT).
+        var (root6, six) = LongChain(6);
+        var ok = new ChainValidator(TestChains.Store(root6, [], null)).Explain(six, TestChains.Request());
+        Assert.True(ok.Verdict.IsCompliant, string.Join("; ", ok.Findings.Select(f => f.Code)));
+        Assert.Equal(8, ok.Chain.Count);
+
+        var (root7, seven) = LongChain(7);
+        var tooLong = new ChainValidator(TestChains.Store(root7, [], null)).Explain(seven, TestChains.Request());
+        AssertFinding(tooLong, "chain.too-long", "R-C3", -1);
+    }
 }

@@ -377,4 +377,17 @@ public sealed class ChainValidatorTests
         var tooLong = new ChainValidator(TestChains.Store(root7, [], null)).Explain(seven, TestChains.Request());
         AssertFinding(tooLong, "chain.too-long", "R-C3", -1);
     }
+
+    [Fact]
+    public void An_exception_inside_validation_fails_closed_with_an_internal_error_finding()
+    {
+        // A null match list makes NameChecker throw inside the run: the verdict must fail, not the call.
+        var chain = TestChains.Create(new ChainSpec());
+        var request = new ValidationRequest { Time = TestChains.At, NextHop = "example.com", MatchList = null! };
+        var v = new ChainValidator(TestChains.Store(chain));
+        var report = v.Explain(chain.Presented, request);
+        AssertFinding(report, "internal.error", "R-C3", -1);
+        Assert.True(report.Verdict.Reasons.HasFlag(VerdictReasons.InternalError));
+        Assert.False(v.Evaluate(chain.Presented, request).IsCompliant);
+    }
 }

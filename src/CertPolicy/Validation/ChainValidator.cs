@@ -798,7 +798,7 @@ public sealed class ChainValidator
 
             if (result == AssuranceLevel.None)
             {
-                Add("assurance.unvalidated", "R-C4", 0, "the leaf asserts no policy OID the trust manifest knows: holder validation cannot be established", VerdictReasons.NotDocumentValidated);
+                Add("assurance.unvalidated", "R-C4", 0, "the leaf asserts no policy OID that the trust manifest maps to a validation level this anchor vouches for: holder validation cannot be established", VerdictReasons.NotDocumentValidated);
             }
             else if (result != AssuranceLevel.Dv && result < profile.MinimumAssurance)
             {

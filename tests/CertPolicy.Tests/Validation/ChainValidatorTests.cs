@@ -170,12 +170,15 @@ public sealed class ChainValidatorTests
     }
 
     [Fact]
-    public void R_C3_path_length_zero_with_an_intermediate_below_is_refused()
+    public void R_C3_path_length_constraint()
     {
-        // Leaf's issuer (intermediate) allows 0 intermediates below: fine. Check the constraint is read by putting
-        // the leaf under a pathLen 0 CA and checking the view; a 2-intermediate chain is covered by the limbo runner.
-        var chain = TestChains.Create(new ChainSpec { IntermediatePathLength = 0 });
-        Assert.True(Explain(chain, TestChains.Store(chain)).Verdict.IsCompliant);
+        // Root -> CA0 (pathLen 0) -> CA1 -> leaf: CA0 allows no intermediate below it, the path has one.
+        var (root, chain) = LongChain(2, topPathLength: 0);
+        AssertFinding(new ChainValidator(TestChains.Store(root, [], null)).Explain(chain, TestChains.Request()), "chain.path-length", "R-C3", 2);
+
+        // pathLen 1 allows it.
+        var (root1, chain1) = LongChain(2, topPathLength: 1);
+        Assert.True(new ChainValidator(TestChains.Store(root1, [], null)).Explain(chain1, TestChains.Request()).Verdict.IsCompliant);
     }
 
     [Fact]
@@ -319,7 +322,7 @@ public sealed class ChainValidatorTests
         AssertFinding(report, "chain.budget-exceeded", "R-C3", -1);
     }
 
-    private static (byte[] Root, List<ReadOnlyMemory<byte>> Presented) LongChain(int intermediates)
+    private static (byte[] Root, List<ReadOnlyMemory<byte>> Presented) LongChain(int intermediates, int? topPathLength = null)
     {
         var nb = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
         var na = new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
@@ -335,7 +338,8 @@ public sealed class ChainValidatorTests
             bool leaf = i == intermediates;
             var k = ECDsa.Create(ECCurve.NamedCurves.nistP256);
             var req = new System.Security.Cryptography.X509Certificates.CertificateRequest(leaf ? "CN=example.com,O=Example GmbH,C=DE" : "CN=Long CA " + i + ",O=Test,C=DE", k, HashAlgorithmName.SHA256);
-            req.CertificateExtensions.Add(new System.Security.Cryptography.X509Certificates.X509BasicConstraintsExtension(!leaf, false, 0, true));
+            bool constrained = i == 0 && topPathLength is not null && !leaf;
+            req.CertificateExtensions.Add(new System.Security.Cryptography.X509Certificates.X509BasicConstraintsExtension(!leaf, constrained, constrained ? topPathLength!.Value : 0, true));
             if (leaf)
             {
                 req.CertificateExtensions.Add(new System.Security.Cryptography.X509Certificates.X509Extension("2.5.29.32", OvPolicy(), false));

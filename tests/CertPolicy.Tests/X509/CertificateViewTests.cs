@@ -218,4 +218,22 @@ public sealed class CertificateViewTests
             }
         }).Check(Fixed);
     }
+
+    [Fact]
+    public void Arbitrary_bytes_never_throw_and_never_pass()
+    {
+        var chain = TestChains.Create(new ChainSpec());
+        var validator = new ChainValidator(TestChains.Store(chain));
+        var request = TestChains.Request();
+        var gen = from n in Gen.Choose(0, 600)
+                  from bytes in Gen.ArrayOf(Gen.Choose(0, 255).Select(b => (byte)b), n)
+                  from der in Gen.Elements(true, false)
+                  select der && n > 0 ? [0x30, .. bytes] : bytes;
+        Prop.ForAll(gen.ToArbitrary(), (byte[] data) =>
+        {
+            var report = validator.ExplainPem(data, request);
+            Assert.False(report.Verdict.IsCompliant);
+            Assert.DoesNotContain(report.Findings, f => f.Code == "internal.error");
+        }).Check(Fixed);
+    }
 }

@@ -24,6 +24,9 @@ namespace CertPolicy.Validation;
 /// <para>Does not check revocation (no CRL, OCSP or CRLite), does not fetch missing intermediates (AIA), does not
 /// process policy mappings or policy constraints (such critical extensions are refused as unknown), does not verify
 /// RSASSA-PSS or Ed25519 signatures, and compares names bytewise (as webpki does), not with RFC 5280 7.1 folding.</para>
+/// <para>Threads: the anchor table is immutable after construction and the key cache is a concurrent dictionary;
+/// sharing one validator across threads also shares cached RSA/ECDsa key objects between concurrent verifications,
+/// which relies on .NET's OpenSSL-backed verification being safe for concurrent calls (not covered by a test here).</para>
 /// </remarks>
 public sealed class ChainValidator
 {

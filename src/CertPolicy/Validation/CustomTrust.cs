@@ -87,7 +87,7 @@ public static class CustomTrust
                 Key = cert.KeyDescription,
                 Purposes = RootPurposes.TlsServer,
                 EvOids = ev,
-                Assurance = AssuranceLevel.Ev | AssuranceLevel.Ov | AssuranceLevel.Iv,
+                Assurance = anchor.Assurance ?? (AssuranceLevel.Ev | AssuranceLevel.Ov | AssuranceLevel.Iv),
                 DistrustAfterTls = anchor.DistrustAfterTls,
                 Status = RootStatus.Active,
                 Bundle = BundleDecision.Include,
@@ -154,4 +154,5 @@ public static class CustomTrust
 /// <param name="EvOids">Dotted EV policy OIDs bound to this anchor (2.23.140.1.1 is always bound).</param>
 /// <param name="DistrustAfterTls">Distrust-after date for TLS server certificates, or null.</param>
 /// <param name="AnnexCa">The annex 7.1 CA this anchor counts as, or null.</param>
-public sealed record CustomAnchor(ReadOnlyMemory<byte> Der, IReadOnlyList<string> EvOids, DateTimeOffset? DistrustAfterTls = null, string? AnnexCa = null);
+/// <param name="Assurance">The levels the anchor vouches for (default EV, OV and IV; include DV for an anchor that also issues DV, R-C5).</param>
+public sealed record CustomAnchor(ReadOnlyMemory<byte> Der, IReadOnlyList<string> EvOids, DateTimeOffset? DistrustAfterTls = null, string? AnnexCa = null, AssuranceLevel? Assurance = null);

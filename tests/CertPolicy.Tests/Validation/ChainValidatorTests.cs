@@ -216,6 +216,16 @@ public sealed class ChainValidatorTests
     }
 
     [Fact]
+    public void R_C5_document_2019_refuses_an_anchor_that_also_issues_dv()
+    {
+        var chain = TestChains.Create(new ChainSpec());
+        var anchor = new CustomAnchor(chain.Root, [], null, "GlobalSign", AssuranceLevel.Ov | AssuranceLevel.Dv);
+        Assert.True(CustomTrust.TryCreate([anchor], out var store, out var error), error);
+        AssertFinding(Explain(chain, store!, ValidationProfile.Document2019), "trust.anchor-issues-dv", "R-C5", 2);
+        Assert.True(Explain(chain, store!).Verdict.IsCompliant);
+    }
+
+    [Fact]
     public void R_C6_dv_by_missing_organisation()
     {
         var chain = TestChains.Create(new ChainSpec { LeafName = "CN=mail.example.com" });

@@ -1,0 +1,248 @@
+using System.CommandLine;
+using System.Globalization;
+using CertPolicy.Names;
+using CertPolicy.Policy;
+using CertPolicy.Trust;
+using CertPolicy.Validation;
+
+namespace CertPolicy.Cli.Commands;
+
+/// <summary>
+/// <c>certpolicy verify CHAIN.pem --nexthop DOMAIN</c>: validates a presented chain against the curated trust store (or
+/// <c>--roots</c>) under a profile. Exit 0 compliant, 1 not compliant, 2 unusable input (one line <c>file: what is wrong</c>).
+/// </summary>
+internal static class VerifyCommand
+{
+    internal static void Add(RootCommand root, TextWriter stdout, TextWriter stderr)
+    {
+        var chain = new Argument<string>("CHAIN.pem") { Description = "The presented chain: leaf first, then intermediates (PEM, or one DER certificate)." };
+        var nexthop = new Option<string>("--nexthop") { Description = "The next-hop domain, without brackets or port.", Required = true };
+        var mx = new Option<string?>("--mx") { Description = "The MX host name connected to (needed by the hostname strategy)." };
+        var level = new Option<string?>("--level") { Description = "Postfix security level for the name check: verify or secure (default secure)." };
+        var match = new Option<string?>("--match") { Description = "A match= value in Postfix syntax (needs --level); default: the level's." };
+        var profile = new Option<string?>("--profile") { Description = "postfix-secure, document-2019 or partner-2026 (default)." };
+        var roots = new Option<string?>("--roots") { Description = "PEM file of anchors that replaces the curated trust store." };
+        var ev = new Option<string[]>("--ev-policy") { Description = "A dotted EV policy OID bound to the --roots anchors; repeatable.", AllowMultipleArgumentsPerToken = false };
+        var at = new Option<string?>("--at") { Description = "Validation time (ISO 8601, e.g. 2026-11-28T00:00:00Z); default: now." };
+        var format = new Option<string?>("--format") { Description = "text (default) or json." };
+        var cmd = new Command("verify", "Validate a presented certificate chain against the trust store and a rule profile (exit 0 compliant, 1 not, 2 unusable input).")
+        {
+            chain, nexthop, mx, level, match, profile, roots, ev, at, format,
+        };
+        cmd.SetAction(r => Run(
+            new Args(r.GetValue(chain)!, r.GetValue(nexthop)!, r.GetValue(mx), r.GetValue(level), r.GetValue(match), r.GetValue(profile), r.GetValue(roots), r.GetValue(ev) ?? [], r.GetValue(at), r.GetValue(format)),
+            stdout,
+            stderr));
+        root.Subcommands.Add(cmd);
+
+        // The x509-limbo runner exercises the same validator; registered here to keep CliApp to one line per area.
+        ConformanceCommand.Add(root, stdout, stderr);
+    }
+
+    private sealed record Args(string Chain, string NextHop, string? Mx, string? Level, string? Match, string? Profile, string? Roots, string[] EvPolicies, string? At, string? Format);
+
+    private static int Run(Args a, TextWriter stdout, TextWriter stderr)
+    {
+        bool json;
+        switch (a.Format)
+        {
+            case null or "text": json = false; break;
+            case "json": json = true; break;
+            default:
+                stderr.WriteLine("certpolicy verify: --format: '" + a.Format + "' is not text or json");
+                return ExitCodes.Unusable;
+        }
+
+        ValidationProfile? profile = ValidationProfile.Partner2026;
+        if (a.Profile is not null && !ValidationProfile.TryGet(a.Profile, out profile))
+        {
+            stderr.WriteLine("certpolicy verify: --profile: '" + a.Profile + "' is not postfix-secure, document-2019 or partner-2026");
+            return ExitCodes.Unusable;
+        }
+
+        if (a.NextHop.Length == 0 || a.NextHop.StartsWith('[') || a.NextHop.Contains(':', StringComparison.Ordinal))
+        {
+            stderr.WriteLine("certpolicy verify: --nexthop: give the next-hop domain without brackets or port (got \"" + a.NextHop + "\")");
+            return ExitCodes.Unusable;
+        }
+
+        var securityLevel = SecurityLevel.Secure;
+        if (a.Level is not null && (!SecurityLevels.TryParse(a.Level, out securityLevel) || !securityLevel.IsPkix()))
+        {
+            stderr.WriteLine("certpolicy verify: --level: '" + a.Level + "' must be verify or secure (the levels that check certificates)");
+            return ExitCodes.Unusable;
+        }
+
+        if (a.Match is not null && a.Level is null)
+        {
+            stderr.WriteLine("certpolicy verify: --match needs --level");
+            return ExitCodes.Unusable;
+        }
+
+        MatchList? list = MatchList.DefaultFor(securityLevel);
+        if (a.Match is not null && !MatchList.TryParse(a.Match, out list, out var matchError))
+        {
+            stderr.WriteLine("certpolicy verify: --match: " + matchError);
+            return ExitCodes.Unusable;
+        }
+
+        if (list!.Elements.Any(e => e.Kind == MatchElementKind.HostName) && string.IsNullOrEmpty(a.Mx))
+        {
+            stderr.WriteLine("certpolicy verify: the hostname strategy needs --mx (the MX host name)");
+            return ExitCodes.Unusable;
+        }
+
+        if (a.EvPolicies.Length > 0 && a.Roots is null)
+        {
+            stderr.WriteLine("certpolicy verify: --ev-policy binds OIDs to --roots anchors; give --roots (the curated store has its own EV bindings)");
+            return ExitCodes.Unusable;
+        }
+
+        DateTimeOffset time;
+        if (a.At is null)
+        {
+            time = DateTimeOffset.UtcNow; // the CLI owns the clock; the library takes the time as a parameter
+        }
+        else if (!DateTimeOffset.TryParse(a.At, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out time))
+        {
+            stderr.WriteLine("certpolicy verify: --at: '" + a.At + "' is not an ISO 8601 date/time");
+            return ExitCodes.Unusable;
+        }
+
+        TrustStore store;
+        if (a.Roots is null)
+        {
+            var manifest = TrustManifestLoader.LoadEmbedded(time);
+            if (!manifest.IsUsable)
+            {
+                stderr.WriteLine(TrustManifestLoader.EmbeddedName + ": the embedded trust manifest has errors (run certpolicy trust check)");
+                return ExitCodes.Unusable;
+            }
+
+            store = new TrustStore(manifest);
+        }
+        else
+        {
+            if (!CliFiles.TryReadBytes(a.Roots, out var rootBytes, out var rootsError))
+            {
+                stderr.WriteLine(rootsError);
+                return ExitCodes.Unusable;
+            }
+
+            if (!RootCertificate.TryReadPemOrDer(rootBytes, out var anchors, out var pemError) || anchors.Count == 0)
+            {
+                stderr.WriteLine(a.Roots + ": " + (pemError ?? "no certificate"));
+                return ExitCodes.Unusable;
+            }
+
+            var ders = new List<ReadOnlyMemory<byte>>(anchors.Count);
+            foreach (var c in anchors)
+            {
+                ders.Add(c.Der);
+            }
+
+            if (!CustomTrust.TryCreate(ders, a.EvPolicies, null, null, out var custom, out var trustError))
+            {
+                stderr.WriteLine(a.Roots + ": " + trustError);
+                return ExitCodes.Unusable;
+            }
+
+            store = custom!;
+        }
+
+        if (!CliFiles.TryReadBytes(a.Chain, out var chainBytes, out var chainError))
+        {
+            stderr.WriteLine(chainError);
+            return ExitCodes.Unusable;
+        }
+
+        var request = new ValidationRequest { Profile = profile!, Time = time, NextHop = a.NextHop, MxHost = a.Mx, MatchList = list };
+        var report = new ChainValidator(store).ExplainPem(chainBytes, request);
+        if ((report.Verdict.Reasons & VerdictReasons.MalformedInput) != 0)
+        {
+            var f = report.Findings.First(x => x.Reason == VerdictReasons.MalformedInput);
+            stderr.WriteLine(a.Chain + ": " + f.Message);
+            return ExitCodes.Unusable;
+        }
+
+        if (json)
+        {
+            WriteJson(stdout, report);
+        }
+        else
+        {
+            WriteText(stdout, report);
+        }
+
+        return report.Verdict.IsCompliant ? ExitCodes.Ok : ExitCodes.Findings;
+    }
+
+    private static string AssuranceName(AssuranceLevel level) => level switch
+    {
+        AssuranceLevel.Ev => "ev",
+        AssuranceLevel.Ov => "ov",
+        AssuranceLevel.Iv => "iv",
+        AssuranceLevel.Dv => "dv",
+        _ => "unknown",
+    };
+
+    private static void WriteJson(TextWriter stdout, ValidationReport report) => Json.Write(stdout, w =>
+    {
+        w.WriteStartObject();
+        w.WriteString("verdict", report.Verdict.IsCompliant ? "pass" : "fail");
+        w.WriteString("profile", report.Profile);
+        w.WriteString("assurance", AssuranceName(report.Verdict.Assurance));
+        if (report.MatchedName is null)
+        {
+            w.WriteNull("matched_name");
+        }
+        else
+        {
+            w.WriteString("matched_name", report.MatchedName);
+        }
+
+        w.WriteStartArray("chain");
+        foreach (var c in report.Chain)
+        {
+            w.WriteStartObject();
+            w.WriteNumber("depth", c.Depth);
+            w.WriteString("subject", c.Subject);
+            w.WriteString("sha256", c.Sha256);
+            w.WriteBoolean("anchor", c.IsAnchor);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        w.WriteStartArray("findings");
+        foreach (var f in report.Findings)
+        {
+            w.WriteStartObject();
+            w.WriteString("code", f.Code);
+            w.WriteString("rule", f.Rule);
+            w.WriteNumber("depth", f.Depth);
+            w.WriteString("message", f.Message);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        w.WriteEndObject();
+    });
+
+    private static void WriteText(TextWriter stdout, ValidationReport report)
+    {
+        stdout.WriteLine("verdict: " + (report.Verdict.IsCompliant ? "pass" : "fail"));
+        stdout.WriteLine("profile: " + report.Profile);
+        stdout.WriteLine("assurance: " + AssuranceName(report.Verdict.Assurance));
+        stdout.WriteLine("matched name: " + (report.MatchedName ?? "(none)"));
+        stdout.WriteLine("chain:");
+        foreach (var c in report.Chain)
+        {
+            stdout.WriteLine("  " + c.Depth.ToString(CultureInfo.InvariantCulture) + (c.IsAnchor ? " anchor " : " ") + c.Subject + " sha256=" + c.Sha256);
+        }
+
+        foreach (var f in report.Findings)
+        {
+            stdout.WriteLine(f.Rule + " " + f.Code + " (depth " + f.Depth.ToString(CultureInfo.InvariantCulture) + "): " + f.Message);
+        }
+    }
+}

@@ -1,0 +1,25 @@
+using CertPolicy.Names;
+
+namespace CertPolicy.Validation;
+
+/// <summary>What to validate a chain for: the profile, the time, and the reference names (R-C2).</summary>
+public sealed class ValidationRequest
+{
+    /// <summary>The profile (default partner-2026).</summary>
+    public ValidationProfile Profile { get; init; } = ValidationProfile.Partner2026;
+
+    /// <summary>The validation time. There is no default: the library never reads the clock.</summary>
+    public required DateTimeOffset Time { get; init; }
+
+    /// <summary>The next-hop domain (Postfix <c>nexthop</c>).</summary>
+    public required string NextHop { get; init; }
+
+    /// <summary>The MX host connected to, or null (Postfix <c>hostname</c>).</summary>
+    public string? MxHost { get; init; }
+
+    /// <summary>The match list (default: Postfix <c>secure</c>'s <c>nexthop:dot-nexthop</c>).</summary>
+    public MatchList MatchList { get; init; } = MatchList.SecureDefault;
+
+    /// <summary>The work limits (default: webpki's).</summary>
+    public Budget Budget { get; init; } = Budget.Default;
+}

@@ -95,7 +95,7 @@ internal static class ProbeCommand
             Host = host,
             Port = port,
             ImplicitTls = q.Smtps,
-            ServerName = q.Mx,
+            ServerName = ServerNameFor(tlsPolicy, q.NextHop, q.Mx ?? host),
             ConnectTimeout = limit,
             ReplyTimeout = limit,
             HandshakeTimeout = limit,
@@ -153,6 +153,15 @@ internal static class ProbeCommand
         TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,
         TlsCipherSuite.TLS_RSA_WITH_AES_256_CBC_SHA, TlsCipherSuite.TLS_RSA_WITH_AES_128_CBC_SHA,
     ];
+
+    /// <summary>The SNI name as Postfix's <c>servername=</c> gives it: none by default (smtp_tls_servername empty).</summary>
+    private static string? ServerNameFor(TlsPolicy policy, string nextHop, string mx) => policy.ServerName switch
+    {
+        null or "" => null,
+        { } h when h.Equals("hostname", StringComparison.OrdinalIgnoreCase) => IPAddress.TryParse(mx, out _) ? null : mx,
+        { } n when n.Equals("nexthop", StringComparison.OrdinalIgnoreCase) => nextHop,
+        { } literal => literal,
+    };
 
     /// <summary>HOST, HOST:PORT, IPv4:PORT, [IPv6]:PORT or a bare IPv6 literal.</summary>
     internal static bool TryParseTarget(string text, bool smtps, out string host, out int port, out string? error)

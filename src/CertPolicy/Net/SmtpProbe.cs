@@ -146,6 +146,16 @@ public static class SmtpProbe
             // After the handshake a failed QUIT changes nothing: everything was observed.
             return result;
         }
+        catch (Exception ex) when (ex is not OutOfMemoryException and not OperationCanceledException)
+        {
+            // Peer data must never surface as an exception (STYLE.md): anything unforeseen is "could not evaluate".
+            if (result.Outcome != ProbeOutcome.TlsEstablished)
+            {
+                Set(result, ProbeOutcome.SmtpError, "unexpected error during " + stage + " with " + NamAddr(result) + ": " + ex.GetType().Name + ": " + OneLine(ex.Message));
+            }
+
+            return result;
+        }
         finally
         {
             if (stream is not null)
@@ -271,10 +281,10 @@ public static class SmtpProbe
             RevocationMode = X509RevocationMode.NoCheck,
             TrustMode = X509ChainTrustMode.CustomRootTrust,
         };
-        string? serverName = options.ServerName ?? (IPAddress.TryParse(options.Host, out _) ? null : options.Host);
+        // No SNI unless asked for: Postfix 3.7's smtp(8) sends none by default (smtp_tls_servername empty).
         var tlsOptions = new SslClientAuthenticationOptions
         {
-            TargetHost = serverName ?? string.Empty,
+            TargetHost = options.ServerName ?? string.Empty,
             EnabledSslProtocols = options.EnabledProtocols,
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
             CertificateChainPolicy = chainPolicy,

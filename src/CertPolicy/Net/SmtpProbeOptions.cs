@@ -27,7 +27,11 @@ public sealed class SmtpProbeOptions
     /// <summary>The name sent in EHLO; default <c>certpolicy.invalid</c>.</summary>
     public string EhloName { get; init; } = "certpolicy.invalid";
 
-    /// <summary>The TLS server name (SNI) to send; default: <see cref="Host"/> when it is not an IP literal.</summary>
+    /// <summary>
+    /// The TLS server name (SNI) to send; default null: none, like Postfix 3.7's smtp(8) with an empty
+    /// <c>smtp_tls_servername</c> (the policy attribute <c>servername=</c> sets it). Some servers choose their
+    /// certificate by SNI, so the probe sees what Postfix would see.
+    /// </summary>
     public string? ServerName { get; init; }
 
     /// <summary>Time allowed for DNS resolution plus the TCP connect; default 10 s.</summary>

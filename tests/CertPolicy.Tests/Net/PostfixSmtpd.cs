@@ -52,7 +52,8 @@ public sealed class PostfixSmtpd : IDisposable
     private readonly string postfix;
     private readonly string conf;
     private readonly string queue;
-    private bool started;
+    private readonly EventHandler? onExit;
+    private int started;
 
     public PostfixSmtpd()
     {
@@ -61,6 +62,25 @@ public sealed class PostfixSmtpd : IDisposable
         {
             Assert.Fail("Postfix's smtpd/master are not installed (/usr/lib/postfix/sbin); run ./test.sh as root, or: apt-get install -y postfix");
         }
+
+        if (Environment.UserName != "root")
+        {
+            Assert.Fail("the Postfix smtpd fixture needs root (postfix start, chown postfix): run ./test.sh as root");
+        }
+
+        // If the test host exits without disposing fixtures, master must not outlive it.
+        onExit = (_, _) =>
+        {
+            try
+            {
+                Stop();
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // best effort: an exception escaping a ProcessExit handler would crash the test host
+            }
+        };
+        AppDomain.CurrentDomain.ProcessExit += onExit;
 
         try
         {
@@ -113,8 +133,8 @@ public sealed class PostfixSmtpd : IDisposable
 
             var check = Tool.Run(postfix, ["-c", conf, "check"], timeoutMs: 60_000);
             Assert.True(check.ExitCode == 0, "postfix check failed: " + check.Stdout + check.Stderr + Log());
+            started = 1; // before the call: a start that times out may still leave master running
             var start = Tool.Run(postfix, ["-c", conf, "start"], timeoutMs: 60_000);
-            started = true;
             Assert.True(start.ExitCode == 0, "postfix start failed: " + start.Stdout + start.Stderr + Log());
         }
         catch
@@ -157,9 +177,19 @@ public sealed class PostfixSmtpd : IDisposable
 
     public void Dispose()
     {
-        if (started)
+        if (onExit is not null)
         {
-            started = false;
+            AppDomain.CurrentDomain.ProcessExit -= onExit;
+        }
+
+        Stop();
+        dir.Dispose();
+    }
+
+    private void Stop()
+    {
+        if (Interlocked.Exchange(ref started, 0) == 1)
+        {
             try
             {
                 Tool.Run(postfix, ["-c", conf, "stop"], timeoutMs: 60_000);
@@ -171,8 +201,6 @@ public sealed class PostfixSmtpd : IDisposable
 
             KillMasterIfAlive();
         }
-
-        dir.Dispose();
     }
 
     private void KillMasterIfAlive()

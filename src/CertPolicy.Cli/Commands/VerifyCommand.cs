@@ -92,12 +92,6 @@ internal static class VerifyCommand
             return ExitCodes.Unusable;
         }
 
-        if (a.EvPolicies.Length > 0 && a.Roots is null)
-        {
-            stderr.WriteLine("certpolicy verify: --ev-policy binds OIDs to --roots anchors; give --roots (the curated store has its own EV bindings)");
-            return ExitCodes.Unusable;
-        }
-
         DateTimeOffset time;
         if (a.At is null)
         {
@@ -109,45 +103,9 @@ internal static class VerifyCommand
             return ExitCodes.Unusable;
         }
 
-        TrustStore store;
-        if (a.Roots is null)
+        if (!CliTrust.TryLoad("certpolicy verify", a.Roots, a.EvPolicies, time, stderr, out var store))
         {
-            var manifest = TrustManifestLoader.LoadEmbedded(time);
-            if (!manifest.IsUsable)
-            {
-                stderr.WriteLine(TrustManifestLoader.EmbeddedName + ": the embedded trust manifest has errors (run certpolicy trust check)");
-                return ExitCodes.Unusable;
-            }
-
-            store = new TrustStore(manifest);
-        }
-        else
-        {
-            if (!CliFiles.TryReadBytes(a.Roots, out var rootBytes, out var rootsError))
-            {
-                stderr.WriteLine(rootsError);
-                return ExitCodes.Unusable;
-            }
-
-            if (!RootCertificate.TryReadPemOrDer(rootBytes, out var anchors, out var pemError) || anchors.Count == 0)
-            {
-                stderr.WriteLine(a.Roots + ": " + (pemError ?? "no certificate"));
-                return ExitCodes.Unusable;
-            }
-
-            var ders = new List<ReadOnlyMemory<byte>>(anchors.Count);
-            foreach (var c in anchors)
-            {
-                ders.Add(c.Der);
-            }
-
-            if (!CustomTrust.TryCreate(ders, a.EvPolicies, null, null, out var custom, out var trustError))
-            {
-                stderr.WriteLine(a.Roots + ": " + trustError);
-                return ExitCodes.Unusable;
-            }
-
-            store = custom!;
+            return ExitCodes.Unusable;
         }
 
         if (!CliFiles.TryReadBytes(a.Chain, out var chainBytes, out var chainError))

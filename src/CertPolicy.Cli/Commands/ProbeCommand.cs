@@ -1,0 +1,403 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net;
+using System.Net.Security;
+using System.Security.Authentication;
+using System.Security.Cryptography;
+using CertPolicy.Net;
+using CertPolicy.Policy;
+using CertPolicy.Tls;
+using CertPolicy.Validation;
+
+namespace CertPolicy.Cli.Commands;
+
+/// <summary>
+/// <c>certpolicy probe</c>: connect to one gateway with SMTP STARTTLS and evaluate what it presents
+/// (R-T1, R-T2..R-T6, R-C2; the chain through <see cref="IChainValidator"/> once the engine lands).
+/// Traffic goes only to the host the user names.
+/// </summary>
+internal static class ProbeCommand
+{
+    internal static void Add(RootCommand root, TextWriter stdout, TextWriter stderr)
+    {
+        var target = new Argument<string>("HOST[:PORT]") { Description = "The gateway to probe: host, host:port, IP, or [IPv6]:port. Default port 25 (465 with --smtps)." };
+        var nexthop = new Option<string>("--nexthop") { Description = "The next-hop (destination) domain the policy applies to.", Required = true };
+        var mx = new Option<string?>("--mx") { Description = "The MX host name (for the hostname match strategy). Default: HOST." };
+        var policy = new Option<string?>("--policy") { Description = "A Postfix tls_policy table source; the entry for --nexthop applies." };
+        var level = new Option<string?>("--level") { Description = "Security level to evaluate at, instead of --policy (default: secure)." };
+        var match = new Option<string?>("--match") { Description = "match= patterns in Postfix table syntax (with --level verify/secure), e.g. nexthop:dot-nexthop." };
+        var profile = new Option<string?>("--profile") { Description = "Floor profile: partner-2026 (default), document-2019, postfix-secure." };
+        var smtps = new Option<bool>("--smtps") { Description = "Use implicit TLS (SMTPS) instead of STARTTLS. Gateways do not use it (R-T1): the report fails R-T1." };
+        var timeout = new Option<double?>("--timeout") { Description = "Seconds allowed for the connect, each SMTP reply and the TLS handshake (default 30)." };
+        var legacy = new Option<bool>("--offer-legacy") { Description = "Also offer TLS 1.0/1.1 and CBC suites, so that a legacy-only gateway is reported by its protocol (R-T4) rather than as a handshake failure. OpenSSL's security level still applies (OPENSSL_CONF)." };
+        var format = new Option<string?>("--format") { Description = "Output format: text (default) or json." };
+        var roots = new Option<string?>("--roots") { Description = "PEM file of anchors that replaces the curated trust store (private PKIs, tests)." };
+        var cmd = new Command("probe", "Probe a gateway with SMTP STARTTLS and evaluate it (exit 0 compliant, 1 not compliant, 2 unusable input, 3 could not evaluate: retry).")
+        {
+            target, nexthop, mx, policy, level, match, profile, smtps, timeout, legacy, format, roots,
+        };
+        cmd.SetAction(r => Run(
+            new Request(r.GetValue(target)!, r.GetValue(nexthop)!, r.GetValue(mx), r.GetValue(policy), r.GetValue(level), r.GetValue(match), r.GetValue(profile), r.GetValue(smtps), r.GetValue(timeout), r.GetValue(legacy), r.GetValue(format), r.GetValue(roots)),
+            stdout,
+            stderr));
+        root.Subcommands.Add(cmd);
+    }
+
+    private sealed record Request(string Target, string NextHop, string? Mx, string? PolicyFile, string? Level, string? Match, string? Profile, bool Smtps, double? Timeout, bool OfferLegacy, string? Format, string? Roots);
+
+    private static int Run(Request q, TextWriter stdout, TextWriter stderr)
+    {
+        const string Me = "certpolicy probe";
+        string fmt = q.Format ?? "text";
+        if (fmt is not ("text" or "json"))
+        {
+            stderr.WriteLine($"{Me}: --format: expected text or json (got \"{fmt}\")");
+            return ExitCodes.Unusable;
+        }
+
+        if (!TryParseTarget(q.Target, q.Smtps, out string host, out int port, out string? targetError))
+        {
+            stderr.WriteLine($"{Me}: {targetError}");
+            return ExitCodes.Unusable;
+        }
+
+        if (q.NextHop.Length == 0 || q.NextHop.AsSpan().IndexOfAny("[]: /") >= 0)
+        {
+            stderr.WriteLine($"{Me}: --nexthop: give the next-hop domain without brackets or port (got \"{q.NextHop}\")");
+            return ExitCodes.Unusable;
+        }
+
+        if (q.Timeout is { } t && (double.IsNaN(t) || t <= 0 || t > 600))
+        {
+            stderr.WriteLine($"{Me}: --timeout: expected seconds in (0, 600]");
+            return ExitCodes.Unusable;
+        }
+
+        var floor = TlsFloor.Partner2026;
+        if (q.Profile is not null && !TlsFloor.TryGetProfile(q.Profile, out floor))
+        {
+            stderr.WriteLine($"{Me}: --profile: unknown profile '{q.Profile}' ({string.Join(", ", TlsFloor.ProfileNames)})");
+            return ExitCodes.Unusable;
+        }
+
+        // The same profile names select the chain rules (Validation/) and the TLS floor (Tls/).
+        var validationProfile = ValidationProfile.Partner2026;
+        if (q.Profile is not null && !ValidationProfile.TryGet(q.Profile, out validationProfile))
+        {
+            stderr.WriteLine($"{Me}: --profile: unknown profile '{q.Profile}'");
+            return ExitCodes.Unusable;
+        }
+
+        var now = DateTimeOffset.UtcNow; // the CLI owns the clock; the library takes the time as a parameter
+        if (!CliTrust.TryLoad(Me, q.Roots, [], now, stderr, out var store))
+        {
+            return ExitCodes.Unusable;
+        }
+
+        if (!TryResolvePolicy(q, stderr, out var tlsPolicy, out string source))
+        {
+            return ExitCodes.Unusable;
+        }
+
+        if (tlsPolicy.Level is SecurityLevel.Fingerprint or SecurityLevel.Dane or SecurityLevel.DaneOnly)
+        {
+            stderr.WriteLine($"{Me}: level {tlsPolicy.Level.ToPostfixName()} ({source}) is not modelled by the probe (pins / TLSA records)");
+            return ExitCodes.Unusable;
+        }
+
+        var limit = TimeSpan.FromSeconds(q.Timeout ?? 30);
+        var options = new SmtpProbeOptions
+        {
+            Host = host,
+            Port = port,
+            ImplicitTls = q.Smtps,
+            ServerName = ServerNameFor(tlsPolicy, q.NextHop, q.Mx ?? host),
+            ConnectTimeout = limit,
+            ReplyTimeout = limit,
+            HandshakeTimeout = limit,
+            EnabledProtocols = q.OfferLegacy ? LegacyProtocols : SslProtocols.None,
+            OfferedCipherSuites = q.OfferLegacy ? LegacySuites : null,
+        };
+        string? invalid = options.Validate();
+        if (invalid is not null)
+        {
+            stderr.WriteLine($"{Me}: {invalid}");
+            return ExitCodes.Unusable;
+        }
+
+        var probe = SmtpProbe.ProbeAsync(options).GetAwaiter().GetResult();
+        var report = ProbeEvaluator.Evaluate(probe, new ProbeEvaluationInput
+        {
+            NextHop = q.NextHop,
+            MxHost = q.Mx,
+            Policy = tlsPolicy,
+            PolicySource = source,
+            Floor = floor!,
+            ChainValidator = new EngineChainValidator(new ChainValidator(store), validationProfile!),
+            ValidationTime = now,
+        });
+
+        if (fmt == "json")
+        {
+            WriteJson(stdout, report);
+        }
+        else
+        {
+            WriteText(stdout, report);
+        }
+
+        return report.Verdict switch
+        {
+            ProbeVerdict.Compliant => ExitCodes.Ok,
+            ProbeVerdict.NotCompliant => ExitCodes.Findings,
+            _ => ExitCodes.CouldNotEvaluate,
+        };
+    }
+
+#pragma warning disable SYSLIB0039 // offering TLS 1.0/1.1 is what --offer-legacy asks for
+    private const SslProtocols LegacyProtocols = SslProtocols.Tls | SslProtocols.Tls11 | SslProtocols.Tls12 | SslProtocols.Tls13;
+#pragma warning restore SYSLIB0039
+
+    private static readonly TlsCipherSuite[] LegacySuites =
+    [
+        TlsCipherSuite.TLS_AES_256_GCM_SHA384, TlsCipherSuite.TLS_CHACHA20_POLY1305_SHA256, TlsCipherSuite.TLS_AES_128_GCM_SHA256,
+        TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+        TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+        TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, TlsCipherSuite.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+        TlsCipherSuite.TLS_DHE_RSA_WITH_AES_256_GCM_SHA384, TlsCipherSuite.TLS_DHE_RSA_WITH_AES_128_GCM_SHA256,
+        TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA, TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA,
+        TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,
+        TlsCipherSuite.TLS_RSA_WITH_AES_256_CBC_SHA, TlsCipherSuite.TLS_RSA_WITH_AES_128_CBC_SHA,
+    ];
+
+    /// <summary>The SNI name as Postfix's <c>servername=</c> gives it: none by default (smtp_tls_servername empty).</summary>
+    private static string? ServerNameFor(TlsPolicy policy, string nextHop, string mx) => policy.ServerName switch
+    {
+        null or "" => null,
+        { } h when h.Equals("hostname", StringComparison.OrdinalIgnoreCase) => IPAddress.TryParse(mx, out _) ? null : mx,
+        { } n when n.Equals("nexthop", StringComparison.OrdinalIgnoreCase) => nextHop,
+        { } literal => literal,
+    };
+
+    /// <summary>HOST, HOST:PORT, IPv4:PORT, [IPv6]:PORT or a bare IPv6 literal.</summary>
+    internal static bool TryParseTarget(string text, bool smtps, out string host, out int port, out string? error)
+    {
+        host = string.Empty;
+        port = smtps ? SmtpProbeOptions.SmtpsPort : 25;
+        error = null;
+        string portText = string.Empty;
+        if (text.StartsWith('['))
+        {
+            int close = text.IndexOf(']', StringComparison.Ordinal);
+            if (close < 0 || (close + 1 < text.Length && text[close + 1] != ':'))
+            {
+                error = $"HOST[:PORT]: malformed bracketed address \"{text}\"";
+                return false;
+            }
+
+            host = text[1..close];
+            portText = close + 1 < text.Length ? text[(close + 2)..] : string.Empty;
+            if (!IPAddress.TryParse(host, out _))
+            {
+                error = $"HOST[:PORT]: \"{host}\" in brackets is not an IP address";
+                return false;
+            }
+        }
+        else if (text.Count(c => c == ':') > 1)
+        {
+            host = text; // a bare IPv6 literal
+            if (!IPAddress.TryParse(host, out _))
+            {
+                error = $"HOST[:PORT]: \"{text}\" is not an IPv6 address (write [address]:port)";
+                return false;
+            }
+        }
+        else
+        {
+            int colon = text.IndexOf(':', StringComparison.Ordinal);
+            host = colon < 0 ? text : text[..colon];
+            portText = colon < 0 ? string.Empty : text[(colon + 1)..];
+        }
+
+        if (host.Length == 0)
+        {
+            error = "HOST[:PORT]: empty host";
+            return false;
+        }
+
+        if (portText.Length > 0 && (!int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out port) || port is < 1 or > 65535))
+        {
+            error = $"HOST[:PORT]: invalid port \"{portText}\"";
+            return false;
+        }
+
+        if (port == SmtpProbeOptions.SmtpsPort && !smtps)
+        {
+            error = "port 465 is implicit TLS (SMTPS), which gateways do not use (R-T1); pass --smtps to probe it anyway";
+            return false;
+        }
+
+        return true;
+    }
+
+    private static bool TryResolvePolicy(Request q, TextWriter stderr, out TlsPolicy policy, out string source)
+    {
+        const string Me = "certpolicy probe";
+        policy = null!;
+        source = string.Empty;
+        if (q.PolicyFile is not null)
+        {
+            if (q.Level is not null || q.Match is not null)
+            {
+                stderr.WriteLine($"{Me}: give either --policy or --level/--match, not both");
+                return false;
+            }
+
+            if (!CliFiles.TryReadText(q.PolicyFile, out var text, out var readError))
+            {
+                stderr.WriteLine(readError);
+                return false;
+            }
+
+            var parsed = PolicyMap.Parse(text, q.PolicyFile);
+            if (parsed.HasErrors)
+            {
+                foreach (var d in parsed.Diagnostics)
+                {
+                    if (d.Severity == DiagnosticSeverity.Error)
+                    {
+                        stderr.WriteLine(d.ToString());
+                    }
+                }
+
+                return false;
+            }
+
+            var found = parsed.Map.Lookup(q.NextHop);
+            if (found.Entry is { Policy: { } p } e)
+            {
+                policy = p;
+                source = $"{q.PolicyFile} line {e.Line.ToString(CultureInfo.InvariantCulture)}: {e.Key}";
+                return true;
+            }
+
+            // No entry: the global smtp_tls_security_level applies; evaluated as opportunistic (R-T7).
+            TlsPolicy.TryParse("may", out var may, out _);
+            policy = may!;
+            source = $"{q.PolicyFile}: no entry for {q.NextHop}, global default taken as may (R-T7)";
+            return true;
+        }
+
+        string value = q.Level ?? "secure";
+        if (!SecurityLevels.TryParse(value, out var level))
+        {
+            stderr.WriteLine($"{Me}: --level: invalid security level \"{value}\"");
+            return false;
+        }
+
+        if (q.Match is not null)
+        {
+            if (!level.IsPkix())
+            {
+                stderr.WriteLine($"{Me}: --match: attribute \"match\" invalid at security level \"{level.ToPostfixName()}\"");
+                return false;
+            }
+
+            value += " match=" + q.Match;
+        }
+
+        if (!TlsPolicy.TryParse(value, out var given, out var error))
+        {
+            stderr.WriteLine($"{Me}: {error.Message}");
+            return false;
+        }
+
+        policy = given!;
+        source = q.Level is null ? "default level secure (R-T6)" : "--level";
+        return true;
+    }
+
+    private static string VerdictWord(ProbeVerdict v) => v switch
+    {
+        ProbeVerdict.Compliant => "pass",
+        ProbeVerdict.NotCompliant => "fail",
+        _ => "could-not-evaluate",
+    };
+
+    private static string StatusWord(FindingStatus s) => s switch
+    {
+        FindingStatus.Passed => "pass",
+        FindingStatus.Failed => "fail",
+        FindingStatus.NotEvaluated => "not-evaluated",
+        _ => "info",
+    };
+
+    private static void WriteText(TextWriter o, ProbeReport r)
+    {
+        var p = r.Probe;
+        o.WriteLine($"probe {p.Host}:{p.Port.ToString(CultureInfo.InvariantCulture)} next hop {r.Input.NextHop}, MX {r.MxHost}: {VerdictWord(r.Verdict)}");
+        o.WriteLine($"  {p.Message}");
+        if (p.Outcome == ProbeOutcome.TlsEstablished)
+        {
+            o.WriteLine($"  certificates sent: {p.Certificates.Length.ToString(CultureInfo.InvariantCulture)}");
+        }
+
+        foreach (var f in r.Findings)
+        {
+            o.WriteLine($"  [{StatusWord(f.Status)}] {f.RuleId} {f.Code}: {f.Message}");
+        }
+    }
+
+    private static void WriteJson(TextWriter o, ProbeReport r)
+    {
+        var p = r.Probe;
+        Json.Write(o, w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("verdict", VerdictWord(r.Verdict));
+            w.WriteString("host", p.Host);
+            w.WriteNumber("port", p.Port);
+            if (p.Address is not null)
+            {
+                w.WriteString("address", p.Address);
+            }
+
+            w.WriteString("nexthop", r.Input.NextHop);
+            w.WriteString("mx", r.MxHost);
+            w.WriteString("level", r.Input.Policy.Level.ToPostfixName());
+            w.WriteString("policy", r.Input.Policy.ToCanonicalString());
+            w.WriteString("policy_source", r.Input.PolicySource);
+            w.WriteString("profile", r.Input.Floor.Name);
+            w.WriteString("outcome", p.Outcome.ToString());
+            w.WriteString("message", p.Message);
+            if (p.Outcome == ProbeOutcome.TlsEstablished)
+            {
+                var proto = TlsProtocols.FromSslProtocols(p.Protocol);
+                w.WriteString("protocol", TlsProtocols.ToOpenSslName(proto));
+                w.WriteString("cipher_suite", p.CipherSuite.ToString());
+                w.WriteNumber("cipher_suite_id", (ushort)p.CipherSuite);
+                w.WriteStartArray("certificates_sha256");
+                foreach (var c in p.Certificates)
+                {
+                    w.WriteStringValue(Convert.ToHexStringLower(SHA256.HashData(c)));
+                }
+
+                w.WriteEndArray();
+            }
+
+            w.WriteStartArray("findings");
+            foreach (var f in r.Findings)
+            {
+                w.WriteStartObject();
+                w.WriteString("code", f.Code);
+                w.WriteString("rule", f.RuleId);
+                w.WriteString("status", StatusWord(f.Status));
+                w.WriteString("message", f.Message);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        });
+    }
+}

@@ -1,0 +1,341 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Text.Json;
+using CertPolicy.Net;
+using CertPolicy.Policy;
+using CertPolicy.Tests.Support;
+using CertPolicy.Tls;
+
+namespace CertPolicy.Tests.Net;
+
+/// <summary>
+/// The STARTTLS probe and its evaluation against a real Postfix smtpd (<see cref="PostfixSmtpd"/>) on
+/// 127.0.0.1. No traffic leaves the loopback interface.
+/// </summary>
+public class ProbePostfixTests(PostfixSmtpd smtpd) : IClassFixture<PostfixSmtpd>
+{
+    private static readonly DateTimeOffset ValidationTime = new(2026, 11, 28, 12, 0, 0, TimeSpan.Zero);
+
+    private static SmtpProbeOptions Options(int port, SslProtocols protocols = SslProtocols.None, IReadOnlyList<TlsCipherSuite>? suites = null) => new()
+    {
+        OfferedCipherSuites = suites,
+        Host = "127.0.0.1",
+        Port = port,
+        ServerName = PostfixSmtpd.GatewayName,
+        ConnectTimeout = TimeSpan.FromSeconds(20),
+        ReplyTimeout = TimeSpan.FromSeconds(30),
+        HandshakeTimeout = TimeSpan.FromSeconds(30),
+        EnabledProtocols = protocols,
+    };
+
+    private static TlsPolicy Policy(string value)
+    {
+        Assert.True(TlsPolicy.TryParse(value, out var p, out var error), error.Message);
+        return p!;
+    }
+
+    private static ProbeEvaluationInput Input(string policy, IChainValidator? validator = null, string nextHop = "example.net") => new()
+    {
+        NextHop = nextHop,
+        MxHost = PostfixSmtpd.GatewayName,
+        Policy = Policy(policy),
+        Floor = TlsFloor.Partner2026,
+        ChainValidator = validator,
+        ValidationTime = ValidationTime,
+    };
+
+    private static async Task<ProbeResult> Probe(int port, SslProtocols protocols = SslProtocols.None, IReadOnlyList<TlsCipherSuite>? suites = null)
+    {
+        using var overall = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        return await SmtpProbe.ProbeAsync(Options(port, protocols, suites), overall.Token);
+    }
+
+    private string Why(ProbeReport r) =>
+        r.Probe.Message + "\n" + string.Join('\n', r.Findings.Select(f => $"[{f.Status}] {f.RuleId} {f.Code}: {f.Message}")) + smtpd.Log();
+
+    [Fact]
+    public async Task Without_a_chain_validator_names_and_TLS_pass_and_the_chain_fails_closed()
+    {
+        var probe = await Probe(smtpd.CompliantPort);
+        var report = ProbeEvaluator.Evaluate(probe, Input("secure"));
+
+        Assert.True(probe.Outcome == ProbeOutcome.TlsEstablished, Why(report));
+        Assert.Contains(TlsProtocols.FromSslProtocols(probe.Protocol), new[] { TlsProtocol.Tls12, TlsProtocol.Tls13 });
+        Assert.True(probe.StartTlsOffered);
+        Assert.StartsWith("220 ", probe.Banner, StringComparison.Ordinal);
+
+        // The certificates Postfix sent, as sent: leaf then the CA from the chain file.
+        Assert.Equal(2, probe.Certificates.Length);
+        Assert.Equal(smtpd.Leaf, probe.Certificates[0]);
+        Assert.Equal(smtpd.Ca, probe.Certificates[1]);
+
+        Assert.Equal(FindingStatus.Passed, report.Find("names")?.Status);
+        Assert.Equal(FindingStatus.Passed, report.Find("tls-protocol")?.Status);
+        Assert.Equal(FindingStatus.Passed, report.Find("tls-cipher")?.Status);
+        Assert.Equal(FindingStatus.Passed, report.Find("starttls")?.Status);
+
+        // No IChainValidator given: exactly one failure, the unvalidated chain (fail closed).
+        var failed = Assert.Single(report.Findings, f => f.Status == FindingStatus.Failed);
+        Assert.Equal(ProbeEvaluator.ChainNotValidatedCode, failed.Code);
+        Assert.Equal("R-C3", failed.RuleId);
+        Assert.Equal(ProbeEvaluator.ChainNotValidatedMessage, failed.Message);
+        Assert.Equal(ProbeVerdict.NotCompliant, report.Verdict);
+    }
+
+    [Fact]
+    public async Task Chain_validator_seam_decides_the_chain_part()
+    {
+        var probe = await Probe(smtpd.CompliantPort);
+        var accepting = new FakeValidator(true);
+        var rejecting = new FakeValidator(false);
+
+        var ok = ProbeEvaluator.Evaluate(probe, Input("secure", accepting));
+        var bad = ProbeEvaluator.Evaluate(probe, Input("secure", rejecting));
+
+        Assert.True(ok.Verdict == ProbeVerdict.Compliant, Why(ok));
+        Assert.Null(ok.Find(ProbeEvaluator.ChainNotValidatedCode));
+        Assert.Equal(ProbeVerdict.NotCompliant, bad.Verdict);
+        Assert.Equal(FindingStatus.Failed, bad.Find("fake-chain")?.Status);
+
+        // The validator saw exactly what the server sent: the leaf, then the CA as an extra certificate.
+        Assert.Equal(smtpd.Leaf, accepting.Leaf);
+        Assert.Equal(smtpd.Ca, Assert.Single(accepting.Others));
+    }
+
+    [Fact]
+    public async Task Opportunistic_level_checks_no_names_or_chain()
+    {
+        var probe = await Probe(smtpd.WrongNamePort);
+        var report = ProbeEvaluator.Evaluate(probe, Input("may"));
+        Assert.True(report.Verdict == ProbeVerdict.Compliant, Why(report));
+        Assert.Equal(FindingStatus.Info, report.Find("names-not-checked")?.Status);
+        Assert.Equal(FindingStatus.Info, report.Find("chain-not-checked")?.Status);
+    }
+
+    [Fact]
+    public async Task Wrong_name_fails_R_C2()
+    {
+        var probe = await Probe(smtpd.WrongNamePort);
+        var report = ProbeEvaluator.Evaluate(probe, Input("secure", new FakeValidator(true)));
+
+        Assert.True(probe.Outcome == ProbeOutcome.TlsEstablished, Why(report));
+        var mismatch = report.Find("name-mismatch");
+        Assert.True(mismatch is not null, Why(report));
+        Assert.Equal("R-C2", mismatch.RuleId);
+        Assert.Equal(FindingStatus.Failed, mismatch.Status);
+        Assert.Contains("num=62:hostname mismatch", mismatch.Message, StringComparison.Ordinal);
+        Assert.Contains("DNS:" + PostfixSmtpd.WrongName, mismatch.Message, StringComparison.Ordinal);
+        Assert.Null(report.Find("names"));
+        Assert.Equal(ProbeVerdict.NotCompliant, report.Verdict);
+
+        // The same server passes when the match list names its domain (the check is not hard-coded).
+        var matching = ProbeEvaluator.Evaluate(probe, Input("secure match=.other.test", new FakeValidator(true)));
+        Assert.True(matching.Verdict == ProbeVerdict.Compliant, Why(matching));
+    }
+
+    [Fact]
+    public void Legacy_only_gateway_fails_R_T4_when_the_probe_offers_TLS_1_1()
+    {
+        // OpenSSL 3.0 refuses TLS 1.0/1.1 below security level 0 on the client side too, and .NET takes the
+        // level from the OpenSSL configuration: so the CLI runs as a child process with its own OPENSSL_CONF
+        // (never this test process, whose other tests must keep the default level).
+        using var dir = new TempDir();
+        string conf = dir.File("openssl.cnf", string.Join('\n', [
+            "openssl_conf = default_conf",
+            "[default_conf]",
+            "ssl_conf = ssl_sect",
+            "[ssl_sect]",
+            "system_default = system_default_sect",
+            "[system_default_sect]",
+            "CipherString = DEFAULT:@SECLEVEL=0",
+            "MinProtocol = TLSv1",
+            string.Empty]));
+        string cli = Path.Combine(AppContext.BaseDirectory, "CertPolicy.Cli.dll");
+        var (exit, output, err) = Tool.Run(
+            DotnetHost(),
+            [cli, "probe", "127.0.0.1:" + smtpd.WeakPort, "--nexthop", "example.net", "--mx", PostfixSmtpd.GatewayName, "--level", "secure", "--offer-legacy", "--timeout", "30", "--format", "json"],
+            env: new Dictionary<string, string> { ["OPENSSL_CONF"] = conf },
+            timeoutMs: 120_000);
+        Assert.True(exit == 1, $"exit {exit}: {output}{err}{smtpd.Log()}");
+        using var doc = JsonDocument.Parse(output);
+        var root = doc.RootElement;
+        Assert.Equal("TLSv1.1", root.GetProperty("protocol").GetString());
+        var findings = root.GetProperty("findings").EnumerateArray().ToDictionary(f => f.GetProperty("code").GetString()!, f => (Rule: f.GetProperty("rule").GetString(), Status: f.GetProperty("status").GetString()));
+        Assert.Equal(("R-T4", "fail"), findings["tls-protocol-too-old"]);
+        Assert.False(findings.ContainsKey("tls-protocol"));
+        Assert.Equal("pass", findings["names"].Status);
+        Assert.Equal("fail", root.GetProperty("verdict").GetString());
+    }
+
+    private static string DotnetHost()
+    {
+        string? host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
+        if (host is not null && File.Exists(host))
+        {
+            return host;
+        }
+
+        if (Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self) == "dotnet")
+        {
+            return self;
+        }
+
+        foreach (var d in (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator))
+        {
+            string candidate = Path.Combine(d, "dotnet");
+            if (d.Length > 0 && File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        Assert.Fail("the dotnet host was not found (DOTNET_HOST_PATH, PATH)");
+        return string.Empty;
+    }
+
+    [Fact]
+    public async Task Legacy_only_gateway_with_the_default_client_is_a_handshake_failure()
+    {
+        var probe = await Probe(smtpd.WeakPort);
+        var report = ProbeEvaluator.Evaluate(probe, Input("secure"));
+        Assert.True(probe.Outcome == ProbeOutcome.HandshakeFailed, Why(report));
+        var failed = report.Find("handshake-failed");
+        Assert.NotNull(failed);
+        Assert.Equal("R-T6", failed.RuleId);
+        Assert.StartsWith("Cannot start TLS: handshake failure", failed.Message, StringComparison.Ordinal);
+        Assert.Equal(ProbeVerdict.NotCompliant, report.Verdict);
+    }
+
+    [Fact]
+    public async Task Server_without_STARTTLS_TLS_is_required_but_was_not_offered()
+    {
+        var probe = await Probe(smtpd.NoTlsPort);
+        var secure = ProbeEvaluator.Evaluate(probe, Input("secure"));
+
+        Assert.True(probe.Outcome == ProbeOutcome.StartTlsNotOffered, Why(secure));
+        Assert.False(probe.StartTlsOffered);
+        Assert.NotNull(probe.EhloReply);
+        Assert.DoesNotContain("STARTTLS", probe.EhloReply, StringComparison.OrdinalIgnoreCase);
+        var notOffered = secure.Find("tls-not-offered");
+        Assert.NotNull(notOffered);
+        Assert.Equal(FindingStatus.Failed, notOffered.Status);
+        Assert.Equal("R-T6", notOffered.RuleId);
+        Assert.StartsWith("TLS is required, but was not offered by host 127.0.0.1[127.0.0.1]:", notOffered.Message, StringComparison.Ordinal);
+        Assert.Equal(ProbeVerdict.NotCompliant, secure.Verdict);
+
+        // At may, plaintext is allowed (R-T7): information, not a failure.
+        var may = ProbeEvaluator.Evaluate(probe, Input("may"));
+        Assert.Equal(FindingStatus.Info, may.Find("tls-not-offered")?.Status);
+        Assert.Equal(ProbeVerdict.Compliant, may.Verdict);
+    }
+
+    [Fact]
+    public async Task The_validation_engine_decides_the_chain()
+    {
+        var probe = await Probe(smtpd.CompliantPort);
+        Assert.True(CertPolicy.Validation.CustomTrust.TryCreate([smtpd.Ca], [], null, null, out var testCa, out var error), error);
+        var engine = new CertPolicy.Validation.ChainValidator(testCa!);
+
+        // The fixture issues its certificates relative to the clock; validate inside their window.
+        using var leaf = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(smtpd.Leaf);
+        var at = new DateTimeOffset(leaf.NotBefore.ToUniversalTime(), TimeSpan.Zero).AddMinutes(5);
+        ProbeEvaluationInput At(string policy, IChainValidator validator) => new()
+        {
+            NextHop = "example.net",
+            MxHost = PostfixSmtpd.GatewayName,
+            Policy = Policy(policy),
+            Floor = TlsFloor.Partner2026,
+            ChainValidator = validator,
+            ValidationTime = at,
+        };
+
+        // postfix-secure checks what Postfix's secure level checks: chain and names. Both hold.
+        var secure = ProbeEvaluator.Evaluate(probe, At("secure", new EngineChainValidator(engine, CertPolicy.Validation.ValidationProfile.PostfixSecure)));
+        Assert.True(secure.Verdict == ProbeVerdict.Compliant, Why(secure));
+        Assert.Equal(FindingStatus.Passed, secure.Find("chain")?.Status);
+
+        // partner-2026 also wants an organisation-validated leaf (R-C4/R-C6): the test leaf names no O= and asserts no policy.
+        var partner = ProbeEvaluator.Evaluate(probe, At("secure", new EngineChainValidator(engine, CertPolicy.Validation.ValidationProfile.Partner2026)));
+        Assert.Equal(ProbeVerdict.NotCompliant, partner.Verdict);
+        Assert.Contains(partner.Findings, f => f.Status == FindingStatus.Failed && f.RuleId is "R-C4" or "R-C6");
+        Assert.DoesNotContain(partner.Findings, f => f.RuleId == "R-C2" && f.Status == FindingStatus.Failed); // names are the probe's own, and they match
+        Assert.Equal(FindingStatus.Passed, partner.Find("names")?.Status);
+
+        // The curated store does not trust the test CA: R-C3.
+        var curated = CertPolicy.Trust.TrustManifestLoader.LoadEmbedded(at);
+        var untrusted = ProbeEvaluator.Evaluate(probe, At("secure", new EngineChainValidator(new CertPolicy.Validation.ChainValidator(new CertPolicy.Trust.TrustStore(curated)), CertPolicy.Validation.ValidationProfile.PostfixSecure)));
+        Assert.Equal(ProbeVerdict.NotCompliant, untrusted.Verdict);
+        Assert.Equal(FindingStatus.Failed, untrusted.Find("chain.untrusted")?.Status);
+    }
+
+    [Fact]
+    public void Cli_probe_compliant_gateway_json()
+    {
+        using var dir = new TempDir();
+        string ca = dir.File("ca.pem", System.Security.Cryptography.PemEncoding.WriteString("CERTIFICATE", smtpd.Ca) + "\n");
+        var (exit, output, err) = CliRunner.Run(
+            "probe", "127.0.0.1:" + smtpd.CompliantPort, "--nexthop", "example.net", "--mx", PostfixSmtpd.GatewayName, "--level", "secure",
+            "--roots", ca, "--profile", "postfix-secure", "--timeout", "30", "--format", "json");
+        Assert.True(exit == 0, $"exit {exit}: {output}{err}{smtpd.Log()}");
+        using var doc = JsonDocument.Parse(output);
+        var root = doc.RootElement;
+        Assert.Equal("pass", root.GetProperty("verdict").GetString());
+        Assert.Equal(2, root.GetProperty("certificates_sha256").GetArrayLength());
+        var findings = root.GetProperty("findings").EnumerateArray().ToDictionary(f => f.GetProperty("code").GetString()!, f => f.GetProperty("status").GetString());
+        Assert.Equal("pass", findings["names"]);
+        Assert.Equal("pass", findings["tls-cipher"]);
+        Assert.Equal("pass", findings["chain"]);
+        Assert.DoesNotContain(findings, kv => kv.Value == "fail");
+
+        // Against the curated store (no --roots) the test CA is not trusted: exit 1, R-C3.
+        var curated = CliRunner.Run(
+            "probe", "127.0.0.1:" + smtpd.CompliantPort, "--nexthop", "example.net", "--mx", PostfixSmtpd.GatewayName, "--level", "secure", "--timeout", "30");
+        Assert.True(curated.Exit == 1, curated.Out + curated.Err);
+        Assert.Contains("[fail] R-C3 chain.untrusted", curated.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Cli_probe_policy_file_wrong_name_and_no_tls()
+    {
+        using var dir = new TempDir();
+        string policy = dir.File("tls_policy", "example.net secure match=.example.net ciphers=high\n");
+        var wrong = CliRunner.Run("probe", "127.0.0.1:" + smtpd.WrongNamePort, "--nexthop", "example.net", "--mx", PostfixSmtpd.GatewayName, "--policy", policy, "--timeout", "30");
+        Assert.True(wrong.Exit == 1, wrong.Out + wrong.Err + smtpd.Log());
+        Assert.Contains("[fail] R-C2 name-mismatch", wrong.Out, StringComparison.Ordinal);
+
+        var plain = CliRunner.Run("probe", "127.0.0.1:" + smtpd.NoTlsPort, "--nexthop", "example.net", "--policy", policy, "--timeout", "30");
+        Assert.True(plain.Exit == 1, plain.Out + plain.Err);
+        Assert.Contains("TLS is required, but was not offered", plain.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Cli_connection_refused_exits_3()
+    {
+        // A port that was just free on 127.0.0.1 and is closed again: the connect is refused.
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        var (exit, output, err) = CliRunner.Run("probe", "127.0.0.1:" + port, "--nexthop", "example.net", "--timeout", "10", "--format", "json");
+        Assert.True(exit == 3, $"exit {exit}: {output}{err}");
+        using var doc = JsonDocument.Parse(output);
+        Assert.Equal("could-not-evaluate", doc.RootElement.GetProperty("verdict").GetString());
+        Assert.Equal("ConnectFailed", doc.RootElement.GetProperty("outcome").GetString());
+    }
+
+    private sealed class FakeValidator(bool compliant) : IChainValidator
+    {
+        public byte[]? Leaf { get; private set; }
+
+        public List<byte[]> Others { get; } = [];
+
+        public ChainValidationResult Validate(ReadOnlyMemory<byte> leafDer, IReadOnlyList<ReadOnlyMemory<byte>> intermediatesDer, DateTimeOffset validationTime)
+        {
+            Leaf = leafDer.ToArray();
+            Others.AddRange(intermediatesDer.Select(m => m.ToArray()));
+            return new ChainValidationResult(compliant, [new ProbeFinding("fake-chain", "R-C3", compliant ? FindingStatus.Passed : FindingStatus.Failed, "test validator")]);
+        }
+    }
+}

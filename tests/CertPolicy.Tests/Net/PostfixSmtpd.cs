@@ -128,6 +128,10 @@ public sealed class PostfixSmtpd : IDisposable
                 P(WeakPort) + " inet n - n - - smtpd -o smtpd_tls_protocols=TLSv1.1 -o smtpd_tls_ciphers=medium -o tls_medium_cipherlist=DEFAULT:@SECLEVEL=0",
                 P(NoTlsPort) + " inet n - n - - smtpd -o smtpd_tls_security_level=none",
                 "postlog unix-dgram n - n - 1 postlogd",
+                // cleanup + trivial-rewrite let smtpd accept and queue a message (the MailKit test); with
+                // no qmgr it stays in the incoming queue, and cleanup logs its message-id to maillog.
+                "cleanup unix n - n - 0 cleanup",
+                "rewrite unix - - n - - trivial-rewrite",
                 "tlsmgr unix - - n 1000? 1 tlsmgr",
                 string.Empty]));
 

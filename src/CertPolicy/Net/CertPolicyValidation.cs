@@ -1,0 +1,186 @@
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using CertPolicy.Names;
+using CertPolicy.Validation;
+using Microsoft.Extensions.Logging;
+
+namespace CertPolicy.Net;
+
+/// <summary>What <see cref="CertPolicyValidation.CreateCallback"/> checks a server against.</summary>
+public sealed class CertPolicyValidationOptions
+{
+    /// <summary>The validation engine with its trust store (curated manifest or a <see cref="CustomTrust"/> store).</summary>
+    public required ChainValidator Validator { get; init; }
+
+    /// <summary>The next-hop domain the connection is for (names, R-C2).</summary>
+    public required string NextHop { get; init; }
+
+    /// <summary>The MX host name connected to (the <c>hostname</c> strategy), or null.</summary>
+    public string? MxHost { get; init; }
+
+    /// <summary>The match list; default Postfix's <c>secure</c> list (<c>nexthop:dot-nexthop</c>).</summary>
+    public MatchList MatchList { get; init; } = MatchList.SecureDefault;
+
+    /// <summary>The profile; default <see cref="ValidationProfile.Partner2026"/>.</summary>
+    public ValidationProfile Profile { get; init; } = ValidationProfile.Partner2026;
+
+    /// <summary>The clock the validation time comes from; default <see cref="TimeProvider.System"/>.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>Where each verdict is logged (Information when compliant, Warning otherwise), or null.</summary>
+    public ILogger? Logger { get; init; }
+
+    /// <summary>Called with every report (for metrics, monitoring, R-T11), or null.</summary>
+    public Action<ValidationReport>? OnVerdict { get; init; }
+
+    /// <summary>
+    /// When true a non-compliant server makes the callback throw <see cref="CertificatePolicyException"/>
+    /// (carrying the report, so MailKit's <c>SslHandshakeException</c> shows the findings as its inner
+    /// exception); when false (default) the callback returns false, as the delegate contract expects.
+    /// </summary>
+    public bool ThrowOnFailure { get; init; }
+}
+
+/// <summary>
+/// A <see cref="RemoteCertificateValidationCallback"/> that enforces the partner policy instead of the
+/// platform's default checks: for <see cref="SslStream"/> (<c>RemoteCertificateValidationCallback</c>)
+/// and MailKit (<c>client.ServerCertificateValidationCallback = CertPolicyValidation.CreateCallback(...)</c>).
+/// </summary>
+/// <remarks>
+/// The chain is built by CertPolicy from the leaf and the certificates the server sent: in .NET the
+/// callback's <see cref="X509Chain.ChainPolicy"/> <c>ExtraStore</c> holds the peer's other certificates
+/// (dotnet/runtime SslStream.Protocol.cs adds them there); the platform's chain elements and
+/// <see cref="SslPolicyErrors"/> are ignored (they reflect the system store, not the curated one), and
+/// nothing is downloaded. Does not check revocation. Any exception inside validation fails closed.
+/// </remarks>
+public static partial class CertPolicyValidation
+{
+    /// <summary>Creates the callback.</summary>
+    /// <param name="options">What to check against.</param>
+    /// <exception cref="ArgumentNullException">A null argument.</exception>
+    public static RemoteCertificateValidationCallback CreateCallback(CertPolicyValidationOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return (_, certificate, chain, _) => Validate(options, certificate, chain);
+    }
+
+    private static bool Validate(CertPolicyValidationOptions o, X509Certificate? certificate, X509Chain? chain)
+    {
+        ValidationReport? report = null;
+        try
+        {
+            if (certificate is null)
+            {
+                LogNoCertificate(Logger(o), o.NextHop);
+                return Fail(o, null, "the server sent no certificate");
+            }
+
+            var presented = new List<ReadOnlyMemory<byte>> { certificate.GetRawCertData() };
+            if (chain is not null)
+            {
+                foreach (var extra in chain.ChainPolicy.ExtraStore)
+                {
+                    var der = extra.RawData;
+                    if (!der.AsSpan().SequenceEqual(presented[0].Span))
+                    {
+                        presented.Add(der);
+                    }
+                }
+            }
+
+            var request = new ValidationRequest
+            {
+                Profile = o.Profile,
+                Time = o.TimeProvider.GetUtcNow(),
+                NextHop = o.NextHop,
+                MxHost = o.MxHost,
+                MatchList = o.MatchList,
+            };
+            report = o.Validator.Explain(presented, request);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException and not CertificatePolicyException)
+        {
+            LogInternalError(Logger(o), o.NextHop, ex.Message);
+            return Fail(o, null, "internal error during validation (fail closed): " + ex.Message);
+        }
+
+        o.OnVerdict?.Invoke(report);
+        if (report.Verdict.IsCompliant)
+        {
+            LogCompliant(Logger(o), o.NextHop, report.MatchedName ?? "?", report.Verdict.Assurance.ToString(), report.Profile);
+            return true;
+        }
+
+        var summary = Summarise(report);
+        LogNotCompliant(Logger(o), o.NextHop, report.Profile, summary);
+        return Fail(o, report, summary);
+    }
+
+    private static ILogger Logger(CertPolicyValidationOptions o) => o.Logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+
+    private static bool Fail(CertPolicyValidationOptions o, ValidationReport? report, string why)
+    {
+        if (o.ThrowOnFailure)
+        {
+            throw new CertificatePolicyException($"{o.NextHop}: server certificate does not meet the policy: {why}", report);
+        }
+
+        return false;
+    }
+
+    private static string Summarise(ValidationReport report)
+    {
+        var parts = new List<string>(report.Findings.Count);
+        foreach (var f in report.Findings)
+        {
+            parts.Add($"{f.Rule} {f.Code} (depth {f.Depth}): {f.Message}");
+        }
+
+        return string.Join("; ", parts);
+    }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "TLS peer for {NextHop} meets the policy: name {MatchedName}, assurance {Assurance}, profile {Profile}")]
+    private static partial void LogCompliant(ILogger logger, string nextHop, string matchedName, string assurance, string profile);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "TLS peer for {NextHop} does not meet profile {Profile}: {Findings}")]
+    private static partial void LogNotCompliant(ILogger logger, string nextHop, string profile, string findings);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "TLS peer for {NextHop} sent no certificate")]
+    private static partial void LogNoCertificate(ILogger logger, string nextHop);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Error, Message = "certificate validation for {NextHop} failed internally (fail closed): {Error}")]
+    private static partial void LogInternalError(ILogger logger, string nextHop, string error);
+}
+
+/// <summary>Thrown by a <see cref="CertPolicyValidation"/> callback with <see cref="CertPolicyValidationOptions.ThrowOnFailure"/> when a server does not meet the policy.</summary>
+public sealed class CertificatePolicyException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public CertificatePolicyException()
+    {
+    }
+
+    /// <summary>Creates the exception with a message.</summary>
+    /// <param name="message">What is wrong.</param>
+    public CertificatePolicyException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception with a message and an inner exception.</summary>
+    /// <param name="message">What is wrong.</param>
+    /// <param name="innerException">The cause.</param>
+    public CertificatePolicyException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    /// <summary>Creates the exception with a message and the report.</summary>
+    /// <param name="message">What is wrong (the findings, each with its rule).</param>
+    /// <param name="report">The validation report, or null when validation did not produce one.</param>
+    public CertificatePolicyException(string message, ValidationReport? report)
+        : base(message) => Report = report;
+
+    /// <summary>The report with every finding, or null (no certificate, internal error).</summary>
+    public ValidationReport? Report { get; }
+}

@@ -19,9 +19,9 @@ public class SmimeEvaluatorTests : IDisposable
         GC.SuppressFinalize(this);
     }
 
-    private static ChainValidator Validator(RootPurposes purposes = RootPurposes.Email)
+    private static ChainValidator Validator(RootPurposes purposes = RootPurposes.Email, DateTimeOffset? distrustAfterEmail = null, byte[]? root = null)
     {
-        Assert.True(CustomTrust.TryCreate([new CustomAnchor(Root, [], Purposes: purposes)], out var store, out var error), error);
+        Assert.True(CustomTrust.TryCreate([new CustomAnchor(root ?? Root, [], Purposes: purposes, DistrustAfterEmail: distrustAfterEmail)], out var store, out var error), error);
         return new ChainValidator(store!);
     }
 
@@ -163,6 +163,77 @@ public class SmimeEvaluatorTests : IDisposable
     {
         var r = Evaluate(DomainCert, validator: Validator(RootPurposes.TlsServer));
         AssertError(r, SmimeFindingCodes.AnchorNotForEmail, "R-G1");
+    }
+
+    [Fact]
+    public void Email_distrust_after_applies_to_leaves_issued_later()
+    {
+        var after = Evaluate(DomainCert, validator: Validator(distrustAfterEmail: new DateTimeOffset(2024, 12, 31, 0, 0, 0, TimeSpan.Zero)));
+        AssertError(after, SmimeFindingCodes.DistrustedAfter, "R-G1");
+        var before = Evaluate(DomainCert, validator: Validator(distrustAfterEmail: new DateTimeOffset(2025, 1, 2, 0, 0, 0, TimeSpan.Zero)));
+        Assert.True(before.IsAcceptable, Codes(before));
+    }
+
+    [Fact]
+    public void Intermediate_restricted_to_server_auth_breaks_the_email_chain()
+    {
+        byte[] leaf = Build(DomainCert with { TlsOnlyIssuer = true });
+        var r = SmimeCertificateEvaluator.Evaluate(Validator(root: TlsRoot), [leaf, TlsIssuing], new SmimeRequest { Domain = Domain, Time = SmimeFixtures.At });
+        AssertError(r, "SMIME-CHAIN-CA-EKU", "R-G1");
+    }
+
+    [Fact]
+    public void Several_end_entities_pick_the_one_that_binds_the_address()
+    {
+        var ders = new List<ReadOnlyMemory<byte>> { Build(DomainCert with { Emails = ["other.example"], Subject = "CN=other.example" }), Build(UserCert), Issuing };
+        var r = SmimeCertificateEvaluator.Evaluate(Validator(), ders, new SmimeRequest { Domain = Domain, Address = "alice@partner.example", Time = SmimeFixtures.At });
+        Assert.True(r.IsAcceptable, Codes(r));
+        Assert.Equal("alice@partner.example", r.MatchedName);
+        Assert.Contains(r.Findings, f => f.Code == SmimeFindingCodes.SeveralEndEntities && f.Severity == FindingSeverity.Warning);
+    }
+
+    [Fact]
+    public void An_exception_inside_the_evaluation_fails_closed()
+    {
+        var r = SmimeCertificateEvaluator.Evaluate(Validator(), new ThrowingList(), new SmimeRequest { Domain = Domain, Time = SmimeFixtures.At });
+        Assert.False(r.IsAcceptable);
+        Assert.Equal(SmimeFindingCodes.InternalError, Assert.Single(r.Findings).Code);
+    }
+
+    [Fact]
+    public void Address_outside_the_domain_is_a_caller_mistake()
+    {
+        Assert.Throws<ArgumentException>(() => SmimeCertificateEvaluator.Evaluate(Validator(), [Issuing], new SmimeRequest { Domain = Domain, Address = "a@other.example", Time = SmimeFixtures.At }));
+    }
+
+    [Fact]
+    public void Validator_purpose_selects_the_eku_and_anchor_trust()
+    {
+        byte[] leaf = Build(DomainCert);
+        var both = Validator(RootPurposes.Email | RootPurposes.TlsServer);
+        var chain = new List<ReadOnlyMemory<byte>> { leaf, Issuing };
+        var email = both.Explain(chain, new ValidationRequest { Profile = ValidationProfile.PostfixSecure, Time = SmimeFixtures.At, NextHop = "other.example", Purpose = RootPurposes.Email });
+        Assert.True(email.Verdict.IsCompliant, string.Join(", ", email.Findings.Select(f => f.Code)));
+
+        // The e-mail purpose skips the DNS name check (S/MIME names are the evaluator's); TLS (the default purpose) is
+        // unchanged: the issuing CA's EKU excludes serverAuth, and the name check runs.
+        var tls = both.Explain(chain, new ValidationRequest { Profile = ValidationProfile.PostfixSecure, Time = SmimeFixtures.At, NextHop = "other.example" });
+        Assert.Contains(tls.Findings, f => f.Code == "chain.ca-eku" && f.Rule == "R-C3");
+        Assert.Contains(tls.Findings, f => f.Code == "leaf.eku" && f.Rule == "R-C3");
+        Assert.Contains(tls.Findings, f => f.Code == "name.mismatch");
+
+        Assert.Throws<ArgumentException>(() => both.Explain(chain, new ValidationRequest { Time = SmimeFixtures.At, NextHop = Domain, Purpose = RootPurposes.Email | RootPurposes.TlsServer }));
+    }
+
+    private sealed class ThrowingList : IReadOnlyList<ReadOnlyMemory<byte>>
+    {
+        public ReadOnlyMemory<byte> this[int index] => throw new InvalidOperationException("test: failing input source");
+
+        public int Count => 1;
+
+        public IEnumerator<ReadOnlyMemory<byte>> GetEnumerator() => throw new InvalidOperationException("test: failing input source");
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
     [Fact]

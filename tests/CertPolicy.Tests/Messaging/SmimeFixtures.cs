@@ -22,6 +22,12 @@ internal static class SmimeFixtures
 
     private static readonly Lazy<(X509Certificate2 Root, X509Certificate2 Issuing)> Pki = new(() => MakeCa("CertPolicy S/MIME Test"));
     private static readonly Lazy<(X509Certificate2 Root, X509Certificate2 Issuing)> OtherPki = new(() => MakeCa("Unrelated Test"));
+    private static readonly Lazy<(X509Certificate2 Root, X509Certificate2 Issuing)> TlsPki = new(() => MakeCa("TLS-only Intermediate Test", ServerAuth));
+
+    /// <summary>A root whose issuing CA restricts its EKU to serverAuth.</summary>
+    internal static byte[] TlsRoot => TlsPki.Value.Root.RawData;
+
+    internal static byte[] TlsIssuing => TlsPki.Value.Issuing.RawData;
 
     internal static byte[] Root => Pki.Value.Root.RawData;
 
@@ -46,6 +52,7 @@ internal static class SmimeFixtures
         public DateTimeOffset NotBefore { get; init; } = SmimeFixtures.NotBefore;
         public DateTimeOffset NotAfter { get; init; } = SmimeFixtures.NotAfter;
         public bool UntrustedIssuer { get; init; }
+        public bool TlsOnlyIssuer { get; init; }
         public int Serial { get; init; } = 100;
     }
 
@@ -63,7 +70,7 @@ internal static class SmimeFixtures
         Serial = 101,
     };
 
-    private static (X509Certificate2 Root, X509Certificate2 Issuing) MakeCa(string label)
+    private static (X509Certificate2 Root, X509Certificate2 Issuing) MakeCa(string label, string issuingEku = EmailProtection)
     {
         using var rootKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var rootReq = new CertificateRequest("CN=" + label + " Root, O=CertPolicy Tests, C=DE", rootKey, HashAlgorithmName.SHA256);
@@ -76,7 +83,7 @@ internal static class SmimeFixtures
         var req = new CertificateRequest("CN=" + label + " Issuing CA, O=CertPolicy Tests, C=DE", issuingKey, HashAlgorithmName.SHA256);
         req.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, true, 0, true));
         req.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
-        req.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(EmailProtection)], false));
+        req.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(issuingEku)], false));
         req.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(req.PublicKey, false));
         req.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(root, true, false));
         using var issuingPublic = req.Create(root, new DateTimeOffset(2021, 1, 1, 0, 0, 0, TimeSpan.Zero), new DateTimeOffset(2035, 1, 1, 0, 0, 0, TimeSpan.Zero), [0x10]);
@@ -87,7 +94,7 @@ internal static class SmimeFixtures
     /// <summary>Issues the leaf and returns its DER.</summary>
     internal static byte[] Build(Leaf spec)
     {
-        var issuer = spec.UntrustedIssuer ? OtherPki.Value.Issuing : Pki.Value.Issuing;
+        var issuer = spec.UntrustedIssuer ? OtherPki.Value.Issuing : spec.TlsOnlyIssuer ? TlsPki.Value.Issuing : Pki.Value.Issuing;
         AsymmetricAlgorithm key = spec.Key switch
         {
             KeyKind.EcP256 => ECDsa.Create(ECCurve.NamedCurves.nistP256),

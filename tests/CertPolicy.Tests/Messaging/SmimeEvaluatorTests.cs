@@ -380,6 +380,24 @@ public class SmimeEvaluatorTests : IDisposable
     }
 
     [Fact]
+    public void Cli_pem_bundle_leaf_last_exits_0()
+    {
+        string pem = Write("bundle.pem", Encoding.ASCII.GetBytes(Pem(Issuing, Build(DomainCert))));
+        var r = Cli("smime", pem, "--domain", Domain, "--roots", Roots(), "--at", AtText);
+        Assert.True(r.Code == 0, r.Out + r.Err);
+        Assert.Contains("bound by:  partner.example (domain certificate)", r.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Cli_without_roots_uses_the_curated_store_which_does_not_know_the_test_root()
+    {
+        string p7b = Write("domain.p7b", P7b(Issuing, Build(DomainCert)));
+        var r = Cli("smime", p7b, "--domain", Domain, "--at", AtText);
+        Assert.Equal(1, r.Code);
+        Assert.Contains("ERROR   SMIME-CHAIN-UNTRUSTED [R-G1]", r.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Cli_address_outside_the_domain_exits_2()
     {
         string p7b = Write("domain.p7b", P7b(Issuing, Build(DomainCert)));

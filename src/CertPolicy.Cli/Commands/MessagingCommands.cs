@@ -3,11 +3,14 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using CertPolicy.Messaging;
+using CertPolicy.Trust;
+using CertPolicy.Validation;
 
 namespace CertPolicy.Cli.Commands;
 
 /// <summary>
-/// <c>certpolicy pgp</c> (R-G1, R-G3, R-C10) and <c>certpolicy container</c> (R-G2). Parses
+/// <c>certpolicy pgp</c> (R-G1, R-G3, R-C10), <c>certpolicy container</c> (R-G2) and <c>certpolicy smime</c>
+/// (R-G1, R-G2, R-E1, R-C10). Parses
 /// arguments, reads the file, calls <c>CertPolicy.Messaging</c> and renders the result; the clock
 /// is read here (default for <c>--at</c>), never in the library.
 /// </summary>
@@ -17,6 +20,246 @@ internal static class MessagingCommands
     {
         root.Subcommands.Add(PgpCommand(stdout, stderr));
         root.Subcommands.Add(ContainerCommand(stdout, stderr));
+        root.Subcommands.Add(SmimeCommand(stdout, stderr));
+    }
+
+    private static Command SmimeCommand(TextWriter stdout, TextWriter stderr)
+    {
+        var file = new Argument<string>("FILE") { Description = "The partner's S/MIME certificate: a .p7b/.p7c container (DER or PEM), a PEM bundle or one DER/PEM certificate; the end-entity certificate is the leaf, the rest are intermediates." };
+        var domain = new Option<string>("--domain") { Description = "The partner's mail domain the certificate must be bound to (R-G1).", Required = true };
+        var address = new Option<string?>("--address") { Description = "One mailbox in the domain that must be bound (a user certificate, R-E1)." };
+        var profile = new Option<string?>("--profile") { Description = "postfix-secure (chain, EKU, names), partner-2026 (default: plus R-C10 floors and e-mail distrust-after) or document-2019 (plus: no mailbox-validated certificates, R-C4)." };
+        var roots = new Option<string?>("--roots") { Description = "PEM file of anchors (trusted for e-mail) that replaces the curated trust store." };
+        var at = new Option<string?>("--at") { Description = "Evaluation time, ISO 8601 (default: now)." };
+        var format = new Option<string>("--format") { Description = "Output format.", DefaultValueFactory = _ => "text" };
+        format.AcceptOnlyFromAmong("text", "json");
+        var horizon = new Option<int>("--expiry-warning-days") { Description = "Warn when the certificate expires within this many days (0: never).", DefaultValueFactory = _ => 30 };
+        var sign = new Option<bool>("--signing") { Description = "Also require the key usage for signatures (digitalSignature); encryption is always required." };
+
+        var command = new Command("smime", "Check a partner's S/MIME certificate (user or domain) for gateway encryption (exit 0 acceptable, 1 not, 2 unusable input).");
+        command.Arguments.Add(file);
+        command.Options.Add(domain);
+        command.Options.Add(address);
+        command.Options.Add(profile);
+        command.Options.Add(roots);
+        command.Options.Add(at);
+        command.Options.Add(format);
+        command.Options.Add(horizon);
+        command.Options.Add(sign);
+        command.SetAction(parseResult =>
+        {
+            string path = parseResult.GetValue(file)!;
+            string dom = parseResult.GetValue(domain)!.Trim();
+            if (dom.Length == 0 || dom.Contains('@', StringComparison.Ordinal) || dom.Contains(' ', StringComparison.Ordinal))
+            {
+                stderr.WriteLine("certpolicy smime: --domain: '" + dom + "' is not a mail domain");
+                return ExitCodes.Unusable;
+            }
+
+            string? addr = parseResult.GetValue(address);
+            if (addr is not null)
+            {
+                int atSign = addr.IndexOf('@', StringComparison.Ordinal);
+                if (atSign <= 0 || atSign != addr.LastIndexOf('@') || !string.Equals(addr[(atSign + 1)..], dom, StringComparison.OrdinalIgnoreCase))
+                {
+                    stderr.WriteLine("certpolicy smime: --address: '" + addr + "' is not a mailbox in " + dom);
+                    return ExitCodes.Unusable;
+                }
+            }
+
+            string profileName = parseResult.GetValue(profile) ?? ValidationProfile.Partner2026.Name;
+            if (!ValidationProfile.TryGet(profileName, out ValidationProfile? chosen))
+            {
+                stderr.WriteLine("certpolicy smime: --profile: '" + profileName + "' is not postfix-secure, document-2019 or partner-2026");
+                return ExitCodes.Unusable;
+            }
+
+            DateTimeOffset when = DateTimeOffset.UtcNow; // the CLI owns the clock; the library takes the time as a parameter
+            string? atText = parseResult.GetValue(at);
+            if (atText is not null && !DateTimeOffset.TryParse(atText, CultureInfo.InvariantCulture,
+                    DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out when))
+            {
+                stderr.WriteLine("certpolicy smime: --at '" + atText + "' is not an ISO 8601 time (e.g. 2026-11-28T12:00:00Z)");
+                return ExitCodes.Unusable;
+            }
+
+            int days = parseResult.GetValue(horizon);
+            if (days is < 0 or > 3650)
+            {
+                stderr.WriteLine("certpolicy smime: --expiry-warning-days must be between 0 and 3650");
+                return ExitCodes.Unusable;
+            }
+
+            if (!TryLoadEmailTrust(parseResult.GetValue(roots), when, stderr, out TrustStore? store))
+            {
+                return ExitCodes.Unusable;
+            }
+
+            if (!TryReadFile(path, stderr, out byte[] data))
+            {
+                return ExitCodes.Unusable;
+            }
+
+            if (!CertificateContainerReader.TryRead(data, out CertificateContainer? container, out ContainerReadError? error))
+            {
+                stderr.WriteLine(path + ": " + error!.Message);
+                return ExitCodes.Unusable;
+            }
+
+            if (container!.Certificates.Count == 0)
+            {
+                stderr.WriteLine(path + ": the container holds no certificate");
+                return ExitCodes.Unusable;
+            }
+
+            var request = new SmimeRequest
+            {
+                Domain = dom,
+                Address = addr,
+                Time = when,
+                Profile = chosen!,
+                Usage = parseResult.GetValue(sign) ? SmimeUsage.Encryption | SmimeUsage.Signing : SmimeUsage.Encryption,
+                ExpiryWarningDays = days,
+                RefuseMailboxValidated = ReferenceEquals(chosen, ValidationProfile.Document2019),
+            };
+            return Guarded(path, stderr, () =>
+            {
+                var ders = new List<ReadOnlyMemory<byte>>(container.Certificates.Count);
+                foreach (ContainerCertificate c in container.Certificates)
+                {
+                    ders.Add(c.RawData);
+                }
+
+                SmimeReport report = SmimeCertificateEvaluator.Evaluate(new ChainValidator(store!), ders, request);
+                if (report.InputUnusable)
+                {
+                    stderr.WriteLine(path + ": " + (report.Findings.Count > 0 ? report.Findings[0].Message : "no end-entity certificate"));
+                    return ExitCodes.Unusable;
+                }
+
+                if (string.Equals(parseResult.GetValue(format), "json", StringComparison.Ordinal))
+                {
+                    stdout.WriteLine(SmimeJson(path, report));
+                }
+                else
+                {
+                    WriteSmimeText(stdout, path, report);
+                }
+
+                return report.IsAcceptable ? ExitCodes.Ok : ExitCodes.Findings;
+            });
+        });
+        return command;
+    }
+
+    // The curated store (anchors whose manifest purposes include e-mail), or --roots anchors trusted for e-mail only.
+    private static bool TryLoadEmailTrust(string? roots, DateTimeOffset when, TextWriter stderr, out TrustStore? store)
+    {
+        store = null;
+        if (roots is null)
+        {
+            var manifest = TrustManifestLoader.LoadEmbedded(when);
+            if (!manifest.IsUsable)
+            {
+                stderr.WriteLine(TrustManifestLoader.EmbeddedName + ": the embedded trust manifest has errors (run certpolicy trust check)");
+                return false;
+            }
+
+            store = new TrustStore(manifest);
+            return true;
+        }
+
+        if (!CliFiles.TryReadBytes(roots, out var rootBytes, out var rootsError))
+        {
+            stderr.WriteLine(rootsError);
+            return false;
+        }
+
+        if (!RootCertificate.TryReadPemOrDer(rootBytes, out var anchors, out var pemError) || anchors.Count == 0)
+        {
+            stderr.WriteLine(roots + ": " + (pemError ?? "no certificate"));
+            return false;
+        }
+
+        var list = new List<CustomAnchor>(anchors.Count);
+        foreach (var c in anchors)
+        {
+            list.Add(new CustomAnchor(c.Der, [], Purposes: RootPurposes.Email));
+        }
+
+        if (!CustomTrust.TryCreate(list, out store, out var trustError))
+        {
+            stderr.WriteLine(roots + ": " + trustError);
+            return false;
+        }
+
+        return true;
+    }
+
+    private static void WriteSmimeText(TextWriter o, string path, SmimeReport report)
+    {
+        o.WriteLine(path + ": " + (report.IsAcceptable ? "acceptable" : "NOT acceptable") + " (profile " + report.Profile + ", evaluated at " + Iso(report.EvaluatedAt) + ")");
+        o.WriteLine("leaf:      " + report.LeafSubject);
+        o.WriteLine("sha256:    " + report.LeafSha256);
+        if (report.NotAfter is { } na)
+        {
+            o.WriteLine("expires:   " + Iso(na));
+        }
+
+        o.WriteLine("bound by:  " + (report.MatchedName ?? "-") + (report.IsDomainCertificate ? " (domain certificate)" : string.Empty));
+        o.WriteLine("policy:    " + (report.ValidationType == SmimeValidationType.None ? "no CA/B Forum S/MIME policy" : report.ValidationType + ", " + report.Generation));
+        foreach (ChainElement e in report.Chain)
+        {
+            o.WriteLine("  [" + e.Depth.ToString(CultureInfo.InvariantCulture) + "] " + e.Subject + (e.IsAnchor ? "  (anchor)" : string.Empty));
+        }
+
+        foreach (MessagingFinding f in report.Findings)
+        {
+            o.WriteLine((f.Severity == FindingSeverity.Error ? "ERROR   " : "WARNING ") + f.Code + " [" + f.RuleId + "] " + f.Message);
+        }
+    }
+
+    private static string SmimeJson(string path, SmimeReport report)
+    {
+        return Json(w =>
+        {
+            w.WriteString("file", path);
+            w.WriteBoolean("acceptable", report.IsAcceptable);
+            w.WriteString("profile", report.Profile);
+            w.WriteString("evaluatedAt", Iso(report.EvaluatedAt));
+            w.WriteString("leafSubject", report.LeafSubject);
+            w.WriteString("leafSha256", report.LeafSha256);
+            w.WriteString("notAfter", report.NotAfter is { } na ? Iso(na) : null);
+            w.WriteString("matchedName", report.MatchedName);
+            w.WriteBoolean("domainCertificate", report.IsDomainCertificate);
+            w.WriteString("validationType", report.ValidationType.ToString());
+            w.WriteString("generation", report.Generation.ToString());
+            w.WriteStartArray("chain");
+            foreach (ChainElement e in report.Chain)
+            {
+                w.WriteStartObject();
+                w.WriteNumber("depth", e.Depth);
+                w.WriteString("subject", e.Subject);
+                w.WriteString("sha256", e.Sha256);
+                w.WriteBoolean("anchor", e.IsAnchor);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteStartArray("findings");
+            foreach (MessagingFinding f in report.Findings)
+            {
+                w.WriteStartObject();
+                w.WriteString("code", f.Code);
+                w.WriteString("rule", f.RuleId);
+                w.WriteString("severity", f.Severity == FindingSeverity.Error ? "error" : "warning");
+                w.WriteString("message", f.Message);
+                w.WriteString("subject", f.Subject);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+        });
     }
 
     private static Command PgpCommand(TextWriter stdout, TextWriter stderr)

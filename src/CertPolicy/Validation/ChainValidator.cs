@@ -94,6 +94,11 @@ public sealed class ChainValidator
     {
         ArgumentNullException.ThrowIfNull(chain);
         ArgumentNullException.ThrowIfNull(request);
+        if (request.Purpose is not (RootPurposes.TlsServer or RootPurposes.Email))
+        {
+            throw new ArgumentException("the request's purpose must be TlsServer or Email", nameof(request));
+        }
+
         var run = new Run(this, request);
         try
         {
@@ -295,7 +300,11 @@ public sealed class ChainValidator
                 CheckPolicy();
             }
 
-            CheckNames(leaf);
+            // R-C2 is a TLS rule; S/MIME mailbox/domain binding is checked in Messaging/.
+            if (_req.Purpose == RootPurposes.TlsServer)
+            {
+                CheckNames(leaf);
+            }
         }
 
         private static string Describe(CertificateError e) => e switch
@@ -560,6 +569,18 @@ public sealed class ChainValidator
                         list.Add(new Finding("leaf.eku-any", "R-C3", 0, "the leaf's extended key usage lists anyExtendedKeyUsage", VerdictReasons.InvalidChain));
                     }
 
+                    if (_req.Purpose == RootPurposes.Email)
+                    {
+                        // RFC 8550 4.4.4 and S/MIME BR 7.1.2.3 (f): an S/MIME leaf with EKU must list emailProtection.
+                        // Key usage for encryption/signing is the S/MIME evaluator's check (Messaging/).
+                        if (c.HasExtendedKeyUsage && !c.EkuEmailProtection)
+                        {
+                            list.Add(new Finding("leaf.eku", "R-G1", 0, "the leaf's extended key usage does not include emailProtection", VerdictReasons.InvalidChain));
+                        }
+
+                        continue;
+                    }
+
                     // RFC 5280 4.2.1.12 and CA/B BR 7.1.2.7.10: a TLS server leaf with EKU must list serverAuth.
                     if (c.HasExtendedKeyUsage && !c.EkuServerAuth)
                     {
@@ -609,7 +630,14 @@ public sealed class ChainValidator
                 // EKU chaining (webpki, OpenSSL's purpose check, .NET; not RFC 5280): a CA's EKU, when present, must
                 // list serverAuth. anyExtendedKeyUsage alone does not do (Go accepts it; OpenSSL and X509Chain refuse,
                 // see DifferentialTests "intermediate-eku-any").
-                if (c.HasExtendedKeyUsage && !c.EkuServerAuth)
+                if (_req.Purpose == RootPurposes.Email)
+                {
+                    if (c.HasExtendedKeyUsage && !c.EkuEmailProtection)
+                    {
+                        list.Add(new Finding("chain.ca-eku", "R-G1", d, "certificate " + Depth(d) + " restricts its EKU and excludes emailProtection", VerdictReasons.InvalidChain));
+                    }
+                }
+                else if (c.HasExtendedKeyUsage && !c.EkuServerAuth)
                 {
                     list.Add(new Finding("chain.ca-eku", "R-C3", d, "certificate " + Depth(d) + " restricts its EKU and excludes serverAuth", VerdictReasons.InvalidChain));
                 }
@@ -679,15 +707,26 @@ public sealed class ChainValidator
 
             if (profile.CheckDistrust)
             {
-                // R-C3 with 2026 facts: root programs compare distrust-after with the leaf's notBefore.
-                switch (_v._store.CheckDistrust(anchor, RootPurposes.TlsServer, leaf.NotBefore))
+                // R-C3 with 2026 facts: root programs compare distrust-after with the leaf's notBefore (per purpose).
+                bool email = _req.Purpose == RootPurposes.Email;
+                string rule = email ? "R-G1" : "R-C3";
+                switch (_v._store.CheckDistrust(anchor, _req.Purpose, leaf.NotBefore))
                 {
                     case DistrustVerdict.IssuedAfterDistrust:
-                        Add("trust.distrusted-after", "R-C3", last, "the leaf was issued " + leaf.NotBefore.ToString("u", CultureInfo.InvariantCulture) + ", after the anchor \"" + anchor.Label + "\" stopped being trusted for TLS (" + anchor.DistrustAfterTls?.ToString("u", CultureInfo.InvariantCulture) + ")", VerdictReasons.DistrustedAnchor);
+                        var after = email ? anchor.DistrustAfterEmail : anchor.DistrustAfterTls;
+                        Add("trust.distrusted-after", rule, last, "the leaf was issued " + leaf.NotBefore.ToString("u", CultureInfo.InvariantCulture) + ", after the anchor \"" + anchor.Label + "\" stopped being trusted for " + (email ? "e-mail" : "TLS") + " (" + after?.ToString("u", CultureInfo.InvariantCulture) + ")", VerdictReasons.DistrustedAnchor);
                         break;
                     case DistrustVerdict.PurposeNotTrusted:
                     case DistrustVerdict.NotIncluded:
-                        Add("trust.not-for-tls", "R-C3", last, "the anchor \"" + anchor.Label + "\" is not trusted for TLS server certificates", VerdictReasons.DistrustedAnchor);
+                        if (email)
+                        {
+                            Add("trust.not-for-email", rule, last, "the anchor \"" + anchor.Label + "\" is not trusted for e-mail (S/MIME) certificates", VerdictReasons.DistrustedAnchor);
+                        }
+                        else
+                        {
+                            Add("trust.not-for-tls", rule, last, "the anchor \"" + anchor.Label + "\" is not trusted for TLS server certificates", VerdictReasons.DistrustedAnchor);
+                        }
+
                         break;
                 }
             }

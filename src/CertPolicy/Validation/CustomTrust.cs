@@ -5,7 +5,7 @@ namespace CertPolicy.Validation;
 
 /// <summary>
 /// Builds a <see cref="TrustStore"/> from caller-supplied anchors instead of the curated manifest (the CLI's
-/// <c>--roots</c>; tests). The anchors are trusted for TLS server authentication; their OID table is the four
+/// <c>--roots</c>; tests). The anchors are trusted for TLS server authentication (or what <see cref="CustomAnchor.Purposes"/> says); their OID table is the four
 /// CA/Browser Forum TLS policies (EV 2.23.140.1.1, DV .2.1, OV .2.2, IV .2.3) plus the given EV OIDs, every one of
 /// them bound to every anchor. Does not review the anchors (R-C9 is the curated manifest's job).
 /// </summary>
@@ -85,10 +85,11 @@ public static class CustomTrust
                 NotBefore = cert.NotBefore,
                 NotAfter = cert.NotAfter,
                 Key = cert.KeyDescription,
-                Purposes = RootPurposes.TlsServer,
+                Purposes = anchor.Purposes,
                 EvOids = ev,
                 Assurance = anchor.Assurance ?? (AssuranceLevel.Ev | AssuranceLevel.Ov | AssuranceLevel.Iv),
                 DistrustAfterTls = anchor.DistrustAfterTls,
+                DistrustAfterEmail = anchor.DistrustAfterEmail,
                 Status = RootStatus.Active,
                 Bundle = BundleDecision.Include,
                 SeedCas = anchor.AnnexCa is null ? [] : [anchor.AnnexCa],
@@ -155,4 +156,7 @@ public static class CustomTrust
 /// <param name="DistrustAfterTls">Distrust-after date for TLS server certificates, or null.</param>
 /// <param name="AnnexCa">The annex 7.1 CA this anchor counts as, or null.</param>
 /// <param name="Assurance">The levels the anchor vouches for (default EV, OV and IV; include DV for an anchor that also issues DV, R-C5).</param>
-public sealed record CustomAnchor(ReadOnlyMemory<byte> Der, IReadOnlyList<string> EvOids, DateTimeOffset? DistrustAfterTls = null, string? AnnexCa = null, AssuranceLevel? Assurance = null);
+/// <param name="Purposes">What the anchor is trusted for (default TLS server authentication only; S/MIME needs <see cref="RootPurposes.Email"/>).</param>
+/// <param name="DistrustAfterEmail">Distrust-after date for e-mail (S/MIME) certificates, or null.</param>
+public sealed record CustomAnchor(ReadOnlyMemory<byte> Der, IReadOnlyList<string> EvOids, DateTimeOffset? DistrustAfterTls = null, string? AnnexCa = null, AssuranceLevel? Assurance = null,
+    RootPurposes Purposes = RootPurposes.TlsServer, DateTimeOffset? DistrustAfterEmail = null);

@@ -1,4 +1,5 @@
 using CertPolicy.Names;
+using CertPolicy.Trust;
 
 namespace CertPolicy.Validation;
 
@@ -19,6 +20,14 @@ public sealed class ValidationRequest
 
     /// <summary>The match list (default: Postfix <c>secure</c>'s <c>nexthop:dot-nexthop</c>).</summary>
     public MatchList MatchList { get; init; } = MatchList.SecureDefault;
+
+    /// <summary>
+    /// What the leaf is validated for: <see cref="RootPurposes.TlsServer"/> (default: EKU serverAuth, TLS distrust-after,
+    /// names per R-C2) or <see cref="RootPurposes.Email"/> (EKU emailProtection, e-mail distrust-after, anchors trusted
+    /// for e-mail; the DNS name check is skipped: S/MIME names are checked by <c>Messaging.SmimeCertificateEvaluator</c>).
+    /// Exactly one purpose; a combination is a caller mistake.
+    /// </summary>
+    public RootPurposes Purpose { get; init; } = RootPurposes.TlsServer;
 
     /// <summary>The work limits (default: webpki's).</summary>
     public Budget Budget { get; init; } = Budget.Default;

@@ -204,6 +204,7 @@ public readonly struct CertificateView
         HasExtendedKeyUsage = f.HasEku;
         EkuServerAuth = f.EkuServerAuth;
         EkuAny = f.EkuAny;
+        EkuEmailProtection = f.EkuEmailProtection;
         HasCertificatePolicies = f.HasPolicies;
         HasNameConstraints = f.HasNameConstraints;
         HasUnknownCriticalExtension = f.UnknownCritical;
@@ -279,6 +280,9 @@ public readonly struct CertificateView
 
     /// <summary>extKeyUsage lists anyExtendedKeyUsage.</summary>
     public bool EkuAny { get; }
+
+    /// <summary>extKeyUsage lists id-kp-emailProtection (S/MIME, RFC 8550 4.4.4).</summary>
+    public bool EkuEmailProtection { get; }
 
     /// <summary>True when a certificatePolicies extension is present.</summary>
     public bool HasCertificatePolicies { get; }
@@ -394,7 +398,7 @@ public readonly struct CertificateView
         public DateTimeOffset NotBefore, NotAfter;
         public KeyAlgorithm KeyAlgorithm;
         public SignatureAlgorithm SignatureAlgorithm;
-        public bool HasBasicConstraints, IsCa, HasKeyUsage, HasEku, EkuServerAuth, EkuAny, HasPolicies, HasNameConstraints, UnknownCritical, HasOrganization;
+        public bool HasBasicConstraints, IsCa, HasKeyUsage, HasEku, EkuServerAuth, EkuAny, EkuEmailProtection, HasPolicies, HasNameConstraints, UnknownCritical, HasOrganization;
         public KnownExtensions Critical;
         public KeyUsages KeyUsage;
     }
@@ -914,6 +918,7 @@ public readonly struct CertificateView
 
             f.EkuServerAuth |= d[oid].SequenceEqual(Oids.ServerAuth);
             f.EkuAny |= d[oid].SequenceEqual(Oids.AnyExtendedKeyUsage);
+            f.EkuEmailProtection |= d[oid].SequenceEqual(Oids.EmailProtection);
         }
 
         return true;

@@ -18,6 +18,15 @@ internal static class Oids
     // 1.3.6.1.5.5.7.3.1 id-kp-serverAuth
     internal static ReadOnlySpan<byte> ServerAuth => [0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01];
 
+    // 1.3.6.1.5.5.7.3.4 id-kp-emailProtection
+    internal static ReadOnlySpan<byte> EmailProtection => [0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x04];
+
+    // 1.2.840.113549.1.9.1 pkcs-9 emailAddress (legacy S/MIME subject attribute)
+    internal static ReadOnlySpan<byte> EmailAddress => [0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09, 0x01];
+
+    // 2.5.4.3 commonName
+    internal static ReadOnlySpan<byte> CommonName => [0x55, 0x04, 0x03];
+
     // 2.5.29.32 certificatePolicies
     internal static ReadOnlySpan<byte> CertificatePolicies => [0x55, 0x1D, 0x20];
 

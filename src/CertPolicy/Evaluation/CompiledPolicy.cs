@@ -33,8 +33,8 @@ public sealed class CompiledPolicyOptions
 /// <remarks>
 /// <para>Cache: a bounded, direct-mapped table of immutable entries, read lock-free and replaced
 /// atomically, so it is safe under concurrent use. The key is a (process-randomised, non-cryptographic)
-/// hash of the presented certificates; a hit also compares the cached bytes for equality, so a
-/// collision can only cost a miss, never a wrong verdict. An entry applies from the time it was
+/// hash of each presented certificate's length and signature tail; a hit also compares the cached
+/// bytes for equality, so a collision can only cost a miss, never a wrong verdict. An entry applies from the time it was
 /// computed until the next time at which the verdict could change: the earliest <c>notBefore</c>
 /// still ahead, the earliest <c>notAfter</c> of the presented certificates and of the anchor, and the
 /// anchor's TLS distrust/sunset dates. A trust-store change means a new <see cref="CompiledPolicy"/>,
@@ -177,13 +177,26 @@ public sealed class CompiledPolicy
         return colon >= 0 && nextHop.LastIndexOf(':') == colon ? nextHop[..colon] : nextHop;
     }
 
+    // The cache key: each certificate's length and its last 16 bytes, which lie inside its signature
+    // value (effectively random). A hit still compares every byte, so the key needs no cryptographic
+    // strength; sampling keeps the hot path at one pass over the presented bytes (the comparison).
     private static int HashOf(IReadOnlyList<ReadOnlyMemory<byte>> chain)
     {
         var h = default(HashCode);
         h.Add(chain.Count);
         for (int i = 0; i < chain.Count; i++)
         {
-            h.AddBytes(chain[i].Span);
+            var der = chain[i].Span;
+            h.Add(der.Length);
+            if (der.Length >= 16)
+            {
+                h.Add(System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(der[^16..]));
+                h.Add(System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(der[^8..]));
+            }
+            else
+            {
+                h.AddBytes(der);
+            }
         }
 
         return h.ToHashCode();

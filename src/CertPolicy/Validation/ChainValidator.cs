@@ -24,6 +24,12 @@ namespace CertPolicy.Validation;
 /// <para>Does not check revocation (no CRL, OCSP or CRLite), does not fetch missing intermediates (AIA), does not
 /// process policy mappings or policy constraints (such critical extensions are refused as unknown), does not verify
 /// RSASSA-PSS or Ed25519 signatures, and compares names bytewise (as webpki does), not with RFC 5280 7.1 folding.</para>
+/// <para>Two paths, one search: <see cref="Evaluate"/> records only the verdict flags (no findings, chain
+/// elements or matched-name string; one reusable run per thread), <see cref="Explain"/> builds the report. Caches:
+/// anchor keys are imported by the constructor; intermediates' keys (by SPKI) and CA certificates whose signature
+/// verified (by DER, with the verifying SPKI) are kept up to <see cref="MaxCachedKeys"/> entries each, so a leaf
+/// under a seen intermediate costs one signature verification. The budget is spent on a cache hit as on a real
+/// verification, so limits behave the same with or without the cache.</para>
 /// <para>Threads: the anchor table is immutable after construction and the key cache is a concurrent dictionary;
 /// sharing one validator across threads also shares cached RSA/ECDsa key objects between concurrent verifications,
 /// which relies on .NET's OpenSSL-backed verification being safe for concurrent calls (not covered by a test here).</para>

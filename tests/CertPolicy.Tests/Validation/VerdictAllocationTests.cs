@@ -5,12 +5,14 @@ namespace CertPolicy.Tests.Validation;
 /// <summary>
 /// The warm verdict path (issue 4, benchmark b): distinct leaves under an intermediate already seen by the validator
 /// (RSA-2048 root and intermediate). <see cref="ChainValidator.Evaluate"/> must allocate at most
-/// <see cref="MaxBytesPerLeaf"/> managed bytes per leaf, counted with GC.GetAllocatedBytesForCurrentThread (no timing).
+/// <see cref="MaxBytesOverAllLeaves"/> managed bytes over all the leaves together, counted with
+/// GC.GetAllocatedBytesForCurrentThread (no timing). Achieved: 0 B in total.
 /// </summary>
-public sealed class VerdictAllocationTests
+public sealed class VerdictAllocationTests(Xunit.Abstractions.ITestOutputHelper output)
 {
-    /// <summary>The bound asserted per leaf (achieved: 0 B; the bound leaves room for a runtime-internal allocation).</summary>
-    private const long MaxBytesPerLeaf = 64;
+    /// <summary>The bound over all measured leaves: 0 B per leaf, with room for one small runtime-internal object
+    /// in the whole loop (under 2 B per leaf). The issue's target is 1 KB per leaf.</summary>
+    private const long MaxBytesOverAllLeaves = 64;
 
     private const int Leaves = 64;
 
@@ -48,9 +50,10 @@ public sealed class VerdictAllocationTests
             compliant += validator.Evaluate(chains[i], request).IsCompliant ? 1 : 0;
         }
 
-        long perLeaf = (GC.GetAllocatedBytesForCurrentThread() - before) / (Leaves - 1);
+        long total = GC.GetAllocatedBytesForCurrentThread() - before;
+        output.WriteLine("Evaluate over " + (Leaves - 1) + " distinct leaves: " + total + " B in total");
         Assert.Equal(Leaves - 1, compliant);
-        Assert.True(perLeaf <= MaxBytesPerLeaf, "Evaluate allocated " + perLeaf + " B per leaf (bound " + MaxBytesPerLeaf + " B)");
+        Assert.True(total <= MaxBytesOverAllLeaves, "Evaluate allocated " + total + " B over " + (Leaves - 1) + " leaves (bound " + MaxBytesOverAllLeaves + " B in total)");
     }
 
     [Fact]

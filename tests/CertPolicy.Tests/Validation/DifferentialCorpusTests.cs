@@ -156,12 +156,19 @@ public sealed class DifferentialCorpusTests(ITestOutputHelper output)
 
     private static bool Ours(CorpusChain c, bool omit)
     {
-        var validator = new ChainValidator(TestChains.Store(c.Root, [], null));
-        var request = TestChains.Request(ValidationProfile.PostfixSecure);
+        // The anchor binds the EV OID, so leaf-ev-policy cases reach EV or an EV finding under the stricter profiles.
+        var validator = new ChainValidator(TestChains.Store(c.Root, [TestOids.Ev], null));
         var presented = Presented(c, omit);
-        var report = validator.Explain(presented, request);
 
-        // The verdict path (no report) must decide exactly as the report path.
+        // The verdict path (no report) must decide exactly as the report path, under every profile.
+        foreach (var profile in new[] { ValidationProfile.Partner2026, ValidationProfile.Document2019 })
+        {
+            var r = TestChains.Request(profile);
+            Assert.Equal(validator.Explain(presented, r).Verdict, validator.Evaluate(presented, r));
+        }
+
+        var request = TestChains.Request(ValidationProfile.PostfixSecure);
+        var report = validator.Explain(presented, request);
         Assert.Equal(report.Verdict, validator.Evaluate(presented, request));
         return (report.Verdict.Reasons & ChainReasons) == 0;
     }

@@ -85,7 +85,7 @@ public sealed class TrustStore
         _bySha256.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(sha256, out var r) ? r : null;
 
     /// <summary>Byte-wise equality for dictionary keys, with a span alternate so look-ups need no copy.</summary>
-    private sealed class ByteKeyComparer : IEqualityComparer<ReadOnlyMemory<byte>>, IAlternateEqualityComparer<ReadOnlySpan<byte>, ReadOnlyMemory<byte>>
+    internal sealed class ByteKeyComparer : IEqualityComparer<ReadOnlyMemory<byte>>, IAlternateEqualityComparer<ReadOnlySpan<byte>, ReadOnlyMemory<byte>>
     {
         public static readonly ByteKeyComparer Instance = new();
 
@@ -109,6 +109,30 @@ public sealed class TrustStore
     /// <param name="oid">Dotted OID from a certificatePolicies extension.</param>
     /// <returns>The assurance it asserts, or None when unknown.</returns>
     public AssuranceLevel ClassifyPolicy(string oid) => _oids.TryGetValue(oid, out var o) ? o.Assurance : AssuranceLevel.None;
+
+    // The same look-up from a dotted OID in a caller's buffer (the validator's verdict path: no string).
+    internal AssuranceLevel ClassifyPolicy(ReadOnlySpan<char> oid) =>
+        _oids.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(oid, out var o) ? o.Assurance : AssuranceLevel.None;
+
+    // IsEvBound from a dotted OID in a caller's buffer (no string).
+    internal bool IsEvBound(TrustRoot root, ReadOnlySpan<char> oid)
+    {
+        if (ClassifyPolicy(oid) != AssuranceLevel.Ev)
+        {
+            return false;
+        }
+
+        var evOids = root.EvOids;
+        for (int i = 0; i < evOids.Count; i++)
+        {
+            if (oid.SequenceEqual(evOids[i]))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>
     /// The assurance a leaf's policy OIDs establish under a given root: EV only when an EV OID is bound to that root

@@ -24,6 +24,12 @@ namespace CertPolicy.Validation;
 /// <para>Does not check revocation (no CRL, OCSP or CRLite), does not fetch missing intermediates (AIA), does not
 /// process policy mappings or policy constraints (such critical extensions are refused as unknown), does not verify
 /// RSASSA-PSS or Ed25519 signatures, and compares names bytewise (as webpki does), not with RFC 5280 7.1 folding.</para>
+/// <para>Two paths, one search: <see cref="Evaluate"/> records only the verdict flags (no findings, chain
+/// elements or matched-name string; one reusable run per thread), <see cref="Explain"/> builds the report. Caches:
+/// anchor keys are imported by the constructor; intermediates' keys (by SPKI) and CA certificates whose signature
+/// verified (by DER, with the verifying SPKI) are kept up to <see cref="MaxCachedKeys"/> entries each, so a leaf
+/// under a seen intermediate costs one signature verification. The budget is spent on a cache hit as on a real
+/// verification, so limits behave the same with or without the cache.</para>
 /// <para>Threads: the anchor table is immutable after construction and the key cache is a concurrent dictionary;
 /// sharing one validator across threads also shares cached RSA/ECDsa key objects between concurrent verifications,
 /// which relies on .NET's OpenSSL-backed verification being safe for concurrent calls (not covered by a test here).</para>
@@ -36,11 +42,23 @@ public sealed class ChainValidator
     /// <summary>Most imported issuer keys kept in the cache.</summary>
     public const int MaxCachedKeys = 1024;
 
-    private readonly TrustStore _store;
-    private readonly Dictionary<TrustRoot, CertificateView> _anchors = [];
-    private readonly ConcurrentDictionary<string, AsymmetricAlgorithm?> _keys = new(StringComparer.Ordinal);
+    // One reusable run per thread for the verdict path (Evaluate): no per-call search state, lists or arrays.
+    [ThreadStatic]
+    private static Run? t_run;
 
-    /// <summary>Creates a validator over a trust store; the anchors are parsed once.</summary>
+    private readonly TrustStore _store;
+    private readonly Dictionary<TrustRoot, CertificateView> _anchors = new(ReferenceEqualityComparer.Instance);
+
+    // Keyed by SPKI bytes (copied in); look-ups use the span alternate, so a cache hit allocates nothing.
+    private readonly Dictionary<ReadOnlyMemory<byte>, AsymmetricAlgorithm?> _anchorKeys = new(TrustStore.ByteKeyComparer.Instance);
+    private readonly ConcurrentDictionary<ReadOnlyMemory<byte>, AsymmetricAlgorithm?> _keys = new(TrustStore.ByteKeyComparer.Instance);
+
+    // CA certificates (whole DER) whose signature verified, with the issuer SPKI that verified it. A valid signature
+    // over fixed bytes under a fixed key stays valid, so a hit skips the public-key operation (the budget is still
+    // spent, so limits behave as without the cache). Leaves are never cached. Bounded like the key cache.
+    private readonly ConcurrentDictionary<ReadOnlyMemory<byte>, byte[]> _verifiedCas = new(TrustStore.ByteKeyComparer.Instance);
+
+    /// <summary>Creates a validator over a trust store; the anchors are parsed and their public keys imported once, here.</summary>
     /// <param name="store">The anchors and their assurance metadata.</param>
     public ChainValidator(TrustStore store)
     {
@@ -51,6 +69,10 @@ public sealed class ChainValidator
             if (a.Certificate is { } c && CertificateView.TryParse(c.Der, out var v, out _))
             {
                 _anchors[a] = v;
+                if (!_anchorKeys.GetAlternateLookup<ReadOnlySpan<byte>>().ContainsKey(v.SpkiDer))
+                {
+                    _anchorKeys[v.SpkiDer.ToArray()] = ImportKey(v);
+                }
             }
         }
     }
@@ -62,7 +84,32 @@ public sealed class ChainValidator
     /// <param name="chain">DER certificates, leaf first.</param>
     /// <param name="request">Profile, time and reference names.</param>
     /// <returns>The verdict.</returns>
-    public Verdict Evaluate(IReadOnlyList<ReadOnlyMemory<byte>> chain, ValidationRequest request) => Explain(chain, request).Verdict;
+    /// <remarks>Runs the same checks as <see cref="Explain"/> but builds no report: no findings, chain elements
+    /// (SHA-256, subject text) or matched-name string. A compliant chain whose issuer keys are cached allocates nothing
+    /// on this path (asserted by a test counting allocated bytes); failures may allocate their messages.</remarks>
+    public Verdict Evaluate(IReadOnlyList<ReadOnlyMemory<byte>> chain, ValidationRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(chain);
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Purpose is not (RootPurposes.TlsServer or RootPurposes.Email))
+        {
+            throw new ArgumentException("the request's purpose must be TlsServer or Email", nameof(request));
+        }
+
+        var run = t_run ??= new Run();
+        t_run = null; // not reentrant: a nested call (none exists today) would get its own run
+        run.Reset(this, request, explain: false);
+        try
+        {
+            Execute(run, chain);
+            return run.ToVerdict();
+        }
+        finally
+        {
+            run.Release();
+            t_run = run;
+        }
+    }
 
     /// <summary>Validates a PEM (or single DER) input; unreadable input is a failing verdict with a <c>input.malformed</c> finding.</summary>
     /// <param name="data">The file contents.</param>
@@ -99,7 +146,40 @@ public sealed class ChainValidator
             throw new ArgumentException("the request's purpose must be TlsServer or Email", nameof(request));
         }
 
-        var run = new Run(this, request);
+        var run = new Run();
+        run.Reset(this, request, explain: true);
+        Execute(run, chain);
+        return run.ToReport();
+    }
+
+    /// <summary>Drops the cached keys of intermediates (anchor keys stay). The next chain imports its issuer keys again,
+    /// as a never-seen intermediate would; used by the cold benchmark. Keys in use by a concurrent call stay valid (not disposed).</summary>
+    internal void ClearKeyCache()
+    {
+        _keys.Clear();
+        _verifiedCas.Clear();
+    }
+
+    // The signature check of a CA certificate on a path, through the verified-signature cache.
+    private SignatureCheck VerifyCaSignature(in CertificateView issuer, in CertificateView subject, ref Budget budget)
+    {
+        var der = subject.Der.Span;
+        if (_verifiedCas.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(der, out var spki) && issuer.SpkiDer.SequenceEqual(spki))
+        {
+            return budget.TryConsumeSignature() ? SignatureCheck.Valid : SignatureCheck.BudgetExceeded;
+        }
+
+        var result = VerifySignature(issuer, subject, ref budget);
+        if (result == SignatureCheck.Valid && _verifiedCas.Count < MaxCachedKeys)
+        {
+            _verifiedCas[der.ToArray()] = issuer.SpkiDer.ToArray();
+        }
+
+        return result;
+    }
+
+    private static void Execute(Run run, IReadOnlyList<ReadOnlyMemory<byte>> chain)
+    {
         try
         {
             run.Execute(chain);
@@ -110,8 +190,6 @@ public sealed class ChainValidator
         {
             run.Add("internal.error", "R-C3", -1, "validation failed internally (" + ex.GetType().Name + "); failing closed", VerdictReasons.InternalError);
         }
-
-        return run.ToReport();
     }
 
     private enum SignatureCheck
@@ -166,15 +244,33 @@ public sealed class ChainValidator
         }
     }
 
-    // Imported issuer keys are cached by SPKI (bounded; a full cache imports without caching).
+    // Anchor keys were imported by the constructor; other issuer keys are cached by SPKI (bounded; a full cache
+    // imports without caching). A hit allocates nothing (span alternate look-up).
     private AsymmetricAlgorithm? GetKey(in CertificateView issuer)
     {
-        string id = Convert.ToHexString(issuer.SpkiDer);
-        if (_keys.TryGetValue(id, out var cached))
+        var spki = issuer.SpkiDer;
+        if (_anchorKeys.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(spki, out var anchorKey))
+        {
+            return anchorKey;
+        }
+
+        var lookup = _keys.GetAlternateLookup<ReadOnlySpan<byte>>();
+        if (lookup.TryGetValue(spki, out var cached))
         {
             return cached;
         }
 
+        var key = ImportKey(issuer);
+        if (_keys.Count < MaxCachedKeys)
+        {
+            _keys.TryAdd(spki.ToArray(), key);
+        }
+
+        return key;
+    }
+
+    private static AsymmetricAlgorithm? ImportKey(in CertificateView issuer)
+    {
         AsymmetricAlgorithm? key = null;
         try
         {
@@ -196,30 +292,29 @@ public sealed class ChainValidator
             key = null;
         }
 
-        if (_keys.Count < MaxCachedKeys)
-        {
-            _keys.TryAdd(id, key);
-        }
-
         return key;
     }
 
     /// <summary>One validation: state for the search and the findings.</summary>
+    /// <remarks>Explain makes a new run per call; Evaluate reuses one per thread (<see cref="Reset"/> clears every
+    /// field). Without <c>_explain</c> the run records only the reason flags: no findings, chain elements or matched name.</remarks>
     private sealed class Run
     {
-        private readonly ChainValidator _v;
-        private readonly ValidationRequest _req;
-        private readonly List<Finding> _findings = [];
-        private readonly List<ChainElement> _chain = [];
+        private ChainValidator _v = null!;
+        private ValidationRequest _req = null!;
+        private bool _explain;
+        private List<Finding> _findings = [];
+        private List<ChainElement> _chain = [];
         private VerdictReasons _reasons;
         private AssuranceLevel _assurance;
         private string? _matched;
         private Budget _budget;
 
-        // Search state.
-        private CertificateView[] _presented = [];
-        private bool[] _used = [];
-        private readonly List<CertificateView> _path = [];
+        // Search state (arrays sized for the most certificates a chain may present, reused).
+        private readonly CertificateView[] _presented = new CertificateView[CertificateChainReader.MaxCertificates];
+        private readonly bool[] _used = new bool[CertificateChainReader.MaxCertificates];
+        private int _count;
+        private readonly List<CertificateView> _path = new(MaxIntermediates + 2);
         private TrustRoot? _anchor;
         private List<Finding>? _bestFailure;
         private List<CertificateView>? _bestFailurePath;
@@ -228,18 +323,55 @@ public sealed class ChainValidator
         private int _badSignatureDepth = -1;
         private bool _pathTooLong;
 
-        internal Run(ChainValidator v, ValidationRequest req)
+        internal void Reset(ChainValidator v, ValidationRequest req, bool explain)
         {
             _v = v;
             _req = req;
+            _explain = explain;
+            if (explain)
+            {
+                // The report keeps these lists: a run that explains is never reused.
+                _findings = [];
+                _chain = [];
+            }
+
+            _reasons = VerdictReasons.None;
+            _assurance = AssuranceLevel.None;
+            _matched = null;
             _budget = req.Budget;
+            _count = 0;
+            _path.Clear();
+            _anchor = null;
+            _bestFailure = null;
+            _bestFailurePath = null;
+            _bestFailureAnchor = null;
+            _budgetExceeded = false;
+            _badSignatureDepth = -1;
+            _pathTooLong = false;
+        }
+
+        // Drops references to the caller's data so that a pooled run keeps nothing alive.
+        internal void Release()
+        {
+            Array.Clear(_presented);
+            _path.Clear();
+            _bestFailure = null;
+            _bestFailurePath = null;
+            _v = null!;
+            _req = null!;
         }
 
         internal void Add(string code, string rule, int depth, string message, VerdictReasons reason)
         {
-            _findings.Add(new Finding(code, rule, depth, message, reason));
+            if (_explain)
+            {
+                _findings.Add(new Finding(code, rule, depth, message, reason));
+            }
+
             _reasons |= reason;
         }
+
+        internal Verdict ToVerdict() => new(_reasons, _assurance);
 
         internal ValidationReport ToReport() =>
             new(new Verdict(_reasons, _assurance), _req.Profile.Name, _findings, _chain, _matched);
@@ -255,15 +387,15 @@ public sealed class ChainValidator
                 return;
             }
 
-            _presented = new CertificateView[chain.Count];
-            _used = new bool[chain.Count];
+            _count = chain.Count;
+            Array.Clear(_used);
             for (int i = 0; i < chain.Count; i++)
             {
                 if (!CertificateView.TryParse(chain[i], out _presented[i], out var err))
                 {
                     Add("input.malformed", "R-C3", i, "certificate " + Depth(i) + " is unreadable: " + Describe(err), VerdictReasons.MalformedInput);
                 }
-                else
+                else if (_explain)
                 {
                     _chain.Add(Element(_presented[i], i, false));
                 }
@@ -291,10 +423,13 @@ public sealed class ChainValidator
             }
             else
             {
-                _chain.Clear();
-                for (int i = 0; i < _path.Count; i++)
+                if (_explain)
                 {
-                    _chain.Add(Element(_path[i], i, i == _path.Count - 1));
+                    _chain.Clear();
+                    for (int i = 0; i < _path.Count; i++)
+                    {
+                        _chain.Add(Element(_path[i], i, i == _path.Count - 1));
+                    }
                 }
 
                 CheckPolicy();
@@ -338,8 +473,10 @@ public sealed class ChainValidator
         {
             var current = _path[^1];
             int depth = _path.Count - 1;
-            foreach (var anchor in _v._store.FindBySubject(current.IssuerDer))
+            var anchors = _v._store.FindBySubject(current.IssuerDer);
+            for (int a = 0; a < anchors.Count; a++)
             {
+                var anchor = anchors[a];
                 if (!_v._anchors.TryGetValue(anchor, out var av) || !KeyIdsAgree(current, av))
                 {
                     continue;
@@ -350,7 +487,7 @@ public sealed class ChainValidator
                     return false;
                 }
 
-                var sig = _v.VerifySignature(av, current, ref _budget);
+                var sig = depth == 0 ? _v.VerifySignature(av, current, ref _budget) : _v.VerifyCaSignature(av, current, ref _budget);
                 if (sig == SignatureCheck.BudgetExceeded)
                 {
                     _budgetExceeded = true;
@@ -370,7 +507,7 @@ public sealed class ChainValidator
                     return false;
                 }
 
-                if (failures.Count == 0)
+                if (failures is null)
                 {
                     _anchor = anchor;
                     return true;
@@ -393,7 +530,7 @@ public sealed class ChainValidator
                 return false;
             }
 
-            for (int i = 1; i < _presented.Length; i++)
+            for (int i = 1; i < _count; i++)
             {
                 var cand = _presented[i];
                 if (_used[i] || !cand.SubjectDer.SequenceEqual(current.IssuerDer) || !KeyIdsAgree(current, cand) || OnPath(cand))
@@ -406,7 +543,7 @@ public sealed class ChainValidator
                     return false;
                 }
 
-                var sig = _v.VerifySignature(cand, current, ref _budget);
+                var sig = depth == 0 ? _v.VerifySignature(cand, current, ref _budget) : _v.VerifyCaSignature(cand, current, ref _budget);
                 if (sig == SignatureCheck.BudgetExceeded)
                 {
                     _budgetExceeded = true;
@@ -481,15 +618,18 @@ public sealed class ChainValidator
                     Add(f.Code, f.Rule, f.Depth, f.Message, f.Reason);
                 }
 
-                _chain.Clear();
-                for (int i = 0; i < _bestFailurePath!.Count; i++)
+                if (_explain)
                 {
-                    _chain.Add(Element(_bestFailurePath[i], i, i == _bestFailurePath.Count - 1));
+                    _chain.Clear();
+                    for (int i = 0; i < _bestFailurePath!.Count; i++)
+                    {
+                        _chain.Add(Element(_bestFailurePath[i], i, i == _bestFailurePath.Count - 1));
+                    }
                 }
 
                 // The path is known, so the policy checks still explain what else is wrong.
                 _path.Clear();
-                _path.AddRange(_bestFailurePath);
+                _path.AddRange(_bestFailurePath!);
                 _anchor = _bestFailureAnchor;
                 CheckPolicy();
                 return;
@@ -510,10 +650,10 @@ public sealed class ChainValidator
             Add("chain.untrusted", "R-C3", -1, "no path from the leaf to a trusted anchor (issuer not found among the presented certificates and the anchors)", VerdictReasons.UntrustedChain);
         }
 
-        // RFC 5280 6.1 over a complete path (leaf .. anchor): returns the findings, empty when valid.
-        private List<Finding> CheckPath(TrustRoot anchor)
+        // RFC 5280 6.1 over a complete path (leaf .. anchor): returns the findings, null when valid (no list is made then).
+        private List<Finding>? CheckPath(TrustRoot anchor)
         {
-            var list = new List<Finding>();
+            List<Finding>? list = null;
             var time = _req.Time;
             int last = _path.Count - 1;
             int nonSelfIssuedBelow = 0;
@@ -524,29 +664,29 @@ public sealed class ChainValidator
                 // RFC 5280 6.1.3 (a)(2): validity at the validation time (anchors too, as OpenSSL and .NET do).
                 if (time < c.NotBefore)
                 {
-                    list.Add(new Finding("chain.not-yet-valid", "R-C3", d, "certificate " + Depth(d) + " is not valid before " + c.NotBefore.ToString("u", CultureInfo.InvariantCulture), VerdictReasons.Expired));
+                    (list ??= []).Add(new Finding("chain.not-yet-valid", "R-C3", d, "certificate " + Depth(d) + " is not valid before " + c.NotBefore.ToString("u", CultureInfo.InvariantCulture), VerdictReasons.Expired));
                 }
                 else if (time > c.NotAfter)
                 {
-                    list.Add(new Finding("chain.expired", "R-C3", d, "certificate " + Depth(d) + " expired at " + c.NotAfter.ToString("u", CultureInfo.InvariantCulture), VerdictReasons.Expired));
+                    (list ??= []).Add(new Finding("chain.expired", "R-C3", d, "certificate " + Depth(d) + " expired at " + c.NotAfter.ToString("u", CultureInfo.InvariantCulture), VerdictReasons.Expired));
                 }
 
                 // RFC 5280 4.2: a critical extension that is not processed means the certificate is refused.
                 if (c.HasUnknownCriticalExtension)
                 {
-                    list.Add(new Finding("chain.unknown-critical-extension", "R-C3", d, "certificate " + Depth(d) + " has a critical extension this validator does not process", VerdictReasons.InvalidChain));
+                    (list ??= []).Add(new Finding("chain.unknown-critical-extension", "R-C3", d, "certificate " + Depth(d) + " has a critical extension this validator does not process", VerdictReasons.InvalidChain));
                 }
 
                 // RFC 5280 4.2.1.1 / 4.2.1.2: authority and subject key identifiers MUST be non-critical.
                 if ((c.CriticalExtensions & (KnownExtensions.AuthorityKeyIdentifier | KnownExtensions.SubjectKeyIdentifier)) != 0)
                 {
-                    list.Add(new Finding("chain.critical-key-identifier", "R-C3", d, "certificate " + Depth(d) + " marks a key identifier extension critical", VerdictReasons.InvalidChain));
+                    (list ??= []).Add(new Finding("chain.critical-key-identifier", "R-C3", d, "certificate " + Depth(d) + " marks a key identifier extension critical", VerdictReasons.InvalidChain));
                 }
 
                 // RFC 5280 4.2.1.3: keyCertSign only with basicConstraints cA.
                 if (c.HasKeyUsage && (c.KeyUsage & KeyUsages.KeyCertSign) != 0 && !c.IsCa)
                 {
-                    list.Add(new Finding("chain.key-cert-sign-without-ca", "R-C3", d, "certificate " + Depth(d) + " asserts keyCertSign without being a CA", VerdictReasons.InvalidChain));
+                    (list ??= []).Add(new Finding("chain.key-cert-sign-without-ca", "R-C3", d, "certificate " + Depth(d) + " asserts keyCertSign without being a CA", VerdictReasons.InvalidChain));
                 }
 
                 if (d == 0)
@@ -554,19 +694,19 @@ public sealed class ChainValidator
                     // RFC 5280 4.2.1.10: name constraints only in CA certificates.
                     if (c.HasNameConstraints)
                     {
-                        list.Add(new Finding("leaf.name-constraints", "R-C3", 0, "the leaf carries a nameConstraints extension (CA certificates only)", VerdictReasons.InvalidChain));
+                        (list ??= []).Add(new Finding("leaf.name-constraints", "R-C3", 0, "the leaf carries a nameConstraints extension (CA certificates only)", VerdictReasons.InvalidChain));
                     }
 
                     // RFC 5280 4.2.1.6: an empty subject needs a critical subjectAltName.
                     if (c.IsSubjectEmpty && (c.CriticalExtensions & KnownExtensions.SubjectAltName) == 0)
                     {
-                        list.Add(new Finding("leaf.empty-subject", "R-C3", 0, "the leaf has an empty subject without a critical subjectAltName", VerdictReasons.InvalidChain));
+                        (list ??= []).Add(new Finding("leaf.empty-subject", "R-C3", 0, "the leaf has an empty subject without a critical subjectAltName", VerdictReasons.InvalidChain));
                     }
 
                     // CA/B BR 7.1.2.7.10: a subscriber certificate never lists anyExtendedKeyUsage (webpki refuses it too).
                     if (c.EkuAny)
                     {
-                        list.Add(new Finding("leaf.eku-any", "R-C3", 0, "the leaf's extended key usage lists anyExtendedKeyUsage", VerdictReasons.InvalidChain));
+                        (list ??= []).Add(new Finding("leaf.eku-any", "R-C3", 0, "the leaf's extended key usage lists anyExtendedKeyUsage", VerdictReasons.InvalidChain));
                     }
 
                     if (_req.Purpose == RootPurposes.Email)
@@ -575,7 +715,7 @@ public sealed class ChainValidator
                         // Key usage for encryption/signing is the S/MIME evaluator's check (Messaging/).
                         if (c.HasExtendedKeyUsage && !c.EkuEmailProtection)
                         {
-                            list.Add(new Finding("leaf.eku", "R-G1", 0, "the leaf's extended key usage does not include emailProtection", VerdictReasons.InvalidChain));
+                            (list ??= []).Add(new Finding("leaf.eku", "R-G1", 0, "the leaf's extended key usage does not include emailProtection", VerdictReasons.InvalidChain));
                         }
 
                         continue;
@@ -584,13 +724,13 @@ public sealed class ChainValidator
                     // RFC 5280 4.2.1.12 and CA/B BR 7.1.2.7.10: a TLS server leaf with EKU must list serverAuth.
                     if (c.HasExtendedKeyUsage && !c.EkuServerAuth)
                     {
-                        list.Add(new Finding("leaf.eku", "R-C3", 0, "the leaf's extended key usage does not include serverAuth", VerdictReasons.InvalidChain));
+                        (list ??= []).Add(new Finding("leaf.eku", "R-C3", 0, "the leaf's extended key usage does not include serverAuth", VerdictReasons.InvalidChain));
                     }
 
                     // RFC 5280 4.2.1.3: a TLS server key signs (ECDHE) or deciphers (RSA key transport) or agrees.
                     if (c.HasKeyUsage && (c.KeyUsage & (KeyUsages.DigitalSignature | KeyUsages.KeyEncipherment | KeyUsages.KeyAgreement)) == 0)
                     {
-                        list.Add(new Finding("leaf.key-usage", "R-C3", 0, "the leaf's key usage allows no TLS server use", VerdictReasons.InvalidChain));
+                        (list ??= []).Add(new Finding("leaf.key-usage", "R-C3", 0, "the leaf's key usage allows no TLS server use", VerdictReasons.InvalidChain));
                     }
 
                     continue;
@@ -600,31 +740,31 @@ public sealed class ChainValidator
                 bool isAnchor = d == last;
                 if (isAnchor ? c.HasBasicConstraints && !c.IsCa : !c.IsCa)
                 {
-                    list.Add(new Finding("chain.not-ca", "R-C3", d, "certificate " + Depth(d) + " issues certificates but is not a CA (basicConstraints)", VerdictReasons.InvalidChain));
+                    (list ??= []).Add(new Finding("chain.not-ca", "R-C3", d, "certificate " + Depth(d) + " issues certificates but is not a CA (basicConstraints)", VerdictReasons.InvalidChain));
                 }
 
                 // RFC 5280 4.1.2.6: a CA's subject is never empty.
                 if (c.IsSubjectEmpty)
                 {
-                    list.Add(new Finding("chain.ca-empty-subject", "R-C3", d, "certificate " + Depth(d) + " is a CA with an empty subject", VerdictReasons.InvalidChain));
+                    (list ??= []).Add(new Finding("chain.ca-empty-subject", "R-C3", d, "certificate " + Depth(d) + " is a CA with an empty subject", VerdictReasons.InvalidChain));
                 }
 
                 // RFC 5280 4.2.1.10: conforming CAs MUST mark name constraints critical.
                 if (c.HasNameConstraints && (c.CriticalExtensions & KnownExtensions.NameConstraints) == 0)
                 {
-                    list.Add(new Finding("chain.name-constraints-not-critical", "R-C3", d, "certificate " + Depth(d) + " has non-critical name constraints", VerdictReasons.InvalidChain));
+                    (list ??= []).Add(new Finding("chain.name-constraints-not-critical", "R-C3", d, "certificate " + Depth(d) + " has non-critical name constraints", VerdictReasons.InvalidChain));
                 }
 
                 // RFC 5280 6.1.4 (l, m): pathLenConstraint counts the non-self-issued intermediates below.
                 if (c.PathLengthConstraint >= 0 && nonSelfIssuedBelow > c.PathLengthConstraint)
                 {
-                    list.Add(new Finding("chain.path-length", "R-C3", d, "certificate " + Depth(d) + " allows " + Depth(c.PathLengthConstraint) + " intermediates below it, the path has " + Depth(nonSelfIssuedBelow), VerdictReasons.InvalidChain));
+                    (list ??= []).Add(new Finding("chain.path-length", "R-C3", d, "certificate " + Depth(d) + " allows " + Depth(c.PathLengthConstraint) + " intermediates below it, the path has " + Depth(nonSelfIssuedBelow), VerdictReasons.InvalidChain));
                 }
 
                 // RFC 5280 4.2.1.3 / 6.1.4 (n): keyCertSign when keyUsage is present.
                 if (c.HasKeyUsage && (c.KeyUsage & KeyUsages.KeyCertSign) == 0)
                 {
-                    list.Add(new Finding("chain.ca-key-usage", "R-C3", d, "certificate " + Depth(d) + " lacks keyCertSign", VerdictReasons.InvalidChain));
+                    (list ??= []).Add(new Finding("chain.ca-key-usage", "R-C3", d, "certificate " + Depth(d) + " lacks keyCertSign", VerdictReasons.InvalidChain));
                 }
 
                 // EKU chaining (webpki, OpenSSL's purpose check, .NET; not RFC 5280): a CA's EKU, when present, must
@@ -634,12 +774,12 @@ public sealed class ChainValidator
                 {
                     if (c.HasExtendedKeyUsage && !c.EkuEmailProtection)
                     {
-                        list.Add(new Finding("chain.ca-eku", "R-G1", d, "certificate " + Depth(d) + " restricts its EKU and excludes emailProtection", VerdictReasons.InvalidChain));
+                        (list ??= []).Add(new Finding("chain.ca-eku", "R-G1", d, "certificate " + Depth(d) + " restricts its EKU and excludes emailProtection", VerdictReasons.InvalidChain));
                     }
                 }
                 else if (c.HasExtendedKeyUsage && !c.EkuServerAuth)
                 {
-                    list.Add(new Finding("chain.ca-eku", "R-C3", d, "certificate " + Depth(d) + " restricts its EKU and excludes serverAuth", VerdictReasons.InvalidChain));
+                    (list ??= []).Add(new Finding("chain.ca-eku", "R-C3", d, "certificate " + Depth(d) + " restricts its EKU and excludes serverAuth", VerdictReasons.InvalidChain));
                 }
 
                 if (c.HasNameConstraints)
@@ -667,10 +807,10 @@ public sealed class ChainValidator
                             _budgetExceeded = true;
                             return list;
                         case NameConstraintResult.Unsupported:
-                            list.Add(new Finding("chain.name-constraints-unsupported", "R-C3", d, "certificate " + Depth(d) + " constrains a name form other than dNSName/iPAddress (refused: not implemented)", VerdictReasons.InvalidChain));
+                            (list ??= []).Add(new Finding("chain.name-constraints-unsupported", "R-C3", d, "certificate " + Depth(d) + " constrains a name form other than dNSName/iPAddress (refused: not implemented)", VerdictReasons.InvalidChain));
                             break;
                         default:
-                            list.Add(new Finding("chain.name-constraints", "R-C3", d, "a name below certificate " + Depth(d) + " violates its name constraints", VerdictReasons.InvalidChain));
+                            (list ??= []).Add(new Finding("chain.name-constraints", "R-C3", d, "a name below certificate " + Depth(d) + " violates its name constraints", VerdictReasons.InvalidChain));
                             break;
                     }
                 }
@@ -781,13 +921,24 @@ public sealed class ChainValidator
         {
             var profile = _req.Profile;
             var leaf = _path[0];
-            var leafOids = new List<string>();
-            leaf.CollectPolicyOids(leafOids);
             var best = AssuranceLevel.None;
             bool assertsDv = false;
             string? evRefused = null;
-            foreach (var oid in leafOids)
+
+            // The leaf's policy OIDs in certificate order, formatted into a stack buffer (the verdict path makes no
+            // strings); the same OIDs CertificateView.CollectPolicyOids would list.
+            var der = leaf.Der.Span;
+            var policies = new DerReader(der, leaf.PoliciesRange.Start.Value, leaf.PoliciesRange.End.Value);
+            Span<char> buffer = stackalloc char[Oids.MaxDottedChars];
+            while (policies.HasData && policies.TryRead(System.Formats.Asn1.Asn1Tag.Sequence, out var info))
             {
+                var ir = new DerReader(der, info.Start.Value, info.End.Value);
+                if (!ir.TryRead(System.Formats.Asn1.Asn1Tag.ObjectIdentifier, out var oidRange) || !Oids.TryFormat(der[oidRange], buffer, out int written))
+                {
+                    continue;
+                }
+
+                var oid = buffer[..written];
                 var level = _v._store.ClassifyPolicy(oid);
                 if (level == AssuranceLevel.Dv)
                 {
@@ -797,14 +948,14 @@ public sealed class ChainValidator
                 {
                     if (!_v._store.IsEvBound(anchor, oid))
                     {
-                        evRefused ??= "the leaf asserts EV policy " + oid + ", which the trust manifest does not bind to the anchor \"" + anchor.Label + "\"";
+                        evRefused ??= "the leaf asserts EV policy " + oid.ToString() + ", which the trust manifest does not bind to the anchor \"" + anchor.Label + "\"";
                         continue;
                     }
 
-                    int refusing = IntermediateNotPermitting(oid);
+                    int refusing = IntermediateNotPermitting(der[oidRange]);
                     if (refusing > 0)
                     {
-                        evRefused ??= "the leaf asserts EV policy " + oid + ", but certificate " + Depth(refusing) + " permits neither it nor anyPolicy";
+                        evRefused ??= "the leaf asserts EV policy " + oid.ToString() + ", but certificate " + Depth(refusing) + " permits neither it nor anyPolicy";
                         continue;
                     }
 
@@ -855,13 +1006,13 @@ public sealed class ChainValidator
             return result;
         }
 
-        private int IntermediateNotPermitting(string oid)
+        // Encoded OIDs compare like their dotted forms: Oids.TryFormat refuses non-minimal encodings.
+        private int IntermediateNotPermitting(ReadOnlySpan<byte> encodedOid)
         {
             for (int d = 1; d < _path.Count - 1; d++)
             {
-                var set = new List<string>();
-                _path[d].CollectPolicyOids(set);
-                if (!set.Contains(oid) && !set.Contains("2.5.29.32.0"))
+                var c = _path[d];
+                if (!c.AssertsPolicy(encodedOid) && !c.AssertsAnyPolicy)
                 {
                     return d;
                 }
@@ -877,6 +1028,11 @@ public sealed class ChainValidator
             switch (result.Status)
             {
                 case NameCheckStatus.Matched:
+                    if (!_explain)
+                    {
+                        break;
+                    }
+
                     var content = CertificateNames.Content(leaf.Der.Span, result.MatchedName);
                     _matched = result.MatchedName.Kind == PresentedNameKind.IPAddressSan
                         ? new System.Net.IPAddress(content).ToString()

@@ -322,6 +322,8 @@ public readonly struct CertificateView
 
     internal Range NameConstraintsRange => _nameConstraints;
 
+    internal Range PoliciesRange => _policies;
+
     /// <summary>True when certificatePolicies lists <paramref name="encodedOid"/> (OID content bytes).</summary>
     /// <param name="encodedOid">The policy OID's encoded content.</param>
     /// <returns>Whether it is asserted.</returns>

@@ -93,19 +93,36 @@ internal static class Oids
     // 1.2.840.10045.4.3.4 ecdsa-with-SHA512
     internal static ReadOnlySpan<byte> EcdsaSha512 => [0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x03, 0x04];
 
+    /// <summary>Longest dotted text <see cref="TryFormat(ReadOnlySpan{byte}, Span{char}, out int)"/> can produce (64 one-byte arcs of 3 digits and a dot, plus the split first arc).</summary>
+    internal const int MaxDottedChars = 264;
+
     /// <summary>Encoded OID content to dotted text (cold path only: allocates). False on a malformed encoding.</summary>
     internal static bool TryFormat(ReadOnlySpan<byte> content, out string dotted)
     {
-        dotted = string.Empty;
+        Span<char> buffer = stackalloc char[MaxDottedChars];
+        if (!TryFormat(content, buffer, out int written))
+        {
+            dotted = string.Empty;
+            return false;
+        }
+
+        dotted = new string(buffer[..written]);
+        return true;
+    }
+
+    /// <summary>Encoded OID content to dotted text in <paramref name="destination"/> (hot path: no allocation). False on a malformed encoding or a too small buffer.</summary>
+    internal static bool TryFormat(ReadOnlySpan<byte> content, Span<char> destination, out int written)
+    {
+        written = 0;
         if (content.IsEmpty || content.Length > 64 || (content[^1] & 0x80) != 0)
         {
             return false;
         }
 
-        var sb = new StringBuilder(content.Length * 3);
         ulong value = 0;
         bool first = true;
         int digits = 0;
+        int pos = 0;
         foreach (byte b in content)
         {
             if (digits == 0 && b == 0x80)
@@ -127,19 +144,44 @@ internal static class Oids
             if (first)
             {
                 ulong arc0 = value < 40 ? 0UL : value < 80 ? 1UL : 2UL;
-                sb.Append(arc0).Append('.').Append(value - (arc0 * 40));
+                if (!Append(destination, ref pos, arc0, false) || !Append(destination, ref pos, value - (arc0 * 40), true))
+                {
+                    return false;
+                }
+
                 first = false;
             }
-            else
+            else if (!Append(destination, ref pos, value, true))
             {
-                sb.Append('.').Append(value);
+                return false;
             }
 
             value = 0;
             digits = 0;
         }
 
-        dotted = sb.ToString();
+        written = pos;
+        return true;
+    }
+
+    private static bool Append(Span<char> destination, ref int pos, ulong value, bool dot)
+    {
+        if (dot)
+        {
+            if (pos >= destination.Length)
+            {
+                return false;
+            }
+
+            destination[pos++] = '.';
+        }
+
+        if (!value.TryFormat(destination[pos..], out int n, default, System.Globalization.CultureInfo.InvariantCulture))
+        {
+            return false;
+        }
+
+        pos += n;
         return true;
     }
 }

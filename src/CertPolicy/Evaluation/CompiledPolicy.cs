@@ -51,7 +51,7 @@ public sealed class CompiledPolicy
     private static readonly MatchList NoNames = MatchList.TryParse(".", out var list, out _) ? list! : throw new InvalidOperationException("'.' must parse");
 
     private readonly PolicyMap[] _tables;
-    private readonly Dictionary<PolicyEntry, Plan> _plans = new(ReferenceEqualityComparer.Instance);
+    private readonly Plan[][] _plans; // [table][entry index]
     private readonly Plan _defaultPlan;
     private readonly ChainValidator _validator;
     private readonly CompiledPolicyOptions _options;
@@ -74,11 +74,14 @@ public sealed class CompiledPolicy
         ArgumentOutOfRangeException.ThrowIfGreaterThan(_options.CacheSize, 1 << 24);
         _tables = [.. tables];
         _validator = validator;
-        foreach (var table in _tables)
+        _plans = new Plan[_tables.Length][];
+        for (int t = 0; t < _tables.Length; t++)
         {
-            foreach (var entry in table.Entries)
+            var entries = _tables[t].Entries;
+            _plans[t] = new Plan[entries.Length];
+            for (int i = 0; i < entries.Length; i++)
             {
-                _plans[entry] = Plan.For(entry);
+                _plans[t][i] = Plan.For(entries[i]);
             }
         }
 
@@ -107,7 +110,7 @@ public sealed class CompiledPolicy
         try
         {
             var found = PolicyMap.Lookup(_tables, nextHop);
-            var plan = found.Entry is { } entry ? _plans[entry] : _defaultPlan;
+            var plan = found.Entry is { } entry ? _plans[found.TableIndex][entry.Index] : _defaultPlan;
             if (plan.Invalid)
             {
                 return new ConnectionVerdict(ConnectionFailures.PolicyInvalid, VerdictReasons.None, TlsFloorFailures.None, AssuranceLevel.None, false);

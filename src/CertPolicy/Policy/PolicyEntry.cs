@@ -17,6 +17,9 @@ public sealed class PolicyEntry
         Error = error;
     }
 
+    /// <summary>Position among the map's effective entries (set by <see cref="PolicyMap"/>; -1 when not effective).</summary>
+    internal int Index { get; set; } = -1;
+
     /// <summary>The key, lower-cased (ASCII) as Postfix's <c>postmap</c> stores it.</summary>
     public string Key { get; }
 

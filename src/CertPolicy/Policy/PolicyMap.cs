@@ -222,6 +222,7 @@ public sealed class PolicyMap
                 return;
             }
 
+            entry.Index = entries.Count;
             entries.Add(entry);
         }
     }

@@ -48,8 +48,6 @@ public sealed class CompiledPolicyOptions
 /// </remarks>
 public sealed class CompiledPolicy
 {
-    private static readonly MatchList NoNames = MatchList.TryParse(".", out var list, out _) ? list! : throw new InvalidOperationException("'.' must parse");
-
     private readonly PolicyMap[] _tables;
     private readonly Plan[][] _plans; // [table][entry index]
     private readonly Plan _defaultPlan;
@@ -238,9 +236,8 @@ public sealed class CompiledPolicy
         ValidationReport report;
         lock (_coldPath)
         {
-            // The engine always checks a name; "." gives no reference and the NameMismatch is masked:
-            // names are checked per connection against the next hop's match list.
-            report = _validator.Explain(presented, new ValidationRequest { Profile = _options.Profile, Time = now, NextHop = "invalid", MatchList = NoNames });
+            // Names are checked per connection against the next hop's match list: the chain alone here.
+            report = _validator.ExplainChain(presented, _options.Profile, now);
         }
 
         var buffer = new PresentedName[CertificateNames.MaxNames];
@@ -249,7 +246,7 @@ public sealed class CompiledPolicy
             HashOf(chain),
             copy,
             n >= 0 ? buffer[..n] : null,
-            report.Verdict.Reasons & ~VerdictReasons.NameMismatch,
+            report.Verdict.Reasons,
             report.Verdict.Assurance,
             now,
             NextChange(copy, report, now));

@@ -1,4 +1,3 @@
-using CertPolicy.Names;
 using CertPolicy.Validation;
 
 namespace CertPolicy.Net;
@@ -33,18 +32,13 @@ public sealed class EngineChainValidator : IChainValidator
         var chain = new List<ReadOnlyMemory<byte>>(intermediatesDer.Count + 1) { leafDer };
         chain.AddRange(intermediatesDer);
 
-        // The engine always checks a name; "." yields no usable reference, and the resulting
-        // NameMismatch is dropped below: names are the probe's own finding (R-C2).
-        var request = new ValidationRequest { Profile = _profile, Time = validationTime, NextHop = "invalid", MatchList = NoNames };
-        var report = _validator.Explain(chain, request);
-        var reasons = report.Verdict.Reasons & ~VerdictReasons.NameMismatch;
+        // Names are the probe's own finding (R-C2): the engine validates the chain alone.
+        var report = _validator.ExplainChain(chain, _profile, validationTime);
+        var reasons = report.Verdict.Reasons;
         var findings = new List<ProbeFinding>();
         foreach (var f in report.Findings)
         {
-            if (f.Reason != VerdictReasons.NameMismatch)
-            {
-                findings.Add(new ProbeFinding(f.Code, f.Rule, FindingStatus.Failed, $"depth {f.Depth}: {f.Message}"));
-            }
+            findings.Add(new ProbeFinding(f.Code, f.Rule, FindingStatus.Failed, $"depth {f.Depth}: {f.Message}"));
         }
 
         if (reasons == VerdictReasons.None)
@@ -56,6 +50,4 @@ public sealed class EngineChainValidator : IChainValidator
 
         return new ChainValidationResult(reasons == VerdictReasons.None, findings);
     }
-
-    private static readonly MatchList NoNames = MatchList.TryParse(".", out var list, out _) ? list! : throw new InvalidOperationException("'.' must parse");
 }

@@ -133,6 +133,36 @@ public sealed class ChainValidator
         return Explain(list, request);
     }
 
+    /// <summary>
+    /// Validates the chain alone, without a name check: for callers that check names themselves, per
+    /// connection, against the destination's match list (the probe, the hot path). The report has no
+    /// name finding and no matched name. Never throws on data.
+    /// </summary>
+    /// <param name="chain">DER certificates, leaf first.</param>
+    /// <param name="profile">The profile.</param>
+    /// <param name="time">The validation time.</param>
+    /// <returns>The report, names excluded.</returns>
+    public ValidationReport ExplainChain(IReadOnlyList<ReadOnlyMemory<byte>> chain, ValidationProfile profile, DateTimeOffset time)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+
+        // The engine always checks a name: "." yields no reference name, and that one result is removed.
+        var report = Explain(chain, new ValidationRequest { Profile = profile, Time = time, NextHop = "invalid", MatchList = NoNames });
+        var findings = new List<Finding>(report.Findings.Count);
+        foreach (var f in report.Findings)
+        {
+            if (f.Reason != VerdictReasons.NameMismatch)
+            {
+                findings.Add(f);
+            }
+        }
+
+        var verdict = new Verdict(report.Verdict.Reasons & ~VerdictReasons.NameMismatch, report.Verdict.Assurance);
+        return new ValidationReport(verdict, report.Profile, findings, report.Chain, null);
+    }
+
+    private static readonly MatchList NoNames = MatchList.TryParse(".", out var none, out _) ? none! : throw new InvalidOperationException("'.' must parse as a match list");
+
     /// <summary>Validates a chain and returns the full report (same code path as <see cref="Evaluate"/>). Never throws on data.</summary>
     /// <param name="chain">DER certificates, leaf first.</param>
     /// <param name="request">Profile, time and reference names.</param>

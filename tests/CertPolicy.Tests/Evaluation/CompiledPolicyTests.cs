@@ -58,8 +58,6 @@ public class CompiledPolicyTests
 
     private static CompiledPolicy Compile(int cacheSize) => new([Shared.Value.Map], Shared.Value.Validator, new CompiledPolicyOptions { CacheSize = cacheSize });
 
-    private static readonly MatchList NoNames = MatchList.TryParse(".", out var l, out _) ? l! : throw new InvalidOperationException();
-
     /// <summary>The cold path: the same checks without any cache, straight from the engine, the name checker and the floor.</summary>
     private static ConnectionVerdict Cold(string nextHop, string mx, TestChain chain, TlsProtocol protocol, ushort suite, DateTimeOffset now)
     {
@@ -83,8 +81,8 @@ public class CompiledPolicyTests
             return Make(failures, VerdictReasons.None, tls, CertPolicy.Trust.AssuranceLevel.None);
         }
 
-        var report = c.Validator.Explain(chain.Presented, new ValidationRequest { Time = now, NextHop = "invalid", MatchList = NoNames, Profile = ValidationProfile.Partner2026 });
-        var reasons = report.Verdict.Reasons & ~VerdictReasons.NameMismatch;
+        var report = c.Validator.ExplainChain(chain.Presented, ValidationProfile.Partner2026, now);
+        var reasons = report.Verdict.Reasons;
         if (reasons != VerdictReasons.None)
         {
             failures |= ConnectionFailures.Chain;
@@ -127,6 +125,23 @@ public class CompiledPolicyTests
         // [mx1.example.com]:587 verify: the hostname strategy uses the MX name.
         Assert.True(p.Evaluate("[mx1.example.com]:587", "mx1.example.com", c[1].Presented, TlsProtocol.Tls13, 0x1302, at).IsCompliant);
         Assert.Equal(ConnectionFailures.NameMismatch, p.Evaluate("[mx1.example.com]:587", "mx9.example.com", c[1].Presented, TlsProtocol.Tls13, 0x1302, at).Failures);
+    }
+
+    [Fact]
+    public void ExplainChain_is_Explain_without_the_name_check()
+    {
+        var c = Shared.Value;
+        var otherName = c.Chains[4]; // compliant chain for mail.other.test
+        var full = c.Validator.Explain(otherName.Presented, TestChains.Request());
+        Assert.Equal(VerdictReasons.NameMismatch, full.Verdict.Reasons);
+        var chainOnly = c.Validator.ExplainChain(otherName.Presented, ValidationProfile.Partner2026, TestChains.At);
+        Assert.True(chainOnly.Verdict.IsCompliant);
+        Assert.Empty(chainOnly.Findings);
+        Assert.Null(chainOnly.MatchedName);
+
+        var dv = c.Validator.ExplainChain(c.Chains[5].Presented, ValidationProfile.Partner2026, TestChains.At);
+        Assert.Equal(VerdictReasons.DomainValidated, dv.Verdict.Reasons & VerdictReasons.DomainValidated);
+        Assert.DoesNotContain(dv.Findings, f => f.Rule == "R-C2");
     }
 
     [Fact]

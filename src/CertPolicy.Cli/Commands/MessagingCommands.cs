@@ -246,19 +246,7 @@ internal static class MessagingCommands
             }
 
             w.WriteEndArray();
-            w.WriteStartArray("findings");
-            foreach (MessagingFinding f in report.Findings)
-            {
-                w.WriteStartObject();
-                w.WriteString("code", f.Code);
-                w.WriteString("rule", f.RuleId);
-                w.WriteString("severity", f.Severity == FindingSeverity.Error ? "error" : "warning");
-                w.WriteString("message", f.Message);
-                w.WriteString("subject", f.Subject);
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
+            WriteFindings(w, report.Findings);
         });
     }
 
@@ -518,20 +506,25 @@ internal static class MessagingCommands
             }
 
             w.WriteEndArray();
-            w.WriteStartArray("findings");
-            foreach (MessagingFinding f in report.Findings)
-            {
-                w.WriteStartObject();
-                w.WriteString("code", f.Code);
-                w.WriteString("rule", f.RuleId);
-                w.WriteString("severity", f.Severity == FindingSeverity.Error ? "error" : "warning");
-                w.WriteString("message", f.Message);
-                w.WriteString("subject", f.Subject);
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
+            WriteFindings(w, report.Findings);
         });
+    }
+
+    private static void WriteFindings(Utf8JsonWriter w, IEnumerable<MessagingFinding> findings)
+    {
+        w.WriteStartArray("findings");
+        foreach (MessagingFinding f in findings)
+        {
+            w.WriteStartObject();
+            w.WriteString("code", f.Code);
+            w.WriteString("rule", f.RuleId);
+            w.WriteString("severity", f.Severity == FindingSeverity.Error ? "error" : "warning");
+            w.WriteString("message", f.Message);
+            w.WriteString("subject", f.Subject);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
     }
 
     private static void WriteKeyJson(Utf8JsonWriter w, OpenPgpKeyInfo k)

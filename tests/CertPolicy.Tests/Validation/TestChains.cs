@@ -215,70 +215,12 @@ internal static class TestChains
         return [0x10, (byte)(n >> 16), (byte)(n >> 8), (byte)n];
     }
 
-    private static X509Extension Policies(string[] oids)
-    {
-        var w = new AsnWriter(AsnEncodingRules.DER);
-        using (w.PushSequence())
-        {
-            foreach (var o in oids)
-            {
-                using (w.PushSequence())
-                {
-                    w.WriteObjectIdentifier(o);
-                }
-            }
-        }
+    // The extension builders are shared with the differential corpus (CorpusChains.cs).
+    private static X509Extension Policies(string[] oids) => CorpusExtensions.Policies(oids);
 
-        return new X509Extension("2.5.29.32", w.Encode(), critical: false);
-    }
+    private static X509Extension Eku(string[] oids) => CorpusExtensions.Eku(oids);
 
-    private static X509Extension Eku(string[] oids)
-    {
-        var c = new OidCollection();
-        foreach (var o in oids)
-        {
-            c.Add(new Oid(o));
-        }
-
-        return new X509EnhancedKeyUsageExtension(c, false);
-    }
-
-    private static X509Extension NameConstraints(string[]? permitted, string[]? excluded)
-    {
-        var w = new AsnWriter(AsnEncodingRules.DER);
-        using (w.PushSequence())
-        {
-            if (permitted is not null)
-            {
-                using (w.PushSequence(new Asn1Tag(TagClass.ContextSpecific, 0)))
-                {
-                    foreach (var p in permitted)
-                    {
-                        using (w.PushSequence())
-                        {
-                            w.WriteCharacterString(UniversalTagNumber.IA5String, p, new Asn1Tag(TagClass.ContextSpecific, 2));
-                        }
-                    }
-                }
-            }
-
-            if (excluded is not null)
-            {
-                using (w.PushSequence(new Asn1Tag(TagClass.ContextSpecific, 1)))
-                {
-                    foreach (var p in excluded)
-                    {
-                        using (w.PushSequence())
-                        {
-                            w.WriteCharacterString(UniversalTagNumber.IA5String, p, new Asn1Tag(TagClass.ContextSpecific, 2));
-                        }
-                    }
-                }
-            }
-        }
-
-        return new X509Extension("2.5.29.30", w.Encode(), critical: true);
-    }
+    private static X509Extension NameConstraints(string[]? permitted, string[]? excluded) => CorpusExtensions.NameConstraints(permitted, excluded);
 }
 
 /// <summary>Signs with ecdsa-with-SHA1 (1.2.840.10045.4.1), which .NET's own generator refuses to emit.</summary>

@@ -247,7 +247,6 @@ public static class NameChecker
 
     private static bool TryMatchHost(ReadOnlySpan<byte> cert, ReadOnlySpan<PresentedName> names, bool hasDnsSan, ReadOnlySpan<char> reference, bool dot, out PresentedName matched)
     {
-        Span<byte> scratch = stackalloc byte[256];
         foreach (var n in names)
         {
             if (hasDnsSan ? n.Kind != PresentedNameKind.DnsSan : n.Kind != PresentedNameKind.CommonName)
@@ -256,18 +255,10 @@ public static class NameChecker
             }
 
             var content = CertificateNames.Content(cert, n);
-            if (n.Kind == PresentedNameKind.CommonName && n.StringTag is 28 or 30)
-            {
-                int len = CertificateNames.ToComparable(content, n.StringTag, scratch);
-                if (len < 0)
-                {
-                    continue; // longer than any host name: cannot equal a reference of <= 255 characters
-                }
-
-                content = scratch[..len];
-            }
-
-            if (dot ? DnsNameMatcher.MatchesDotDomain(reference, content) : DnsNameMatcher.Matches(reference, content))
+            bool match = n.Kind == PresentedNameKind.CommonName && n.StringTag is 28 or 30
+                ? MatchesWideCommonName(content, n.StringTag, reference, dot)
+                : dot ? DnsNameMatcher.MatchesDotDomain(reference, content) : DnsNameMatcher.Matches(reference, content);
+            if (match)
             {
                 matched = n;
                 return true;
@@ -276,6 +267,21 @@ public static class NameChecker
 
         matched = default;
         return false;
+    }
+
+    // BMPString/UniversalString CNs are converted first (rare: kept off the common path, whose
+    // DNS SANs are compared in place without a scratch buffer to zero).
+    private static bool MatchesWideCommonName(ReadOnlySpan<byte> content, byte stringTag, ReadOnlySpan<char> reference, bool dot)
+    {
+        Span<byte> scratch = stackalloc byte[256];
+        int len = CertificateNames.ToComparable(content, stringTag, scratch);
+        if (len < 0)
+        {
+            return false; // longer than any host name: cannot equal a reference of <= 255 characters
+        }
+
+        var converted = scratch[..len];
+        return dot ? DnsNameMatcher.MatchesDotDomain(reference, converted) : DnsNameMatcher.Matches(reference, converted);
     }
 
     private static bool TryMatchIp(ReadOnlySpan<byte> cert, ReadOnlySpan<PresentedName> names, ReadOnlySpan<byte> address, out PresentedName matched)

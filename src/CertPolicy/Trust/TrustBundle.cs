@@ -36,7 +36,7 @@ public enum BundleFormats
 /// <param name="Content">The exact bytes to write.</param>
 public sealed record BundleFile(string RelativePath, byte[] Content);
 
-/// <summary>A partner domain for the Postfix <c>tls_policy</c> output: <c>domain secure match=MATCH ciphers=high</c> (R-T6).</summary>
+/// <summary>A partner domain for the Postfix <c>tls_policy</c> output: <c>domain secure match=MATCH ciphers=high protocols=&gt;=TLSv1.2</c> (R-T4, R-T6).</summary>
 /// <param name="Domain">The next-hop domain, e.g. <c>audi.hu</c>.</param>
 /// <param name="Match">The <c>match=</c> value, e.g. <c>.audi.de</c> (colon-separated patterns allowed).</param>
 public sealed record PartnerDomain(string Domain, string Match)
@@ -457,7 +457,8 @@ public static class TrustBundle
             }
 
             last = p.Domain;
-            sb.Append(p.Domain).Append(" secure match=").Append(p.Match).Append(" ciphers=high\n");
+            // R-T6 (secure, match=, ciphers=high) and R-T4 (TLS 1.2 or newer): what `certpolicy policy check` asks of a partner entry.
+            sb.Append(p.Domain).Append(" secure match=").Append(p.Match).Append(" ciphers=high protocols=>=TLSv1.2\n");
         }
 
         return sb.ToString();

@@ -142,7 +142,12 @@ public class BundleTests
     public void Postfix_tls_policy_lines_carry_secure_match_and_high_ciphers()
     {
         var lines = File.ReadAllLines(Path.Combine(EmbeddedOut.Value, "postfix", "tls_policy")).Where(l => !l.StartsWith('#')).ToArray();
-        Assert.Equal(["audi.de secure match=.audi.de ciphers=high", "audi.hu secure match=.audi.de ciphers=high"], lines);
+        Assert.Equal(["audi.de secure match=.audi.de ciphers=high protocols=>=TLSv1.2", "audi.hu secure match=.audi.de ciphers=high protocols=>=TLSv1.2"], lines);
+
+        // The generated table passes CertPolicy's own partner lint (R-T4..R-T8) with no finding.
+        var parsed = CertPolicy.Policy.PolicyMap.Parse(string.Join('\n', lines) + "\n", "tls_policy");
+        Assert.False(parsed.HasErrors);
+        Assert.Empty(CertPolicy.Policy.PolicyLinter.Lint(parsed.Map, ["audi.de", "audi.hu"]));
         var (code, _, e) = RunCli("bundle", "build", "--out", Path.Combine(TempDir(), "x"), "--format", "postfix", "--partner", "bad domain!");
         Assert.Equal(2, code);
         Assert.Contains("--partner", e, StringComparison.Ordinal);

@@ -111,6 +111,35 @@ public class CallbackTests(PostfixSmtpd smtpd) : IClassFixture<PostfixSmtpd>
     }
 
     [Fact]
+    public async Task MailKit_refuses_a_self_signed_gateway_with_R_C7_or_an_untrusted_chain()
+    {
+        var reports = new List<ValidationReport>();
+        using var client = new SmtpClient { LocalDomain = "client.example", CheckCertificateRevocation = false, Timeout = 30_000 };
+        client.ServerCertificateValidationCallback = CertPolicyValidation.CreateCallback(Options(TestCa(), ValidationProfile.PostfixSecure, reports));
+
+        var ex = await Assert.ThrowsAnyAsync<Exception>(() => client.ConnectAsync("127.0.0.1", smtpd.SelfSignedPort, SecureSocketOptions.StartTls));
+        var policy = FindInner<CertificatePolicyException>(ex);
+        Assert.True(policy is not null, ex.ToString());
+        var report = Assert.Single(reports);
+        Assert.False(report.Verdict.IsCompliant);
+        Assert.True((report.Verdict.Reasons & (VerdictReasons.SelfSigned | VerdictReasons.UntrustedChain)) != 0, report.Verdict.Reasons.ToString());
+        Assert.Matches("R-C7 |R-C3 chain.untrusted", policy.Message);
+    }
+
+    [Fact]
+    public async Task MailKit_does_not_deliver_to_a_gateway_without_STARTTLS()
+    {
+        var reports = new List<ValidationReport>();
+        using var client = new SmtpClient { LocalDomain = "client.example", CheckCertificateRevocation = false, Timeout = 30_000 };
+        client.ServerCertificateValidationCallback = CertPolicyValidation.CreateCallback(Options(TestCa(), ValidationProfile.PostfixSecure, reports));
+
+        // MailKit itself refuses (STARTTLS required but not offered: R-T1, R-T6); the callback is never asked.
+        await Assert.ThrowsAnyAsync<NotSupportedException>(() => client.ConnectAsync("127.0.0.1", smtpd.NoTlsPort, SecureSocketOptions.StartTls));
+        Assert.Empty(reports);
+        Assert.False(client.IsConnected && client.IsSecure);
+    }
+
+    [Fact]
     public void Without_ThrowOnFailure_the_callback_returns_false_and_never_throws_on_bad_input()
     {
         var options = new CertPolicyValidationOptions { Validator = TestCa(), NextHop = "example.net" };

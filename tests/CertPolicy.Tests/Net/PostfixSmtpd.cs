@@ -17,7 +17,8 @@ namespace CertPolicy.Tests.Net;
 /// <item><see cref="WeakPort"/>: TLS 1.1 only (<c>smtpd_tls_protocols=TLSv1.1</c>, <c>@SECLEVEL=0</c>), the
 /// only weak configuration OpenSSL 3.0 on this machine still offers (it has no MEDIUM/LOW/RC4/3DES suites:
 /// <c>openssl ciphers -v 'ALL:!HIGH:@SECLEVEL=0'</c> lists only eNULL suites);</item>
-/// <item><see cref="NoTlsPort"/>: <c>smtpd_tls_security_level=none</c> (EHLO without STARTTLS).</item>
+/// <item><see cref="NoTlsPort"/>: <c>smtpd_tls_security_level=none</c> (EHLO without STARTTLS);</item>
+/// <item><see cref="SelfSignedPort"/>: a self-signed certificate for <c>mx.example.net</c> (R-C7).</item>
 /// </list>
 /// </summary>
 /// <remarks>
@@ -97,9 +98,10 @@ public sealed class PostfixSmtpd : IDisposable
             Leaf = good.RawData;
             string goodChain = WriteChain("good.pem", good, pki.Ca);
             string wrongChain = WriteChain("wrong.pem", wrong, pki.Ca);
+            string selfSignedChain = WriteSelfSigned("self.pem");
 
-            int[] ports = FreePorts(4);
-            (CompliantPort, WrongNamePort, WeakPort, NoTlsPort) = (ports[0], ports[1], ports[2], ports[3]);
+            int[] ports = FreePorts(5);
+            (CompliantPort, WrongNamePort, WeakPort, NoTlsPort, SelfSignedPort) = (ports[0], ports[1], ports[2], ports[3], ports[4]);
             LogFile = Path.Combine(dir.Path, "maillog");
             File.WriteAllText(Path.Combine(conf, "main.cf"), string.Join('\n', [
                 "compatibility_level = 3.6",
@@ -127,6 +129,7 @@ public sealed class PostfixSmtpd : IDisposable
                 P(WrongNamePort) + " inet n - n - - smtpd -o smtpd_tls_chain_files=" + wrongChain,
                 P(WeakPort) + " inet n - n - - smtpd -o smtpd_tls_protocols=TLSv1.1 -o smtpd_tls_ciphers=medium -o tls_medium_cipherlist=DEFAULT:@SECLEVEL=0",
                 P(NoTlsPort) + " inet n - n - - smtpd -o smtpd_tls_security_level=none",
+                P(SelfSignedPort) + " inet n - n - - smtpd -o smtpd_tls_chain_files=" + selfSignedChain,
                 "postlog unix-dgram n - n - 1 postlogd",
                 // cleanup + trivial-rewrite let smtpd accept and queue a message (the MailKit test); with
                 // no qmgr it stays in the incoming queue, and cleanup logs its message-id to maillog.
@@ -161,6 +164,9 @@ public sealed class PostfixSmtpd : IDisposable
     public int WeakPort { get; }
 
     public int NoTlsPort { get; }
+
+    /// <summary>Port of the gateway with a self-signed certificate for <see cref="GatewayName"/>.</summary>
+    public int SelfSignedPort { get; }
 
     /// <summary>Postfix's own log (for failure messages).</summary>
     public string LogFile { get; } = string.Empty;
@@ -240,6 +246,25 @@ public sealed class PostfixSmtpd : IDisposable
         string pem = key.ExportPkcs8PrivateKeyPem() + "\n" + leaf.ExportCertificatePem() + "\n" + ca.ExportCertificatePem() + "\n";
         string path = Path.Combine(conf, name);
         File.WriteAllText(path, pem);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        return path;
+    }
+
+    private string WriteSelfSigned(string name)
+    {
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var req = new CertificateRequest("CN=" + GatewayName + ", O=Self Signed Gateway", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddDnsName(GatewayName);
+        req.CertificateExtensions.Add(san.Build());
+        req.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new System.Security.Cryptography.Oid("1.3.6.1.5.5.7.3.1")], false));
+        using var cert = req.CreateSelfSigned(DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddDays(30));
+        string path = Path.Combine(conf, name);
+        File.WriteAllText(path, key.ExportPkcs8PrivateKeyPem() + "\n" + cert.ExportCertificatePem() + "\n");
         if (!OperatingSystem.IsWindows())
         {
             File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);

@@ -25,8 +25,7 @@ internal static class ConformanceCommand
         limbo.SetAction(r =>
         {
             var nowText = r.GetValue(now);
-            DateTimeOffset clock = DateTimeOffset.UtcNow;
-            if (nowText is not null && !DateTimeOffset.TryParse(nowText, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out clock))
+            if (!CliTime.TryParseOrNow(nowText, out DateTimeOffset clock))
             {
                 stderr.WriteLine("certpolicy conformance limbo: --now: '" + nowText + "' is not an ISO 8601 date/time");
                 return ExitCodes.Unusable;

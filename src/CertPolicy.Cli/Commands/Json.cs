@@ -1,4 +1,5 @@
 using System.Text.Json;
+using CertPolicy.Validation;
 
 namespace CertPolicy.Cli.Commands;
 
@@ -14,5 +15,22 @@ internal static class Json
         }
 
         output.WriteLine(Encoding.UTF8.GetString(stream.ToArray()));
+    }
+
+    /// <summary>Writes a validated path as the <c>chain</c> array (depth, subject, sha256, anchor).</summary>
+    internal static void WriteChain(Utf8JsonWriter w, IEnumerable<ChainElement> chain)
+    {
+        w.WriteStartArray("chain");
+        foreach (var e in chain)
+        {
+            w.WriteStartObject();
+            w.WriteNumber("depth", e.Depth);
+            w.WriteString("subject", e.Subject);
+            w.WriteString("sha256", e.Sha256);
+            w.WriteBoolean("anchor", e.IsAnchor);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
     }
 }

@@ -74,10 +74,8 @@ internal static class MessagingCommands
                 return ExitCodes.Unusable;
             }
 
-            DateTimeOffset when = DateTimeOffset.UtcNow; // the CLI owns the clock; the library takes the time as a parameter
             string? atText = parseResult.GetValue(at);
-            if (atText is not null && !DateTimeOffset.TryParse(atText, CultureInfo.InvariantCulture,
-                    DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out when))
+            if (!CliTime.TryParseOrNow(atText, out DateTimeOffset when))
             {
                 stderr.WriteLine("certpolicy smime: --at '" + atText + "' is not an ISO 8601 time (e.g. 2026-11-28T12:00:00Z)");
                 return ExitCodes.Unusable;
@@ -234,18 +232,7 @@ internal static class MessagingCommands
             w.WriteBoolean("domainCertificate", report.IsDomainCertificate);
             w.WriteString("validationType", report.ValidationType.ToString());
             w.WriteString("generation", report.Generation.ToString());
-            w.WriteStartArray("chain");
-            foreach (ChainElement e in report.Chain)
-            {
-                w.WriteStartObject();
-                w.WriteNumber("depth", e.Depth);
-                w.WriteString("subject", e.Subject);
-                w.WriteString("sha256", e.Sha256);
-                w.WriteBoolean("anchor", e.IsAnchor);
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
+            CertPolicy.Cli.Commands.Json.WriteChain(w, report.Chain);
             WriteFindings(w, report.Findings);
         });
     }
@@ -282,10 +269,8 @@ internal static class MessagingCommands
                 return ExitCodes.Unusable;
             }
 
-            DateTimeOffset when = DateTimeOffset.UtcNow;
             string? atText = parseResult.GetValue(at);
-            if (atText is not null && !DateTimeOffset.TryParse(atText, CultureInfo.InvariantCulture,
-                    DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out when))
+            if (!CliTime.TryParseOrNow(atText, out DateTimeOffset when))
             {
                 stderr.WriteLine("certpolicy pgp: --at '" + atText + "' is not an ISO 8601 time (e.g. 2026-11-28T12:00:00Z)");
                 return ExitCodes.Unusable;

@@ -77,13 +77,7 @@ internal static class TrustCommands
                 return ExitCodes.Unusable;
             }
 
-            var manifest = Load(parse.GetValue(manifestOpt), at);
-            foreach (var d in manifest.Diagnostics)
-            {
-                stderr.WriteLine(d.ToString());
-            }
-
-            if (!manifest.IsUsable)
+            if (!TryLoadUsable(parse.GetValue(manifestOpt), at, stderr, out var manifest))
             {
                 stderr.WriteLine("certpolicy: manifest unusable; nothing written");
                 return ExitCodes.Unusable;
@@ -130,13 +124,7 @@ internal static class TrustCommands
                 return ExitCodes.Unusable;
             }
 
-            var manifest = Load(parse.GetValue(manifestOpt), at);
-            foreach (var d in manifest.Diagnostics)
-            {
-                stderr.WriteLine(d.ToString());
-            }
-
-            if (!manifest.IsUsable)
+            if (!TryLoadUsable(parse.GetValue(manifestOpt), at, stderr, out var manifest))
             {
                 return ExitCodes.Unusable;
             }
@@ -180,13 +168,7 @@ internal static class TrustCommands
                 return ExitCodes.Unusable;
             }
 
-            var manifest = Load(parse.GetValue(manifestOpt), at);
-            foreach (var d in manifest.Diagnostics)
-            {
-                stderr.WriteLine(d.ToString());
-            }
-
-            if (!manifest.IsUsable)
+            if (!TryLoadUsable(parse.GetValue(manifestOpt), at, stderr, out var manifest))
             {
                 return ExitCodes.Unusable;
             }
@@ -219,18 +201,21 @@ internal static class TrustCommands
         }
     }
 
-    private static TrustManifest Load(string? path, DateTimeOffset at) =>
-        path is null ? TrustManifestLoader.LoadEmbedded(at) : TrustManifestLoader.LoadFile(path, at);
+    // Loads the manifest (embedded by default), prints its diagnostics, and says whether it is usable.
+    private static bool TryLoadUsable(string? path, DateTimeOffset at, TextWriter stderr, out TrustManifest manifest)
+    {
+        manifest = path is null ? TrustManifestLoader.LoadEmbedded(at) : TrustManifestLoader.LoadFile(path, at);
+        foreach (var d in manifest.Diagnostics)
+        {
+            stderr.WriteLine(d.ToString());
+        }
+
+        return manifest.IsUsable;
+    }
 
     private static bool TryAt(string? text, out DateTimeOffset at, TextWriter stderr)
     {
-        if (text is null)
-        {
-            at = DateTimeOffset.UtcNow; // the CLI owns the clock; the library takes time as a parameter
-            return true;
-        }
-
-        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out at))
+        if (CliTime.TryParseOrNow(text, out at))
         {
             return true;
         }

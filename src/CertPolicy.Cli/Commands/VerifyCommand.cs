@@ -93,11 +93,7 @@ internal static class VerifyCommand
         }
 
         DateTimeOffset time;
-        if (a.At is null)
-        {
-            time = DateTimeOffset.UtcNow; // the CLI owns the clock; the library takes the time as a parameter
-        }
-        else if (!DateTimeOffset.TryParse(a.At, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out time))
+        if (!CliTime.TryParseOrNow(a.At, out time))
         {
             stderr.WriteLine("certpolicy verify: --at: '" + a.At + "' is not an ISO 8601 date/time");
             return ExitCodes.Unusable;
@@ -159,18 +155,7 @@ internal static class VerifyCommand
             w.WriteString("matched_name", report.MatchedName);
         }
 
-        w.WriteStartArray("chain");
-        foreach (var c in report.Chain)
-        {
-            w.WriteStartObject();
-            w.WriteNumber("depth", c.Depth);
-            w.WriteString("subject", c.Subject);
-            w.WriteString("sha256", c.Sha256);
-            w.WriteBoolean("anchor", c.IsAnchor);
-            w.WriteEndObject();
-        }
-
-        w.WriteEndArray();
+        Json.WriteChain(w, report.Chain);
         w.WriteStartArray("findings");
         foreach (var f in report.Findings)
         {

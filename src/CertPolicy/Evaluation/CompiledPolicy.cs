@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using CertPolicy.Names;
 using CertPolicy.Policy;
 using CertPolicy.Tls;

@@ -27,7 +27,6 @@ public sealed class PolicyMap
     /// <summary>The longest logical line accepted, in UTF-16 code units. Postfix has no limit; 64 KiB is far above any real entry and bounds memory on hostile input.</summary>
     public const int MaxLogicalLineLength = 64 * 1024;
 
-    private readonly Dictionary<string, PolicyEntry> _byKey;
     private readonly Dictionary<string, PolicyEntry>.AlternateLookup<ReadOnlySpan<char>> _lookup;
     private readonly PolicyMap[] _single;
 
@@ -35,7 +34,6 @@ public sealed class PolicyMap
     {
         Source = source;
         Entries = entries;
-        _byKey = byKey;
         _lookup = byKey.GetAlternateLookup<ReadOnlySpan<char>>();
         _single = [this];
     }

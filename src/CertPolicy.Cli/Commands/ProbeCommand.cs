@@ -385,6 +385,22 @@ internal static class ProbeCommand
                 w.WriteEndArray();
             }
 
+            if (p.PermissiveRetry is { Outcome: ProbeOutcome.TlsEstablished } retry)
+            {
+                w.WriteStartObject("permissive_retry");
+                w.WriteString("protocol", TlsProtocols.ToOpenSslName(TlsProtocols.FromSslProtocols(retry.Protocol)));
+                w.WriteString("cipher_suite", retry.CipherSuite.ToString());
+                w.WriteNumber("cipher_suite_id", (ushort)retry.CipherSuite);
+                w.WriteStartArray("certificates_sha256");
+                foreach (var c in retry.Certificates)
+                {
+                    w.WriteStringValue(Convert.ToHexStringLower(SHA256.HashData(c)));
+                }
+
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+
             w.WriteStartArray("findings");
             foreach (var f in r.Findings)
             {

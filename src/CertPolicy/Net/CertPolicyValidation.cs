@@ -1,6 +1,8 @@
 using System.Net.Security;
+using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using CertPolicy.Names;
+using CertPolicy.Tls;
 using CertPolicy.Validation;
 using Microsoft.Extensions.Logging;
 
@@ -23,6 +25,15 @@ public sealed class CertPolicyValidationOptions
 
     /// <summary>The profile; default <see cref="ValidationProfile.Partner2026"/>.</summary>
     public ValidationProfile Profile { get; init; } = ValidationProfile.Partner2026;
+
+    /// <summary>
+    /// The floor for the negotiated protocol and cipher suite (R-T2..R-T5); default
+    /// <see cref="TlsFloor.Partner2026"/>; null to leave them unchecked. The callback checks it when its
+    /// sender is the <see cref="SslStream"/> (raw <c>SslStream</c> use: .NET has negotiated both by then).
+    /// MailKit passes the host name as the sender, so MailKit users call
+    /// <see cref="CertPolicyValidation.EnsureNegotiatedTls"/> after <c>Connect</c>.
+    /// </summary>
+    public TlsFloor? Floor { get; init; } = TlsFloor.Partner2026;
 
     /// <summary>The clock the validation time comes from; default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
@@ -61,14 +72,69 @@ public static partial class CertPolicyValidation
     public static RemoteCertificateValidationCallback CreateCallback(CertPolicyValidationOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return (_, certificate, chain, _) => Validate(options, certificate, chain);
+        return (sender, certificate, chain, _) => Validate(options, sender, certificate, chain);
     }
 
-    private static bool Validate(CertPolicyValidationOptions o, X509Certificate? certificate, X509Chain? chain)
+    /// <summary>
+    /// Checks the protocol and suite a client negotiated against a floor (R-T2..R-T5), for clients that
+    /// expose them after the handshake (MailKit: <c>client.SslProtocol</c>, <c>client.SslCipherSuite</c>).
+    /// Fails closed: an unknown protocol, or no suite, is not acceptable.
+    /// </summary>
+    /// <param name="protocol">The negotiated protocol.</param>
+    /// <param name="suite">The negotiated suite, or null when the client does not know it.</param>
+    /// <param name="floor">The floor, e.g. <see cref="TlsFloor.Partner2026"/>.</param>
+    /// <returns>The typed result.</returns>
+    /// <exception cref="ArgumentNullException">A null floor.</exception>
+    public static NegotiatedTlsCheck CheckNegotiatedTls(SslProtocols protocol, TlsCipherSuite? suite, TlsFloor floor)
+    {
+        ArgumentNullException.ThrowIfNull(floor);
+        var p = TlsProtocols.FromSslProtocols(protocol);
+        ushort id = suite is { } s ? (ushort)s : (ushort)0; // 0x0000 is TLS_NULL_WITH_NULL_NULL: never acceptable
+        return new NegotiatedTlsCheck(p, id, TlsFloor.Check(p, id, floor));
+    }
+
+    /// <summary>
+    /// <see cref="CheckNegotiatedTls(SslProtocols, TlsCipherSuite?, TlsFloor)"/> that throws
+    /// <see cref="CertificatePolicyException"/> (its message names each failed rule) when the floor is not met:
+    /// one line after MailKit's <c>Connect</c>, which cannot show the negotiated suite to the certificate callback.
+    /// </summary>
+    /// <param name="protocol">The negotiated protocol.</param>
+    /// <param name="suite">The negotiated suite, or null when the client does not know it.</param>
+    /// <param name="floor">The floor; null for <see cref="TlsFloor.Partner2026"/>.</param>
+    /// <param name="nextHop">The next hop, for the message; may be null.</param>
+    /// <returns>The (acceptable) result.</returns>
+    /// <exception cref="CertificatePolicyException">The negotiated parameters do not meet the floor.</exception>
+    public static NegotiatedTlsCheck EnsureNegotiatedTls(SslProtocols protocol, TlsCipherSuite? suite, TlsFloor? floor = null, string? nextHop = null)
+    {
+        floor ??= TlsFloor.Partner2026;
+        var check = CheckNegotiatedTls(protocol, suite, floor);
+        if (!check.IsAcceptable)
+        {
+            throw new CertificatePolicyException($"{nextHop ?? "server"}: negotiated TLS does not meet the policy: {DescribeFloor(check, floor)}", check);
+        }
+
+        return check;
+    }
+
+    private static string DescribeFloor(NegotiatedTlsCheck check, TlsFloor floor)
+    {
+        string suite = CipherSuiteTable.TryGet(check.Suite, out var info) && info.IanaName is not null ? info.DisplayName : "0x" + check.Suite.ToString("X4", System.Globalization.CultureInfo.InvariantCulture);
+        return TlsProtocols.ToOpenSslName(check.Protocol) + " with " + suite + " (profile " + floor.Name + "): " + string.Join("; ", floor.Explain(check.Protocol, check.Suite));
+    }
+
+    private static bool Validate(CertPolicyValidationOptions o, object? sender, X509Certificate? certificate, X509Chain? chain)
     {
         ValidationReport? report = null;
+        NegotiatedTlsCheck? negotiated = null;
         try
         {
+            if (o.Floor is { } floor && sender is SslStream stream)
+            {
+                // Read inside the handshake: .NET has negotiated both when it asks for the certificate decision
+                // (checked on Linux/OpenSSL in CallbackTests); an exception here fails closed below.
+                negotiated = CheckNegotiatedTls(stream.SslProtocol, stream.NegotiatedCipherSuite, floor);
+            }
+
             if (certificate is null)
             {
                 LogNoCertificate(Logger(o), o.NextHop);
@@ -105,6 +171,13 @@ public static partial class CertPolicyValidation
         }
 
         o.OnVerdict?.Invoke(report);
+        if (negotiated is { IsAcceptable: false } weak)
+        {
+            string why = DescribeFloor(weak, o.Floor!) + (report.Verdict.IsCompliant ? string.Empty : "; " + Summarise(report));
+            LogNotCompliant(Logger(o), o.NextHop, report.Profile, why);
+            return Fail(o, report, why, weak);
+        }
+
         if (report.Verdict.IsCompliant)
         {
             LogCompliant(Logger(o), o.NextHop, report.MatchedName ?? "?", report.Verdict.Assurance.ToString(), report.Profile);
@@ -118,11 +191,13 @@ public static partial class CertPolicyValidation
 
     private static ILogger Logger(CertPolicyValidationOptions o) => o.Logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
 
-    private static bool Fail(CertPolicyValidationOptions o, ValidationReport? report, string why)
+    private static bool Fail(CertPolicyValidationOptions o, ValidationReport? report, string why, NegotiatedTlsCheck? negotiated = null)
     {
         if (o.ThrowOnFailure)
         {
-            throw new CertificatePolicyException($"{o.NextHop}: server certificate does not meet the policy: {why}", report);
+            throw negotiated is { } n
+                ? new CertificatePolicyException($"{o.NextHop}: negotiated TLS does not meet the policy: {why}", n, report)
+                : new CertificatePolicyException($"{o.NextHop}: server certificate does not meet the policy: {why}", report);
         }
 
         return false;
@@ -181,6 +256,20 @@ public sealed class CertificatePolicyException : Exception
     public CertificatePolicyException(string message, ValidationReport? report)
         : base(message) => Report = report;
 
-    /// <summary>The report with every finding, or null (no certificate, internal error).</summary>
+    /// <summary>Creates the exception for negotiated parameters below the floor.</summary>
+    /// <param name="message">What is wrong (each failed rule).</param>
+    /// <param name="negotiated">The protocol, suite and floor verdict.</param>
+    /// <param name="report">The certificate report, when the certificate was also validated; else null.</param>
+    public CertificatePolicyException(string message, NegotiatedTlsCheck negotiated, ValidationReport? report = null)
+        : base(message)
+    {
+        NegotiatedTls = negotiated;
+        Report = report;
+    }
+
+    /// <summary>The report with every finding, or null (no certificate, internal error, a floor-only failure).</summary>
     public ValidationReport? Report { get; }
+
+    /// <summary>The negotiated protocol and suite when they failed the floor (R-T2..R-T5); else null.</summary>
+    public NegotiatedTlsCheck? NegotiatedTls { get; }
 }

@@ -179,6 +179,15 @@ public static class ProbeEvaluator
                 return;
             case ProbeOutcome.HandshakeFailed:
                 findings.Add(new("handshake-failed", required ? "R-T6" : "R-T7", required ? FindingStatus.Failed : FindingStatus.Info, probe.Message));
+                if (probe.PermissiveRetry is not { Outcome: ProbeOutcome.TlsEstablished } retry)
+                {
+                    return;
+                }
+
+                // What a weak-only server negotiates with a client that offers everything: the findings
+                // below name the weak parameters (R-T2..R-T5) and still check the certificate.
+                findings.Add(new("permissive-retry", "R-T5", FindingStatus.Info, "a permissive retry (TLS 1.0 to 1.3, CBC and NULL suites, OpenSSL security level 0) negotiated " + TlsProtocols.ToOpenSslName(TlsProtocols.FromSslProtocols(retry.Protocol)) + " with " + SuiteName((ushort)retry.CipherSuite) + ": the server's parameters below are from that session"));
+                EvaluateSession(retry, input, mx, findings);
                 return;
             case ProbeOutcome.TlsEstablished:
                 break;
@@ -187,6 +196,15 @@ public static class ProbeEvaluator
                 return;
         }
 
+        EvaluateSession(probe, input, mx, findings);
+    }
+
+    /// <summary>An established session: R-T1, the floor, the certificate's names and chain.</summary>
+    private static void EvaluateSession(ProbeResult probe, ProbeEvaluationInput input, string mx, List<ProbeFinding> findings)
+    {
+        var policy = input.Policy;
+        var level = policy.Level;
+        string levelName = level.ToPostfixName();
         // R-T1: STARTTLS on the SMTP port; implicit TLS is not used between gateways.
         findings.Add(probe.ImplicitTls
             ? new("implicit-tls", "R-T1", FindingStatus.Failed, "implicit TLS (SMTPS, port " + probe.Port.ToString(CultureInfo.InvariantCulture) + ") is not used between gateways; use STARTTLS on port 25")
@@ -225,7 +243,7 @@ public static class ProbeEvaluator
         ushort suite = (ushort)probe.CipherSuite;
         var verdict = TlsFloor.Check(protocol, suite, floor);
         string protoName = TlsProtocols.ToOpenSslName(protocol);
-        string suiteName = CipherSuiteTable.TryGet(suite, out var info) && info.IanaName is not null ? info.DisplayName : "0x" + suite.ToString("X4", CultureInfo.InvariantCulture);
+        string suiteName = SuiteName(suite);
         const TlsFloorFailures protocolFlags = TlsFloorFailures.ProtocolTooOld | TlsFloorFailures.ProtocolNotAllowed | TlsFloorFailures.UnknownProtocol;
         if ((verdict.Failures & protocolFlags) == 0)
         {
@@ -260,6 +278,9 @@ public static class ProbeEvaluator
             findings.Add(new(FloorCode(flag), rule, FindingStatus.Failed, text));
         }
     }
+
+    private static string SuiteName(ushort suite) =>
+        CipherSuiteTable.TryGet(suite, out var info) && info.IanaName is not null ? info.DisplayName : "0x" + suite.ToString("X4", CultureInfo.InvariantCulture);
 
     /// <summary>Stable finding codes of the floor failures (API: never renamed).</summary>
     private static string FloorCode(TlsFloorFailures flag) => flag switch

@@ -82,4 +82,11 @@ public sealed class ProbeResult
 
     /// <summary>The certificates the server sent, DER, leaf first, in the order sent (empty for anonymous suites or before a handshake).</summary>
     public ImmutableArray<byte[]> Certificates { get; internal set; } = [];
+
+    /// <summary>
+    /// After a <see cref="ProbeOutcome.HandshakeFailed"/>: the second, permissive attempt
+    /// (<see cref="SmtpProbeOptions.RetryPermissively"/>) on a new connection, whose protocol, suite and
+    /// certificates show what a weak-only server negotiates; null when no retry was made.
+    /// </summary>
+    public ProbeResult? PermissiveRetry { get; internal set; }
 }

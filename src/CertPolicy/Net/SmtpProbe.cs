@@ -23,7 +23,8 @@ namespace CertPolicy.Net;
 /// accepts every certificate: judging it is <see cref="ProbeEvaluator"/>'s job, and the probe sends QUIT
 /// right after the handshake).</para>
 /// <para>Does not: look up MX records, try other addresses after a refused STARTTLS, fall back to
-/// plaintext, check revocation, or retry. Network and peer errors become a <see cref="ProbeOutcome"/>,
+/// plaintext, or check revocation; it retries once, permissively, after a failed handshake
+/// (<see cref="SmtpProbeOptions.RetryPermissively"/>). Network and peer errors become a <see cref="ProbeOutcome"/>,
 /// never an exception; only invalid options and the caller's own cancellation throw.</para>
 /// </remarks>
 public static class SmtpProbe
@@ -48,6 +49,18 @@ public static class SmtpProbe
             throw new ArgumentException(invalid, nameof(options));
         }
 
+        var result = await RunAsync(options, permissive: false, cancellationToken).ConfigureAwait(false);
+        if (result.Outcome == ProbeOutcome.HandshakeFailed && options.RetryPermissively)
+        {
+            result.PermissiveRetry = await RunAsync(options, permissive: true, cancellationToken).ConfigureAwait(false);
+        }
+
+        return result;
+    }
+
+    /// <summary>One connection: connect, banner, EHLO, STARTTLS, handshake, QUIT.</summary>
+    private static async Task<ProbeResult> RunAsync(SmtpProbeOptions options, bool permissive, CancellationToken cancellationToken)
+    {
         var result = new ProbeResult(ProbeOutcome.ConnectFailed, string.Empty) { Host = options.Host, Port = options.Port, ImplicitTls = options.ImplicitTls };
         Stream? stream = null;
         string stage = "connect";
@@ -62,7 +75,7 @@ public static class SmtpProbe
             if (options.ImplicitTls)
             {
                 stage = "handshake";
-                var ssl = await HandshakeAsync(stream, options, result, cancellationToken).ConfigureAwait(false);
+                var ssl = await HandshakeAsync(stream, options, permissive, result, cancellationToken).ConfigureAwait(false);
                 stream = ssl;
                 if (ssl is null)
                 {
@@ -115,7 +128,7 @@ public static class SmtpProbe
             }
 
             stage = "handshake";
-            var tls = await HandshakeAsync(stream, options, result, cancellationToken).ConfigureAwait(false);
+            var tls = await HandshakeAsync(stream, options, permissive, result, cancellationToken).ConfigureAwait(false);
             if (tls is null)
             {
                 stream = null; // disposed by HandshakeAsync
@@ -270,7 +283,7 @@ public static class SmtpProbe
     }
 
     /// <summary>The TLS handshake. Returns null on failure (outcome set, stream disposed).</summary>
-    private static async Task<SslStream?> HandshakeAsync(Stream stream, SmtpProbeOptions options, ProbeResult result, CancellationToken ct)
+    private static async Task<SslStream?> HandshakeAsync(Stream stream, SmtpProbeOptions options, bool permissive, ProbeResult result, CancellationToken ct)
     {
         byte[]? leaf = null;
         var others = new List<byte[]>();
@@ -315,7 +328,17 @@ public static class SmtpProbe
             },
         };
 
-        if (options.OfferedCipherSuites is { } suites && !OperatingSystem.IsWindows() && !OperatingSystem.IsAndroid() && !OperatingSystem.IsBrowser())
+        if (permissive)
+        {
+            // Diagnosis only (SmtpProbeOptions.RetryPermissively): what does a weak-only server negotiate?
+            // AllowNoEncryption makes .NET on OpenSSL offer "ALL:eNULL" at security level 0 (tested
+            // against openssl s_server and Postfix in ProbePostfixTests); the session is only used for QUIT.
+#pragma warning disable SYSLIB0039, SYSLIB0040 // TLS 1.0/1.1 and NULL suites are offered on purpose, to name them in the report
+            tlsOptions.EnabledSslProtocols = SslProtocols.Tls | SslProtocols.Tls11 | SslProtocols.Tls12 | SslProtocols.Tls13;
+            tlsOptions.EncryptionPolicy = EncryptionPolicy.AllowNoEncryption;
+#pragma warning restore SYSLIB0039, SYSLIB0040
+        }
+        else if (options.OfferedCipherSuites is { } suites && !OperatingSystem.IsWindows() && !OperatingSystem.IsAndroid() && !OperatingSystem.IsBrowser())
         {
             tlsOptions.CipherSuitesPolicy = new CipherSuitesPolicy(suites);
         }

@@ -58,6 +58,16 @@ public sealed class SmtpProbeOptions
     /// </summary>
     public IReadOnlyList<System.Net.Security.TlsCipherSuite>? OfferedCipherSuites { get; init; }
 
+    /// <summary>
+    /// When the handshake with this offer fails, connect once more and offer everything the platform can
+    /// still negotiate: TLS 1.0 to 1.3, CBC and NULL suites, OpenSSL security level 0
+    /// (<see cref="System.Net.Security.EncryptionPolicy.AllowNoEncryption"/>). A server that only offers
+    /// weak parameters is then reported by what it negotiates (R-T2..R-T5) instead of by a bare handshake
+    /// failure. The retry is <see cref="ProbeResult.PermissiveRetry"/>; the probe's own outcome stays
+    /// <see cref="ProbeOutcome.HandshakeFailed"/> (a client with standard settings cannot connect). Default true.
+    /// </summary>
+    public bool RetryPermissively { get; init; } = true;
+
     /// <summary>Checks the options; returns an error text or null. Called by the probe (which throws on an error: a caller mistake).</summary>
     /// <returns>Null when usable, else what is wrong.</returns>
     public string? Validate()

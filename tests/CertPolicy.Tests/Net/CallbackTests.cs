@@ -1,5 +1,7 @@
+using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using CertPolicy.Net;
+using CertPolicy.Tls;
 using CertPolicy.Validation;
 using MailKit.Net.Smtp;
 using MailKit.Security;
@@ -148,6 +150,127 @@ public class CallbackTests(PostfixSmtpd smtpd) : IClassFixture<PostfixSmtpd>
         using var leaf = X509CertificateLoader.LoadCertificate(smtpd.Leaf);
         using var chain = new X509Chain();
         Assert.False(callback(this, leaf, chain, System.Net.Security.SslPolicyErrors.None)); // partner-2026: the test leaf names no organisation and asserts no OV policy
+    }
+
+    /// <summary>MailKit with a lax TLS configuration of its own: it would accept NULL suites and TLS 1.0/1.1.</summary>
+    private sealed class LaxSmtpClient : SmtpClient
+    {
+        protected override SslClientAuthenticationOptions GetSslClientAuthenticationOptions(string host, RemoteCertificateValidationCallback validationCallback)
+        {
+            var options = base.GetSslClientAuthenticationOptions(host, validationCallback);
+#pragma warning disable SYSLIB0040 // the point of this client: a configuration that lets a NULL suite through
+            options.EncryptionPolicy = EncryptionPolicy.AllowNoEncryption;
+#pragma warning restore SYSLIB0040
+            return options;
+        }
+    }
+
+    [Fact]
+    public async Task MailKit_refuses_a_weak_only_cipher_gateway_with_the_rule_in_the_exception()
+    {
+        // With the platform's TLS settings MailKit cannot even negotiate: the handshake fails, nothing is sent.
+        var reports = new List<ValidationReport>();
+        using (var strict = new SmtpClient { LocalDomain = "client.example", CheckCertificateRevocation = false, Timeout = 30_000 })
+        {
+            strict.ServerCertificateValidationCallback = CertPolicyValidation.CreateCallback(Options(TestCa(), ValidationProfile.PostfixSecure, reports));
+            await Assert.ThrowsAsync<SslHandshakeException>(() => strict.ConnectAsync("127.0.0.1", smtpd.NullCipherPort, SecureSocketOptions.StartTls));
+            Assert.False(strict.IsConnected);
+        }
+
+        // A lax client gets a NULL-encryption session; the certificate alone is fine, so the callback accepts,
+        // and the one-line check after Connect refuses with the rules (MailKit shows the callback no SslStream).
+        using var lax = new LaxSmtpClient { LocalDomain = "client.example", CheckCertificateRevocation = false, Timeout = 30_000 };
+        lax.ServerCertificateValidationCallback = CertPolicyValidation.CreateCallback(Options(TestCa(), ValidationProfile.PostfixSecure, reports));
+        await lax.ConnectAsync("127.0.0.1", smtpd.NullCipherPort, SecureSocketOptions.StartTls);
+        Assert.True(Assert.Single(reports).Verdict.IsCompliant);
+        Assert.Equal(TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_NULL_SHA, lax.SslCipherSuite);
+
+        var refused = Assert.Throws<CertificatePolicyException>(() => CertPolicyValidation.EnsureNegotiatedTls(lax.SslProtocol, lax.SslCipherSuite, TlsFloor.Partner2026, "example.net"));
+        await lax.DisconnectAsync(quit: true);
+        Assert.StartsWith("example.net: negotiated TLS does not meet the policy: TLSv1.2 with ECDHE-ECDSA-NULL-SHA (profile partner-2026): ", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("R-T2: ", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("R-T5: ", refused.Message, StringComparison.Ordinal);
+        Assert.NotNull(refused.NegotiatedTls);
+        Assert.True((refused.NegotiatedTls.Value.Verdict.Failures & TlsFloorFailures.KeyTooShort) != 0);
+
+        // The same line passes on the compliant gateway (the check is not hard-wired to fail).
+        using var good = new SmtpClient { LocalDomain = "client.example", CheckCertificateRevocation = false, Timeout = 30_000 };
+        good.ServerCertificateValidationCallback = CertPolicyValidation.CreateCallback(Options(TestCa(), ValidationProfile.PostfixSecure, reports));
+        await good.ConnectAsync("127.0.0.1", smtpd.CompliantPort, SecureSocketOptions.StartTls);
+        Assert.True(CertPolicyValidation.EnsureNegotiatedTls(good.SslProtocol, good.SslCipherSuite, TlsFloor.Partner2026).IsAcceptable);
+        await good.DisconnectAsync(quit: true);
+    }
+
+    [Fact]
+    public async Task SslStream_callback_refuses_a_NULL_suite_inside_the_handshake()
+    {
+        var reports = new List<ValidationReport>();
+        var callback = CertPolicyValidation.CreateCallback(Options(TestCa(), ValidationProfile.PostfixSecure, reports));
+
+        await using (var weak = await StartTlsAsync(smtpd.NullCipherPort))
+        {
+            var ex = await Assert.ThrowsAnyAsync<Exception>(() => weak.AuthenticateAsClientAsync(LaxOptions(callback)));
+            var refused = FindInner<CertificatePolicyException>(ex);
+            Assert.True(refused is not null, ex.ToString());
+            Assert.Contains("ECDHE-ECDSA-NULL-SHA", refused.Message, StringComparison.Ordinal);
+            Assert.Contains("R-T5: ", refused.Message, StringComparison.Ordinal);
+            Assert.Equal(TlsProtocol.Tls12, refused.NegotiatedTls?.Protocol);
+        }
+
+        // The compliant gateway passes the same callback with the same lax client options.
+        await using var ok = await StartTlsAsync(smtpd.CompliantPort);
+        await ok.AuthenticateAsClientAsync(LaxOptions(callback));
+        Assert.True(ok.CheckNegotiatedTls(TlsFloor.Partner2026).IsAcceptable);
+    }
+
+    private static SslClientAuthenticationOptions LaxOptions(RemoteCertificateValidationCallback callback) => new()
+    {
+        TargetHost = PostfixSmtpd.GatewayName,
+#pragma warning disable SYSLIB0040 // a client that would accept a NULL suite: the callback must still refuse it
+        EncryptionPolicy = EncryptionPolicy.AllowNoEncryption,
+#pragma warning restore SYSLIB0040
+        AllowTlsResume = false,
+        RemoteCertificateValidationCallback = callback,
+    };
+
+    /// <summary>Banner, EHLO, STARTTLS on a loopback gateway; the returned stream is ready for the handshake.</summary>
+    private static async Task<SslStream> StartTlsAsync(int port)
+    {
+        var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(System.Net.IPAddress.Loopback, port);
+        var net = tcp.GetStream();
+        net.ReadTimeout = 30_000;
+        await ExpectAsync(net, "220");
+        await net.WriteAsync("EHLO client.example\r\n"u8.ToArray());
+        await ExpectAsync(net, "250");
+        await net.WriteAsync("STARTTLS\r\n"u8.ToArray());
+        await ExpectAsync(net, "220");
+        return new SslStream(net, leaveInnerStreamOpen: false);
+    }
+
+    // Reads one SMTP reply byte by byte (no read-ahead into the TLS handshake) and checks its code.
+    private static async Task ExpectAsync(Stream s, string code)
+    {
+        var line = new StringBuilder();
+        var one = new byte[1];
+        while (true)
+        {
+            Assert.Equal(1, await s.ReadAsync(one));
+            if (one[0] != '\n')
+            {
+                line.Append((char)one[0]);
+                continue;
+            }
+
+            string l = line.ToString().TrimEnd('\r');
+            Assert.StartsWith(code, l, StringComparison.Ordinal);
+            if (l.Length < 4 || l[3] == ' ')
+            {
+                return;
+            }
+
+            line.Clear();
+        }
     }
 
     private static T? FindInner<T>(Exception? e)

@@ -9,7 +9,7 @@ namespace CertPolicy.Tests.Net;
 
 /// <summary>
 /// A REAL Postfix 3.7 smtpd on 127.0.0.1, run by the test from a private temp directory (never the
-/// system service), with four listeners on free ports, each a gateway configuration under test:
+/// system service), with six listeners on free ports, each a gateway configuration under test:
 /// <list type="bullet">
 /// <item><see cref="CompliantPort"/>: STARTTLS, default protocols/ciphers (TLS 1.2/1.3, HIGH), certificate
 /// <c>mx.example.net</c> issued by the test CA, chain file = key + leaf + CA (so two certificates are sent);</item>
@@ -17,6 +17,9 @@ namespace CertPolicy.Tests.Net;
 /// <item><see cref="WeakPort"/>: TLS 1.1 only (<c>smtpd_tls_protocols=TLSv1.1</c>, <c>@SECLEVEL=0</c>), the
 /// only weak configuration OpenSSL 3.0 on this machine still offers (it has no MEDIUM/LOW/RC4/3DES suites:
 /// <c>openssl ciphers -v 'ALL:!HIGH:@SECLEVEL=0'</c> lists only eNULL suites);</item>
+/// <item><see cref="NullCipherPort"/>: the weak-only cipher configuration: TLS 1.2 with Postfix's <c>null</c> grade
+/// (<c>smtpd_tls_ciphers=null</c>, <c>tls_null_cipherlist=eNULL:!aNULL:@SECLEVEL=0</c>), so only
+/// authentication-without-encryption suites (ECDHE-ECDSA-NULL-SHA with the test ECDSA key) (R-T2, R-T5);</item>
 /// <item><see cref="NoTlsPort"/>: <c>smtpd_tls_security_level=none</c> (EHLO without STARTTLS);</item>
 /// <item><see cref="SelfSignedPort"/>: a self-signed certificate for <c>mx.example.net</c> (R-C7).</item>
 /// </list>
@@ -100,8 +103,8 @@ public sealed class PostfixSmtpd : IDisposable
             string wrongChain = WriteChain("wrong.pem", wrong, pki.Ca);
             string selfSignedChain = WriteSelfSigned("self.pem");
 
-            int[] ports = FreePorts(5);
-            (CompliantPort, WrongNamePort, WeakPort, NoTlsPort, SelfSignedPort) = (ports[0], ports[1], ports[2], ports[3], ports[4]);
+            int[] ports = FreePorts(6);
+            (CompliantPort, WrongNamePort, WeakPort, NoTlsPort, SelfSignedPort, NullCipherPort) = (ports[0], ports[1], ports[2], ports[3], ports[4], ports[5]);
             LogFile = Path.Combine(dir.Path, "maillog");
             File.WriteAllText(Path.Combine(conf, "main.cf"), string.Join('\n', [
                 "compatibility_level = 3.6",
@@ -130,6 +133,7 @@ public sealed class PostfixSmtpd : IDisposable
                 P(WeakPort) + " inet n - n - - smtpd -o smtpd_tls_protocols=TLSv1.1 -o smtpd_tls_ciphers=medium -o tls_medium_cipherlist=DEFAULT:@SECLEVEL=0",
                 P(NoTlsPort) + " inet n - n - - smtpd -o smtpd_tls_security_level=none",
                 P(SelfSignedPort) + " inet n - n - - smtpd -o smtpd_tls_chain_files=" + selfSignedChain,
+                P(NullCipherPort) + " inet n - n - - smtpd -o smtpd_tls_protocols=TLSv1.2 -o smtpd_tls_ciphers=null -o tls_null_cipherlist=eNULL:!aNULL:@SECLEVEL=0",
                 "postlog unix-dgram n - n - 1 postlogd",
                 // cleanup + trivial-rewrite let smtpd accept and queue a message (the MailKit test); with
                 // no qmgr it stays in the incoming queue, and cleanup logs its message-id to maillog.
@@ -167,6 +171,9 @@ public sealed class PostfixSmtpd : IDisposable
 
     /// <summary>Port of the gateway with a self-signed certificate for <see cref="GatewayName"/>.</summary>
     public int SelfSignedPort { get; }
+
+    /// <summary>Port of the gateway that offers only NULL-encryption suites over TLS 1.2 (weak-only ciphers).</summary>
+    public int NullCipherPort { get; }
 
     /// <summary>Postfix's own log (for failure messages).</summary>
     public string LogFile { get; } = string.Empty;

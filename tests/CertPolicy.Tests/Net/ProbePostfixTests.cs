@@ -196,16 +196,105 @@ public class ProbePostfixTests(PostfixSmtpd smtpd) : IClassFixture<PostfixSmtpd>
     }
 
     [Fact]
-    public async Task Legacy_only_gateway_with_the_default_client_is_a_handshake_failure()
+    public async Task Legacy_only_gateway_is_a_handshake_failure_and_the_permissive_retry_names_TLS_1_1()
     {
         var probe = await Probe(smtpd.WeakPort);
-        var report = ProbeEvaluator.Evaluate(probe, Input("secure"));
+        var report = ProbeEvaluator.Evaluate(probe, Input("secure", new FakeValidator(true)));
         Assert.True(probe.Outcome == ProbeOutcome.HandshakeFailed, Why(report));
         var failed = report.Find("handshake-failed");
         Assert.NotNull(failed);
         Assert.Equal("R-T6", failed.RuleId);
+        Assert.Equal(FindingStatus.Failed, failed.Status);
         Assert.StartsWith("Cannot start TLS: handshake failure", failed.Message, StringComparison.Ordinal);
+
+        // The retry in this very process (no OPENSSL_CONF): security level 0 through AllowNoEncryption.
+#pragma warning disable SYSLIB0039 // the expected value
+        Assert.Equal(SslProtocols.Tls11, probe.PermissiveRetry?.Protocol);
+#pragma warning restore SYSLIB0039
+        Assert.Equal(FindingStatus.Info, report.Find("permissive-retry")?.Status);
+        Assert.Equal(("R-T4", FindingStatus.Failed), (report.Find("tls-protocol-too-old")?.RuleId, report.Find("tls-protocol-too-old")?.Status));
+        Assert.Equal(FindingStatus.Passed, report.Find("names")?.Status);
         Assert.Equal(ProbeVerdict.NotCompliant, report.Verdict);
+    }
+
+    [Fact]
+    public async Task Without_the_permissive_retry_a_legacy_only_gateway_is_a_bare_handshake_failure()
+    {
+        using var overall = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var options = Options(smtpd.WeakPort);
+        var probe = await SmtpProbe.ProbeAsync(new SmtpProbeOptions
+        {
+            Host = options.Host,
+            Port = options.Port,
+            ServerName = options.ServerName,
+            HandshakeTimeout = options.HandshakeTimeout,
+            RetryPermissively = false,
+        }, overall.Token);
+        var report = ProbeEvaluator.Evaluate(probe, Input("secure"));
+        Assert.True(probe.Outcome == ProbeOutcome.HandshakeFailed, Why(report));
+        Assert.Null(probe.PermissiveRetry);
+        Assert.Null(report.Find("permissive-retry"));
+        Assert.Null(report.Find("tls-protocol-too-old"));
+        Assert.Equal(ProbeVerdict.NotCompliant, report.Verdict);
+    }
+
+    [Fact]
+    public async Task Weak_only_cipher_gateway_fails_R_T2_and_R_T5_with_the_suite_it_negotiates()
+    {
+        var probe = await Probe(smtpd.NullCipherPort);
+        var report = ProbeEvaluator.Evaluate(probe, Input("secure", new FakeValidator(true)));
+
+        // A client with the platform's settings cannot connect at all (mail would be deferred) ...
+        Assert.True(probe.Outcome == ProbeOutcome.HandshakeFailed, Why(report));
+        Assert.Equal(("R-T6", FindingStatus.Failed), (report.Find("handshake-failed")?.RuleId, report.Find("handshake-failed")?.Status));
+
+        // ... and the permissive retry shows why: authentication without encryption.
+        var retry = probe.PermissiveRetry;
+        Assert.True(retry is { Outcome: ProbeOutcome.TlsEstablished }, Why(report));
+        Assert.Equal(SslProtocols.Tls12, retry.Protocol);
+        Assert.Equal(TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_NULL_SHA, retry.CipherSuite);
+        Assert.Contains("TLSv1.2 with ECDHE-ECDSA-NULL-SHA", report.Find("permissive-retry")?.Message, StringComparison.Ordinal);
+        Assert.Equal(("R-T2", FindingStatus.Failed), (report.Find("tls-key-too-short")?.RuleId, report.Find("tls-key-too-short")?.Status));
+        Assert.Equal(("R-T5", FindingStatus.Failed), (report.Find("tls-null-anonymous-export")?.RuleId, report.Find("tls-null-anonymous-export")?.Status));
+        Assert.Equal(("R-T5", FindingStatus.Failed), (report.Find("tls-not-in-grade")?.RuleId, report.Find("tls-not-in-grade")?.Status));
+        Assert.Null(report.Find("tls-cipher"));
+        Assert.Equal(FindingStatus.Passed, report.Find("tls-protocol")?.Status);
+
+        // The certificate of that session is still checked (it is the compliant gateway's).
+        Assert.Equal(smtpd.Leaf, retry.Certificates[0]);
+        Assert.Equal(FindingStatus.Passed, report.Find("names")?.Status);
+        Assert.Equal(ProbeVerdict.NotCompliant, report.Verdict);
+    }
+
+    [Fact]
+    public void Cli_probe_of_the_weak_only_cipher_gateway_exits_1_with_the_rules()
+    {
+        string cli = Path.Combine(AppContext.BaseDirectory, "CertPolicy.Cli.dll");
+        var (exit, output, err) = Tool.Run(
+            DotnetHost(),
+            [cli, "probe", "127.0.0.1:" + smtpd.NullCipherPort, "--nexthop", "example.net", "--mx", PostfixSmtpd.GatewayName, "--level", "secure", "--timeout", "30", "--format", "json"],
+            timeoutMs: 120_000);
+        Assert.True(exit == 1, $"exit {exit}: {output}{err}{smtpd.Log()}");
+        using var doc = JsonDocument.Parse(output);
+        var root = doc.RootElement;
+        Assert.Equal("HandshakeFailed", root.GetProperty("outcome").GetString());
+        var retry = root.GetProperty("permissive_retry");
+        Assert.Equal("TLSv1.2", retry.GetProperty("protocol").GetString());
+        Assert.Equal("TLS_ECDHE_ECDSA_WITH_NULL_SHA", retry.GetProperty("cipher_suite").GetString());
+        var findings = root.GetProperty("findings").EnumerateArray().ToDictionary(f => f.GetProperty("code").GetString()!, f => (Rule: f.GetProperty("rule").GetString(), Status: f.GetProperty("status").GetString()));
+        Assert.Equal(("R-T6", "fail"), findings["handshake-failed"]);
+        Assert.Equal(("R-T2", "fail"), findings["tls-key-too-short"]);
+        Assert.Equal(("R-T5", "fail"), findings["tls-not-in-grade"]);
+        Assert.Equal("fail", root.GetProperty("verdict").GetString());
+
+        // The text report names the suite and the rules too.
+        var (textExit, text, textErr) = Tool.Run(
+            DotnetHost(),
+            [cli, "probe", "127.0.0.1:" + smtpd.NullCipherPort, "--nexthop", "example.net", "--mx", PostfixSmtpd.GatewayName, "--level", "secure", "--timeout", "30"],
+            timeoutMs: 120_000);
+        Assert.True(textExit == 1, $"exit {textExit}: {text}{textErr}");
+        Assert.Contains("ECDHE-ECDSA-NULL-SHA", text, StringComparison.Ordinal);
+        Assert.Contains("R-T2", text, StringComparison.Ordinal);
     }
 
     [Fact]

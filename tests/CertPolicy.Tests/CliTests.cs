@@ -64,6 +64,7 @@ public class CliTests
             audi.hu      none
             partner.example encrypt
             weak.example secure match=hostname ciphers=high protocols=!SSLv3
+            odd.example  secure match=.odd.example exclude=!!! protocols=>=TLSv1.2
             """);
         var (exit, stdout, _) = CliRunner.Run("policy", "check", path, "--partner", "audi.de", "--partner", "audi.hu", "--partner", "partner.example", "--partner", "missing.example");
         Assert.Equal(1, exit);
@@ -72,6 +73,7 @@ public class CliTests
         Assert.Contains($"{path}:4:1: finding: \"weak.example\": match=hostname at level secure", stdout, StringComparison.Ordinal);
         Assert.Contains($"{path}:4:1: finding: \"weak.example\": protocols=!SSLv3 allows TLSv1, TLSv1.1", stdout, StringComparison.Ordinal);
         Assert.Contains($"{path}: finding: partner \"missing.example\" has no entry", stdout, StringComparison.Ordinal);
+        Assert.Contains($"{path}:5:1: finding: \"odd.example\": ciphers=(default medium) exclude=!!! is unusable (invalid unary", stdout, StringComparison.Ordinal);
         Assert.DoesNotContain("audi.de\"", stdout, StringComparison.Ordinal);
     }
 

@@ -42,8 +42,9 @@ public sealed class CompiledPolicyOptions
 /// <para>Cold validations (cache misses) are serialised by a lock: the engine's cached issuer keys
 /// are shared objects whose concurrent use .NET does not promise to be safe.</para>
 /// <para>Not modelled (fail closed with <see cref="ConnectionFailures.LevelNotModelled"/>):
-/// <c>fingerprint</c>, <c>dane</c>, <c>dane-only</c>. A policy entry's own <c>ciphers=</c>,
-/// <c>protocols=</c> and <c>exclude=</c> do not change the floor: the profile's floor is the rule.</para>
+/// <c>fingerprint</c>, <c>dane</c>, <c>dane-only</c>. A policy entry's own <c>protocols=</c>,
+/// <c>ciphers=</c> and <c>exclude=</c> are checked as a second floor (<see cref="TlsFloor.TryForPolicy"/>)
+/// besides the profile's: both must accept the negotiated pair.</para>
 /// </remarks>
 public sealed class CompiledPolicy
 {
@@ -125,6 +126,11 @@ public sealed class CompiledPolicy
 
             var failures = ConnectionFailures.None;
             var tls = TlsFloor.Check(protocol, suite, _options.Floor).Failures;
+            if (plan.EntryFloor is { } entryFloor)
+            {
+                tls |= TlsFloor.Check(protocol, suite, entryFloor).Failures; // the entry can tighten, never loosen
+            }
+
             if (tls != TlsFloorFailures.None)
             {
                 failures |= ConnectionFailures.TlsFloor;
@@ -295,6 +301,8 @@ public sealed class CompiledPolicy
 
         internal bool Invalid { get; private init; }
 
+        internal TlsFloor? EntryFloor { get; private init; }
+
         internal static Plan For(PolicyEntry entry)
         {
             if (entry.Policy is not { } policy)
@@ -303,9 +311,15 @@ public sealed class CompiledPolicy
             }
 
             var match = MatchList.For(policy, out var error);
-            return policy.Level.IsPkix() && (match is null || error is not null)
-                ? new Plan { Invalid = true }
-                : new Plan { Level = policy.Level, Match = match };
+            if (policy.Level.IsPkix() && (match is null || error is not null))
+            {
+                return new Plan { Invalid = true };
+            }
+
+            // An entry whose protocols=/ciphers=/exclude= cannot be evaluated fails closed (PolicyInvalid).
+            return TlsFloor.TryForPolicy(policy, out var entryFloor, out _)
+                ? new Plan { Level = policy.Level, Match = match, EntryFloor = entryFloor }
+                : new Plan { Invalid = true };
         }
 
         internal static Plan ForLevel(SecurityLevel level) => new() { Level = level, Match = MatchList.DefaultFor(level) };

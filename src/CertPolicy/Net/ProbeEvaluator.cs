@@ -85,8 +85,9 @@ public sealed class ProbeReport
 /// not-compliant verdict.
 /// </summary>
 /// <remarks>
-/// Known gaps, written down: the policy's own <c>ciphers=</c>/<c>protocols=</c>/<c>exclude=</c> attributes are
-/// not applied (the <see cref="ProbeEvaluationInput.Floor"/> profile decides); the levels <c>fingerprint</c>,
+/// The policy's own <c>protocols=</c>/<c>ciphers=</c>/<c>exclude=</c> are checked as a second floor besides the
+/// profile's (<see cref="TlsFloor.TryForPolicy"/>; findings <c>policy-tls</c>, <c>policy-tls-*</c>).
+/// Known gaps, written down: the levels <c>fingerprint</c>,
 /// <c>dane</c> and <c>dane-only</c> are not modelled (could not evaluate); no revocation checks.
 /// </remarks>
 public static class ProbeEvaluator
@@ -211,6 +212,7 @@ public static class ProbeEvaluator
             : new("starttls", "R-T1", FindingStatus.Passed, "STARTTLS offered and accepted by " + probe.Host));
 
         CheckFloor(probe, input.Floor, findings);
+        CheckEntryFloor(probe, policy, findings);
 
         bool pkix = level.IsPkix();
         if (probe.Certificates.IsDefaultOrEmpty)
@@ -276,6 +278,42 @@ public static class ProbeEvaluator
             i++;
             string text = line.StartsWith(rule + ": ", StringComparison.Ordinal) ? line[(rule.Length + 2)..] : line;
             findings.Add(new(FloorCode(flag), rule, FindingStatus.Failed, text));
+        }
+    }
+
+    // A tls_policy entry's own protocols=/ciphers=/exclude=: Postfix would not complete a mandatory-TLS
+    // handshake outside them, so a session outside them fails too (in addition to the profile's floor).
+    private static void CheckEntryFloor(ProbeResult probe, TlsPolicy policy, List<ProbeFinding> findings)
+    {
+        if (!TlsFloor.TryForPolicy(policy, out var entry, out string? error))
+        {
+            findings.Add(new("policy-tls-invalid", "R-T6", FindingStatus.Failed, "the policy's protocols=/ciphers=/exclude= cannot be evaluated: " + error));
+            return;
+        }
+
+        if (entry is null)
+        {
+            return;
+        }
+
+        var protocol = TlsProtocols.FromSslProtocols(probe.Protocol);
+        ushort suite = (ushort)probe.CipherSuite;
+        var verdict = TlsFloor.Check(protocol, suite, entry);
+        string what = TlsProtocols.ToOpenSslName(protocol) + " with " + SuiteName(suite);
+        string attrs = "protocols=" + (policy.Protocols ?? "(any)") + ", ciphers=" + entry.GradeDescription;
+        if (verdict.IsAcceptable)
+        {
+            findings.Add(new("policy-tls", "R-T6", FindingStatus.Passed, what + " is within the policy entry's " + attrs));
+            return;
+        }
+
+        for (int b = 0; b < 16; b++)
+        {
+            var flag = (TlsFloorFailures)(1 << b);
+            if ((verdict.Failures & flag) != 0)
+            {
+                findings.Add(new("policy-" + FloorCode(flag), TlsFloor.RuleId(flag), FindingStatus.Failed, what + " is outside the policy entry's " + attrs + ": Postfix would not use it for this next hop"));
+            }
         }
     }
 

@@ -1,3 +1,5 @@
+using CertPolicy.Policy;
+
 namespace CertPolicy.Tls;
 
 /// <summary>
@@ -166,6 +168,62 @@ public sealed class TlsFloor
         var copy = new TlsFloor(Name, protocols, MinimumStrengthBits, ForbidRc4, ForbidNullAnonymousExport, null, GradeDescription) { HasGrade = HasGrade, Grade = Grade };
         _grade.CopyTo(copy._grade, 0);
         return copy;
+    }
+
+    /// <summary>The <see cref="Name"/> of a floor made by <see cref="TryForPolicy"/>.</summary>
+    public const string PolicyEntryName = "tls_policy entry";
+
+    /// <summary>
+    /// What a <c>tls_policy</c> entry's own <c>protocols=</c>, <c>ciphers=</c> and <c>exclude=</c> attributes
+    /// enforce (Postfix applies them to its mandatory-TLS handshake, postfix-tls.md): checked in addition to the
+    /// profile's floor, never instead of it, so an entry can tighten the partner rules but not loosen them.
+    /// An <c>exclude=</c> without <c>ciphers=</c> applies to Postfix's default mandatory grade, <c>medium</c>.
+    /// No size, RC4 or NULL rule of its own (those are the profile's).
+    /// </summary>
+    /// <param name="policy">The entry's policy.</param>
+    /// <param name="floor">The entry's floor, or null when it has none of the three attributes.</param>
+    /// <param name="error">What is wrong with an attribute, or null.</param>
+    /// <returns>False when an attribute is unusable (then the entry must fail closed).</returns>
+    /// <exception cref="ArgumentNullException">A null policy.</exception>
+    public static bool TryForPolicy(TlsPolicy policy, out TlsFloor? floor, out string? error)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        floor = null;
+        error = null;
+        if (policy.Protocols is null && policy.Ciphers is null && policy.Exclude is null)
+        {
+            return true;
+        }
+
+        var protocols = TlsProtocolSet.Ssl3 | TlsProtocolSet.Tls10 | TlsProtocolSet.Tls11 | TlsProtocolSet.Tls12 | TlsProtocolSet.Tls13;
+        if (policy.Protocols is { } list && !PostfixProtocols.TryParse(list, out protocols, out error))
+        {
+            return false;
+        }
+
+        CipherSelection? selection = null;
+        string description = "any (no ciphers= or exclude=)";
+        var grade = PostfixCipherGrade.Medium;
+        if (policy.Ciphers is not null || policy.Exclude is not null)
+        {
+            if (policy.Ciphers is { } c && !PostfixCiphers.TryParseGrade(c, out grade))
+            {
+                error = "invalid ciphers=" + c + ": not a Postfix cipher grade";
+                return false;
+            }
+
+            var level = policy.Level.IsPkix() ? PostfixTlsLevel.Authenticated : PostfixTlsLevel.Encrypt;
+            if (!PostfixCiphers.TryEvaluate(grade, policy.Exclude, level, OpenSslBuild.Full, out selection, out error)
+                || !PostfixCiphers.TryBuildCipherString(grade, policy.Exclude, level, out var cipherString, out error))
+            {
+                return false;
+            }
+
+            description = PostfixCiphers.GradeName(grade) + (policy.Exclude is null ? string.Empty : " exclude=" + policy.Exclude) + " (" + cipherString + ")";
+        }
+
+        floor = new TlsFloor(PolicyEntryName, protocols, 0, false, false, selection, description) { Grade = grade };
+        return true;
     }
 
     private static TlsFloor Create(string name, TlsProtocolSet protocols, int minBits, bool rc4, bool nullAnon, PostfixCipherGrade grade, string? exclusions = null)

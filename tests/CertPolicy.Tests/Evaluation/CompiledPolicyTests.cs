@@ -44,7 +44,7 @@ public class CompiledPolicyTests
             Chains = [.. specs.Select(TestChains.Create)];
             Store = TestChains.Store(Chains[0]);
             Validator = new ChainValidator(Store);
-            Map = PolicyMap.Parse("example.com secure match=.example.com ciphers=high\n[mx1.example.com]:587 verify\nopportunistic.test may\nbroken.test secure bogus=1\nencrypt.test encrypt\n", "t").Map;
+            Map = PolicyMap.Parse("example.com secure match=.example.com ciphers=high\n[mx1.example.com]:587 verify\nopportunistic.test may\nbroken.test secure bogus=1\nencrypt.test encrypt\nstrict.test secure match=.example.com protocols=>=TLSv1.3\necdsa.test secure match=.example.com ciphers=high exclude=aRSA\n", "t").Map;
         }
 
         internal TestChain[] Chains { get; }
@@ -75,6 +75,12 @@ public class CompiledPolicyTests
         }
 
         var tls = TlsFloor.Check(protocol, suite, TlsFloor.Partner2026).Failures;
+        Assert.True(TlsFloor.TryForPolicy(entry?.Policy ?? TlsPolicyOf("may"), out var entryFloor, out _));
+        if (entryFloor is not null)
+        {
+            tls |= TlsFloor.Check(protocol, suite, entryFloor).Failures;
+        }
+
         var failures = tls == TlsFloorFailures.None ? ConnectionFailures.None : ConnectionFailures.TlsFloor;
         if (level == SecurityLevel.Encrypt)
         {
@@ -95,6 +101,49 @@ public class CompiledPolicyTests
         }
 
         return Make(failures, reasons, tls, report.Verdict.Assurance);
+    }
+
+    private static TlsPolicy TlsPolicyOf(string value)
+    {
+        Assert.True(TlsPolicy.TryParse(value, out var p, out var e), e.Message);
+        return p!;
+    }
+
+    [Fact]
+    public void A_policy_entrys_own_protocols_and_ciphers_tighten_the_floor()
+    {
+        var p = Compile(64);
+        var c = Shared.Value.Chains;
+        var at = TestChains.At;
+
+        // protocols=>=TLSv1.3: a TLS 1.2 session that the profile accepts is refused for this next hop only.
+        Assert.True(p.Evaluate("example.com", "", c[0].Presented, TlsProtocol.Tls12, EcdheRsaAes256Gcm, at).IsCompliant);
+        var v12 = p.Evaluate("strict.test", "", c[0].Presented, TlsProtocol.Tls12, EcdheRsaAes256Gcm, at);
+        Assert.Equal(ConnectionFailures.TlsFloor, v12.Failures);
+        Assert.Equal(TlsFloorFailures.ProtocolTooOld, v12.TlsFailures);
+        Assert.True(p.Evaluate("strict.test", "", c[0].Presented, TlsProtocol.Tls13, 0x1302, at).IsCompliant);
+
+        // ciphers=high exclude=aRSA: RSA-authenticated suites are out, ECDSA ones in.
+        Assert.Equal(TlsFloorFailures.NotInGrade, p.Evaluate("ecdsa.test", "", c[0].Presented, TlsProtocol.Tls12, EcdheRsaAes256Gcm, at).TlsFailures);
+        Assert.True(p.Evaluate("ecdsa.test", "", c[0].Presented, TlsProtocol.Tls12, 0xC02C, at).IsCompliant); // ECDHE-ECDSA-AES256-GCM-SHA384
+
+        // The entry cannot loosen the profile: RC4 stays refused even where an entry allows every protocol.
+        Assert.True((p.Evaluate("ecdsa.test", "", c[0].Presented, TlsProtocol.Tls12, Rc4Md5, at).TlsFailures & TlsFloorFailures.Rc4) != 0);
+    }
+
+    [Fact]
+    public void An_entry_whose_ciphers_cannot_be_evaluated_fails_closed()
+    {
+        var map = PolicyMap.Parse("bad.test secure match=.example.com exclude=!!!\n", "t").Map;
+        var entry = Assert.Single(map.Entries);
+
+        // The parser keeps it (Postfix's table syntax says nothing about cipher strings): the hot path must
+        // refuse it rather than ignore the attribute.
+        var policy = Assert.IsType<TlsPolicy>(entry.Policy);
+        Assert.False(TlsFloor.TryForPolicy(policy, out _, out var error));
+        Assert.NotNull(error);
+        var p = new CompiledPolicy([map], Shared.Value.Validator);
+        Assert.Equal(ConnectionFailures.PolicyInvalid, p.Evaluate("bad.test", "", Shared.Value.Chains[0].Presented, TlsProtocol.Tls13, 0x1302, TestChains.At).Failures);
     }
 
     private static ConnectionVerdict Make(ConnectionFailures f, VerdictReasons r, TlsFloorFailures t, CertPolicy.Trust.AssuranceLevel a)
@@ -191,7 +240,7 @@ public class CompiledPolicyTests
     public void Hot_and_cold_paths_agree_also_after_eviction_and_expiry()
     {
         var c = Shared.Value.Chains;
-        string[] hops = ["example.com", "[mx1.example.com]:587", "encrypt.test", "opportunistic.test", "broken.test", "other.test"];
+        string[] hops = ["example.com", "[mx1.example.com]:587", "encrypt.test", "opportunistic.test", "broken.test", "other.test", "strict.test", "ecdsa.test"];
         string[] mxs = ["mail.example.com", "mx1.example.com", "mx2.example.com", ""];
         (TlsProtocol, ushort)[] tls = [(TlsProtocol.Tls13, 0x1302), (TlsProtocol.Tls12, EcdheRsaAes256Gcm), (TlsProtocol.Tls12, Rc4Md5), (TlsProtocol.Tls10, EcdheRsaAes256Gcm)];
         var step = from chain in Gen.Choose(0, c.Length - 1)

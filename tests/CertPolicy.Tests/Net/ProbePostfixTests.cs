@@ -298,6 +298,29 @@ public class ProbePostfixTests(PostfixSmtpd smtpd) : IClassFixture<PostfixSmtpd>
     }
 
     [Fact]
+    public async Task The_policy_entrys_own_protocols_are_checked_besides_the_profile()
+    {
+        var probe = await Probe(smtpd.CompliantPort, SslProtocols.Tls12);
+        Assert.Equal(SslProtocols.Tls12, probe.Protocol);
+
+        var plain = ProbeEvaluator.Evaluate(probe, Input("secure", new FakeValidator(true)));
+        Assert.True(plain.Verdict == ProbeVerdict.Compliant, Why(plain));
+        Assert.Null(plain.Find("policy-tls")); // no protocols=/ciphers=/exclude=: nothing to add
+
+        var strict = ProbeEvaluator.Evaluate(probe, Input("secure protocols=>=TLSv1.3", new FakeValidator(true)));
+        var tooOld = strict.Find("policy-tls-protocol-too-old");
+        Assert.True(tooOld is not null, Why(strict));
+        Assert.Equal(("R-T4", FindingStatus.Failed), (tooOld.RuleId, tooOld.Status));
+        Assert.Contains("protocols=>=TLSv1.3", tooOld.Message, StringComparison.Ordinal);
+        Assert.Equal(FindingStatus.Passed, strict.Find("tls-protocol")?.Status); // the profile alone accepts TLS 1.2
+        Assert.Equal(ProbeVerdict.NotCompliant, strict.Verdict);
+
+        var within = ProbeEvaluator.Evaluate(probe, Input("secure protocols=>=TLSv1.2 ciphers=high", new FakeValidator(true)));
+        Assert.True(within.Verdict == ProbeVerdict.Compliant, Why(within));
+        Assert.Equal(FindingStatus.Passed, within.Find("policy-tls")?.Status);
+    }
+
+    [Fact]
     public async Task Server_without_STARTTLS_TLS_is_required_but_was_not_offered()
     {
         var probe = await Probe(smtpd.NoTlsPort);

@@ -79,7 +79,7 @@ public sealed class CompiledPolicy
             _plans[t] = new Plan[entries.Length];
             for (int i = 0; i < entries.Length; i++)
             {
-                _plans[t][i] = Plan.For(entries[i]);
+                _plans[t][i] = Plan.For(entries[i], _options.Floor);
             }
         }
 
@@ -303,7 +303,7 @@ public sealed class CompiledPolicy
 
         internal TlsFloor? EntryFloor { get; private init; }
 
-        internal static Plan For(PolicyEntry entry)
+        internal static Plan For(PolicyEntry entry, TlsFloor profileFloor)
         {
             if (entry.Policy is not { } policy)
             {
@@ -317,9 +317,13 @@ public sealed class CompiledPolicy
             }
 
             // An entry whose protocols=/ciphers=/exclude= cannot be evaluated fails closed (PolicyInvalid).
-            return TlsFloor.TryForPolicy(policy, out var entryFloor, out _)
-                ? new Plan { Level = policy.Level, Match = match, EntryFloor = entryFloor }
-                : new Plan { Invalid = true };
+            if (!TlsFloor.TryForPolicy(policy, out var entryFloor, out _))
+            {
+                return new Plan { Invalid = true };
+            }
+
+            // An entry floor that only restates the profile (ciphers=high under partner-2026) adds no flag: skip it.
+            return new Plan { Level = policy.Level, Match = match, EntryFloor = entryFloor is not null && entryFloor.IsRedundantWith(profileFloor) ? null : entryFloor };
         }
 
         internal static Plan ForLevel(SecurityLevel level) => new() { Level = level, Match = MatchList.DefaultFor(level) };

@@ -140,7 +140,8 @@ public static class NameChecker
         PresentedName hostMatch = default, ipMatch = default;
         int hostElement = -1, ipElement = -1;
         var elements = list.Elements;
-        Span<byte> address = stackalloc byte[16];
+        var ipBuffer = default(IpAddressBuffer); // not stackalloc: no stack-cookie check on the common path
+        Span<byte> address = ipBuffer;
         for (int e = 0; e < elements.Length; e++)
         {
             var element = elements[e];
@@ -301,4 +302,11 @@ public static class NameChecker
 
     // The same parse OpenSSL applies to every match name (SSL_add1_host -> a2i_IPADDRESS).
     private static int IPAddressOf(ReadOnlySpan<char> s, Span<byte> destination) => OpenSslIPAddress.Parse(s, destination);
+}
+
+/// <summary>Room for one IPv4 or IPv6 address.</summary>
+[System.Runtime.CompilerServices.InlineArray(16)]
+internal struct IpAddressBuffer
+{
+    private byte _first;
 }

@@ -22,33 +22,41 @@ public static partial class CipherSuiteTable
     /// <returns>A read-only reference to the row.</returns>
     public static ref readonly CipherSuiteInfo Row(int index) => ref s_rows[index];
 
-    /// <summary>Finds a suite by its code point. Binary search, no allocation.</summary>
+    /// <summary>Finds a suite by its code point: two array loads (a page per high byte in use), no allocation.</summary>
     /// <param name="id">The two-byte code point.</param>
     /// <returns>The row index, or -1 if the registry has no such suite.</returns>
     public static int IndexOf(ushort id)
     {
-        var rows = s_rows;
-        int lo = 0, hi = rows.Length - 1;
-        while (lo <= hi)
+        var page = ById.Pages[id >> 8];
+        return page is null ? -1 : page[id & 0xFF];
+    }
+
+    // Built on first use from the generated rows (a nested class: its initialiser runs after s_rows's,
+    // whichever partial file declares that). About a dozen high bytes are in use: ~6 KB.
+    private static class ById
+    {
+        internal static readonly short[]?[] Pages = Build();
+
+        private static short[]?[] Build()
         {
-            int mid = lo + ((hi - lo) >> 1);
-            ushort v = rows[mid].Id;
-            if (v == id)
+            var pages = new short[]?[256];
+            var rows = s_rows;
+            for (int i = 0; i < rows.Length; i++)
             {
-                return mid;
+                ushort id = rows[i].Id;
+                var page = pages[id >> 8];
+                if (page is null)
+                {
+                    page = new short[256];
+                    page.AsSpan().Fill(-1);
+                    pages[id >> 8] = page;
+                }
+
+                page[id & 0xFF] = checked((short)i);
             }
 
-            if (v < id)
-            {
-                lo = mid + 1;
-            }
-            else
-            {
-                hi = mid - 1;
-            }
+            return pages;
         }
-
-        return -1;
     }
 
     /// <summary>Finds a suite by its code point.</summary>

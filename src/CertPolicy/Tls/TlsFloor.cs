@@ -226,6 +226,60 @@ public sealed class TlsFloor
         return true;
     }
 
+    /// <summary>
+    /// True when checking this floor after <paramref name="profile"/> can never add a failure flag: every
+    /// flag <see cref="Check"/> sets for this floor is also set for the profile, for every protocol and suite.
+    /// Lets the hot path skip an entry floor that only restates the profile (<c>ciphers=high</c> under
+    /// <c>partner-2026</c>); exhaustively tested over all protocols and suites.
+    /// </summary>
+    internal bool IsRedundantWith(TlsFloor profile)
+    {
+        // Size, RC4 and NULL/anonymous/export rules of its own would need the profile's to be at least as strict.
+        if (MinimumStrengthBits > profile.MinimumStrengthBits || (ForbidRc4 && !profile.ForbidRc4) || (ForbidNullAnonymousExport && !profile.ForbidNullAnonymousExport))
+        {
+            return false;
+        }
+
+        // Protocols: a superset, and each protocol it refuses is refused by the profile with the same flag
+        // (too old below the lowest allowed version, not allowed above it).
+        if ((profile.Protocols & ~Protocols) != 0)
+        {
+            return false;
+        }
+
+        int lowest = (int)Protocols & -(int)Protocols;
+        int profileLowest = (int)profile.Protocols & -(int)profile.Protocols;
+        foreach (var p in TlsProtocols.Ascending)
+        {
+            int bit = (int)TlsProtocols.ToSet(p);
+            if (((int)Protocols & bit) == 0 && (lowest != 0 && bit > lowest) != (profileLowest != 0 && bit > profileLowest))
+            {
+                return false;
+            }
+        }
+
+        // Grade: none, or one that contains the profile's.
+        if (!HasGrade)
+        {
+            return true;
+        }
+
+        if (!profile.HasGrade)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < _grade.Length; i++)
+        {
+            if ((profile._grade[i] & ~_grade[i]) != 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     private static TlsFloor Create(string name, TlsProtocolSet protocols, int minBits, bool rc4, bool nullAnon, PostfixCipherGrade grade, string? exclusions = null)
     {
         // The grade is evaluated against every suite OpenSSL 3.0 can have (weak and legacy too), so the verdict

@@ -117,4 +117,28 @@ public class CipherSuiteTableTests
         Assert.Equal(112, CipherSuiteTable.Row(i).StrengthBits);
         Assert.Equal(168, CipherSuiteTable.Row(i).KeyBits);
     }
+
+    [Fact]
+    public void IndexOf_agrees_with_a_linear_scan_for_every_code_point()
+    {
+        var all = CipherSuiteTable.All;
+        int found = 0;
+        for (int id = 0; id <= ushort.MaxValue; id++)
+        {
+            int expected = -1;
+            for (int i = 0; i < all.Length; i++)
+            {
+                if (all[i].Id == id)
+                {
+                    Assert.True(expected < 0, $"0x{id:X4} appears twice");
+                    expected = i;
+                }
+            }
+
+            Assert.Equal(expected, CipherSuiteTable.IndexOf((ushort)id));
+            found += expected >= 0 ? 1 : 0;
+        }
+
+        Assert.Equal(all.Length, found);
+    }
 }

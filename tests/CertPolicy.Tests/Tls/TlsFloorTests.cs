@@ -122,4 +122,45 @@ public class TlsFloorTests
             && r.Cipher != TlsBulkCipher.Null && r.Authentication != TlsAuthentication.Anonymous
             && (r.IsTls13 || (r.Classes & OpenSslClasses.High) != 0) && r.IsValidFor(p);
     }
+
+    [Theory]
+    [InlineData("secure ciphers=high", "partner-2026", true)]
+    [InlineData("secure ciphers=high protocols=>=TLSv1.2", "partner-2026", true)]
+    [InlineData("secure protocols=>=TLSv1", "partner-2026", true)]
+    [InlineData("secure ciphers=high", "document-2019", true)]
+    [InlineData("secure ciphers=medium", "partner-2026", true)]
+    [InlineData("secure protocols=>=TLSv1.3", "partner-2026", false)]
+    [InlineData("secure protocols=!TLSv1.1", "partner-2026", false)] // TLS 1.1: "not allowed" for the entry, "too old" for the profile
+    [InlineData("secure ciphers=high exclude=aRSA", "partner-2026", false)]
+    [InlineData("secure ciphers=high", "postfix-secure", false)] // the profile's grade is medium
+    [InlineData("secure protocols=TLSv1.2", "document-2019", true)]
+    [InlineData("secure protocols=TLSv1.2", "partner-2026", false)]
+    public void A_redundant_entry_floor_never_adds_a_flag_for_any_protocol_and_suite(string value, string profileName, bool redundant)
+    {
+        Assert.True(CertPolicy.Policy.TlsPolicy.TryParse(value, out var policy, out var e), e.Message);
+        Assert.True(TlsFloor.TryForPolicy(policy!, out var entry, out var error), error);
+        Assert.True(TlsFloor.TryGetProfile(profileName, out var profile));
+        Assert.Equal(redundant, entry!.IsRedundantWith(profile!));
+
+        // Exhaustive: the claim the hot path relies on when it skips the entry floor.
+        int added = 0;
+        foreach (var protocol in (TlsProtocol[])[.. TlsProtocols.Ascending, TlsProtocol.Unknown])
+        {
+            for (int row = -1; row < CipherSuiteTable.Count; row++)
+            {
+                ushort suite = row < 0 ? (ushort)0xFEFE : CipherSuiteTable.Row(row).Id; // 0xFEFE: not in the table
+                var extra = TlsFloor.Check(protocol, suite, entry).Failures & ~TlsFloor.Check(protocol, suite, profile!).Failures;
+                added += extra == TlsFloorFailures.None ? 0 : 1;
+            }
+        }
+
+        if (redundant)
+        {
+            Assert.Equal(0, added);
+        }
+        else
+        {
+            Assert.True(added > 0, "IsRedundantWith is conservative here: no pair gains a flag");
+        }
+    }
 }

@@ -41,7 +41,11 @@ public sealed class CertPolicyValidationOptions
     /// <summary>Where each verdict is logged (Information when compliant, Warning otherwise), or null.</summary>
     public ILogger? Logger { get; init; }
 
-    /// <summary>Called with every report (for metrics, monitoring, R-T11), or null.</summary>
+    /// <summary>
+    /// Called with every certificate report (for metrics, monitoring, R-T11), or null. A session refused only
+    /// for its protocol or suite (<see cref="Floor"/>) still has a compliant certificate report here; the
+    /// refusal is logged and, with <see cref="ThrowOnFailure"/>, in the exception.
+    /// </summary>
     public Action<ValidationReport>? OnVerdict { get; init; }
 
     /// <summary>

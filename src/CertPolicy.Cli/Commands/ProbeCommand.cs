@@ -30,20 +30,21 @@ internal static class ProbeCommand
         var smtps = new Option<bool>("--smtps") { Description = "Use implicit TLS (SMTPS) instead of STARTTLS. Gateways do not use it (R-T1): the report fails R-T1." };
         var timeout = new Option<double?>("--timeout") { Description = "Seconds allowed for the connect, each SMTP reply and the TLS handshake (default 30)." };
         var legacy = new Option<bool>("--offer-legacy") { Description = "Also offer TLS 1.0/1.1 and CBC suites, so that a legacy-only gateway is reported by its protocol (R-T4) rather than as a handshake failure. OpenSSL's security level still applies (OPENSSL_CONF)." };
+        var noRetry = new Option<bool>("--no-retry") { Description = "After a failed handshake, do not connect again with a permissive offer (TLS 1.0-1.3, NULL suites, security level 0) to name what a weak-only gateway negotiates." };
         var format = new Option<string?>("--format") { Description = "Output format: text (default) or json." };
         var roots = new Option<string?>("--roots") { Description = "PEM file of anchors that replaces the curated trust store (private PKIs, tests)." };
         var cmd = new Command("probe", "Probe a gateway with SMTP STARTTLS and evaluate it (exit 0 compliant, 1 not compliant, 2 unusable input, 3 could not evaluate: retry).")
         {
-            target, nexthop, mx, policy, level, match, profile, smtps, timeout, legacy, format, roots,
+            target, nexthop, mx, policy, level, match, profile, smtps, timeout, legacy, noRetry, format, roots,
         };
         cmd.SetAction(r => Run(
-            new Request(r.GetValue(target)!, r.GetValue(nexthop)!, r.GetValue(mx), r.GetValue(policy), r.GetValue(level), r.GetValue(match), r.GetValue(profile), r.GetValue(smtps), r.GetValue(timeout), r.GetValue(legacy), r.GetValue(format), r.GetValue(roots)),
+            new Request(r.GetValue(target)!, r.GetValue(nexthop)!, r.GetValue(mx), r.GetValue(policy), r.GetValue(level), r.GetValue(match), r.GetValue(profile), r.GetValue(smtps), r.GetValue(timeout), r.GetValue(legacy), r.GetValue(noRetry), r.GetValue(format), r.GetValue(roots)),
             stdout,
             stderr));
         root.Subcommands.Add(cmd);
     }
 
-    private sealed record Request(string Target, string NextHop, string? Mx, string? PolicyFile, string? Level, string? Match, string? Profile, bool Smtps, double? Timeout, bool OfferLegacy, string? Format, string? Roots);
+    private sealed record Request(string Target, string NextHop, string? Mx, string? PolicyFile, string? Level, string? Match, string? Profile, bool Smtps, double? Timeout, bool OfferLegacy, bool NoRetry, string? Format, string? Roots);
 
     private static int Run(Request q, TextWriter stdout, TextWriter stderr)
     {
@@ -117,6 +118,7 @@ internal static class ProbeCommand
             HandshakeTimeout = limit,
             EnabledProtocols = q.OfferLegacy ? LegacyProtocols : SslProtocols.None,
             OfferedCipherSuites = q.OfferLegacy ? LegacySuites : null,
+            RetryPermissively = !q.NoRetry,
         };
         string? invalid = options.Validate();
         if (invalid is not null)

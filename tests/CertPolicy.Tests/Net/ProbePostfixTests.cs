@@ -295,6 +295,16 @@ public class ProbePostfixTests(PostfixSmtpd smtpd) : IClassFixture<PostfixSmtpd>
         Assert.True(textExit == 1, $"exit {textExit}: {text}{textErr}");
         Assert.Contains("ECDHE-ECDSA-NULL-SHA", text, StringComparison.Ordinal);
         Assert.Contains("R-T2", text, StringComparison.Ordinal);
+
+        // --no-retry: one connection, the bare handshake failure (still exit 1: TLS is mandatory at secure).
+        var (onceExit, once, onceErr) = Tool.Run(
+            DotnetHost(),
+            [cli, "probe", "127.0.0.1:" + smtpd.NullCipherPort, "--nexthop", "example.net", "--level", "secure", "--no-retry", "--timeout", "30", "--format", "json"],
+            timeoutMs: 120_000);
+        Assert.True(onceExit == 1, $"exit {onceExit}: {once}{onceErr}");
+        using var onceDoc = JsonDocument.Parse(once);
+        Assert.False(onceDoc.RootElement.TryGetProperty("permissive_retry", out _));
+        Assert.DoesNotContain("tls-key-too-short", once, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -350,6 +350,21 @@ internal static class ProbeCommand
         }
     }
 
+    // The negotiated parameters and what the server sent: of the probe, or of its permissive retry.
+    private static void WriteSession(System.Text.Json.Utf8JsonWriter w, ProbeResult session)
+    {
+        w.WriteString("protocol", TlsProtocols.ToOpenSslName(TlsProtocols.FromSslProtocols(session.Protocol)));
+        w.WriteString("cipher_suite", session.CipherSuite.ToString());
+        w.WriteNumber("cipher_suite_id", (ushort)session.CipherSuite);
+        w.WriteStartArray("certificates_sha256");
+        foreach (var c in session.Certificates)
+        {
+            w.WriteStringValue(Convert.ToHexStringLower(SHA256.HashData(c)));
+        }
+
+        w.WriteEndArray();
+    }
+
     private static void WriteJson(TextWriter o, ProbeReport r)
     {
         var p = r.Probe;
@@ -374,32 +389,13 @@ internal static class ProbeCommand
             w.WriteString("message", p.Message);
             if (p.Outcome == ProbeOutcome.TlsEstablished)
             {
-                var proto = TlsProtocols.FromSslProtocols(p.Protocol);
-                w.WriteString("protocol", TlsProtocols.ToOpenSslName(proto));
-                w.WriteString("cipher_suite", p.CipherSuite.ToString());
-                w.WriteNumber("cipher_suite_id", (ushort)p.CipherSuite);
-                w.WriteStartArray("certificates_sha256");
-                foreach (var c in p.Certificates)
-                {
-                    w.WriteStringValue(Convert.ToHexStringLower(SHA256.HashData(c)));
-                }
-
-                w.WriteEndArray();
+                WriteSession(w, p);
             }
 
             if (p.PermissiveRetry is { Outcome: ProbeOutcome.TlsEstablished } retry)
             {
                 w.WriteStartObject("permissive_retry");
-                w.WriteString("protocol", TlsProtocols.ToOpenSslName(TlsProtocols.FromSslProtocols(retry.Protocol)));
-                w.WriteString("cipher_suite", retry.CipherSuite.ToString());
-                w.WriteNumber("cipher_suite_id", (ushort)retry.CipherSuite);
-                w.WriteStartArray("certificates_sha256");
-                foreach (var c in retry.Certificates)
-                {
-                    w.WriteStringValue(Convert.ToHexStringLower(SHA256.HashData(c)));
-                }
-
-                w.WriteEndArray();
+                WriteSession(w, retry);
                 w.WriteEndObject();
             }
 

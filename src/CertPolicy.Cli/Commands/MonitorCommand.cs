@@ -91,8 +91,9 @@ internal static class MonitorCommand
             using Stream file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 64 * 1024);
             using Stream input = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(file, CompressionMode.Decompress) : file;
 
-            // Invalid UTF-8 becomes U+FFFD (logs may carry any bytes a peer sent); it never stops the scan.
-            using var reader = new StreamReader(input, new UTF8Encoding(false, false), detectEncodingFromByteOrderMarks: true);
+            // Invalid UTF-8 becomes U+FFFD (logs may carry any bytes a peer sent); it never stops the scan. Only a
+            // UTF-8 BOM is skipped: BOM detection would read binary data starting FF FE as UTF-16.
+            using var reader = new StreamReader(input, new UTF8Encoding(encoderShouldEmitUTF8Identifier: true, throwOnInvalidBytes: false), detectEncodingFromByteOrderMarks: false);
             var scanner = new PostfixTlsLogScanner(reader);
             while (scanner.TryReadNext(out var e))
             {

@@ -64,7 +64,7 @@ public sealed class PostfixTlsLogScanner
         ArgumentOutOfRangeException.ThrowIfLessThan(max, 64);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(max, 1024 * 1024);
         this.reader = reader;
-        line = new char[max];
+        line = new char[max + 1];
     }
 
     /// <summary>Lines read so far (including skipped ones).</summary>
@@ -431,8 +431,9 @@ public sealed class PostfixTlsLogScanner
         }
     }
 
-    // Reads one line (LF or CRLF terminated; a lone CR is data) into `line`. A line longer than the buffer is
-    // consumed to its end without being stored (tooLong). False only at the end of the input with nothing read.
+    // Reads one line (LF or CRLF terminated; a lone CR is data) into `line`, whose capacity is the limit plus
+    // one for the CR of a CRLF. A longer line is consumed to its end without being stored (tooLong). False
+    // only at the end of the input with nothing read.
     private bool TryReadLine(out int length, out bool tooLong)
     {
         length = 0;
@@ -460,12 +461,6 @@ public sealed class PostfixTlsLogScanner
                     part.CopyTo(line.AsSpan(length));
                     length += part.Length;
                 }
-                else if (nl >= 0 && length + part.Length == line.Length + 1 && part[^1] == '\r')
-                {
-                    // Exactly at the limit plus the CR of a CRLF.
-                    part[..^1].CopyTo(line.AsSpan(length));
-                    length += part.Length - 1;
-                }
                 else
                 {
                     tooLong = true;
@@ -475,15 +470,16 @@ public sealed class PostfixTlsLogScanner
             chunkPos += nl < 0 ? part.Length : nl + 1;
             if (nl >= 0)
             {
-                if (!tooLong && length > 0 && line[length - 1] == '\r')
-                {
-                    length--;
-                }
-
-                return true;
+                break;
             }
         }
 
+        if (!tooLong && length > 0 && line[length - 1] == '\r')
+        {
+            length--;
+        }
+
+        tooLong |= length > line.Length - 1;
         return any;
     }
 

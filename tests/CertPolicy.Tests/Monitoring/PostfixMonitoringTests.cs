@@ -112,7 +112,7 @@ public class PostfixMonitoringTests(PostfixRelay relay) : IClassFixture<PostfixR
         using var dir = new TempDir();
         string snapshot = dir.File("maillog", log);
         string cli = Path.Combine(AppContext.BaseDirectory, "CertPolicy.Cli.dll");
-        var text = Tool.Run(DotnetHost(), [cli, "monitor", snapshot], timeoutMs: 120_000);
+        var text = Tool.Run(Tool.DotnetHost(), [cli, "monitor", snapshot], timeoutMs: 120_000);
         Assert.True(text.ExitCode == 1, $"exit {text.ExitCode}: {text.Stdout}{text.Stderr}{relay.Log()}");
         Assert.Empty(text.Stderr);
         var lines = text.Stdout.Split('\n');
@@ -124,7 +124,7 @@ public class PostfixMonitoringTests(PostfixRelay relay) : IClassFixture<PostfixR
         Assert.Contains("summary: " + expected + " alert events", text.Stdout, StringComparison.Ordinal);
         Assert.Contains("inbound by client:", text.Stdout, StringComparison.Ordinal);
 
-        var json = Tool.Run(DotnetHost(), [cli, "monitor", snapshot, "--format", "json", "--discard-after", "1"], timeoutMs: 120_000);
+        var json = Tool.Run(Tool.DotnetHost(), [cli, "monitor", snapshot, "--format", "json", "--discard-after", "1"], timeoutMs: 120_000);
         Assert.True(json.ExitCode == 1, $"exit {json.ExitCode}: {json.Stdout}{json.Stderr}");
         using var doc = JsonDocument.Parse(json.Stdout);
         var root = doc.RootElement;
@@ -133,32 +133,5 @@ public class PostfixMonitoringTests(PostfixRelay relay) : IClassFixture<PostfixR
         var kinds = root.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("kind").GetString()).ToHashSet();
         Assert.Superset(new HashSet<string?> { "tls-not-offered", "server-certificate-not-verified", "certificate-verification-failed", "cannot-start-tls", "client-tls-configuration-problem", "inbound-tls-handshake-failed" }, kinds);
         Assert.Contains("127.0.0.1 STARTTLS", root.GetProperty("discardMap").EnumerateArray().Select(e => e.GetString()));
-    }
-
-    // As in Net/ProbePostfixTests.cs: the CLI runs as a child process through the same dotnet host.
-    private static string DotnetHost()
-    {
-        string? host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
-        if (host is not null && File.Exists(host))
-        {
-            return host;
-        }
-
-        if (Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self) == "dotnet")
-        {
-            return self;
-        }
-
-        foreach (var d in (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator))
-        {
-            string candidate = Path.Combine(d, "dotnet");
-            if (d.Length > 0 && File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        Assert.Fail("the dotnet host was not found (DOTNET_HOST_PATH, PATH)");
-        return string.Empty;
     }
 }

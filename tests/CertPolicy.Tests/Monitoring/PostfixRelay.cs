@@ -1,7 +1,4 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using CertPolicy.Tests.Names;
 using CertPolicy.Tests.Support;
@@ -14,7 +11,7 @@ namespace CertPolicy.Tests.Monitoring;
 /// <summary>
 /// A REAL Postfix 3.7 relay on 127.0.0.1 whose own smtp(8) client fails TLS in every way R-T11 names, so that
 /// its <c>maillog_file</c> (written by postlogd) holds real lines of postfix-tls.md 7.1/7.2. One private
-/// instance from a temp directory (never the system service), set up as <c>Net/PostfixSmtpd.cs</c> explains
+/// instance from a temp directory (never the system service), set up by <see cref="PostfixInstance"/>
 /// (root, <c>postfix -c DIR</c>, data_directory owned by postfix, maillog_file + postlog service), plus
 /// qmgr, smtp, bounce/defer/trace so that outbound deliveries are attempted and deferred.
 /// </summary>
@@ -44,66 +41,29 @@ public sealed class PostfixRelay : IDisposable
     /// <summary>The recipients injected, one per failure.</summary>
     public static readonly string[] Recipients = ["u@notls.test", "u@self.test", "u@wrong.test", "u@null.test", "u@bad.test", "u@multi.test"];
 
-    private readonly TempDir dir = new();
-    private readonly string postfix;
-    private readonly string conf = string.Empty;
-    private readonly string queue = string.Empty;
-    private readonly EventHandler? onExit;
+    private readonly PostfixInstance postfix;
     private readonly Lazy<Task<string>> delivered;
-    private int started;
 
     public PostfixRelay()
     {
         delivered = new Lazy<Task<string>>(InjectAndWaitAsync);
-        postfix = Tool.Require("postfix", "postfix");
-        foreach (var daemon in new[] { "smtpd", "smtp", "qmgr", "master", "postlogd" })
-        {
-            if (!File.Exists("/usr/lib/postfix/sbin/" + daemon))
-            {
-                Assert.Fail($"Postfix's {daemon} is not installed (/usr/lib/postfix/sbin); run ./test.sh as root, or: apt-get install -y postfix");
-            }
-        }
-
-        if (Environment.UserName != "root")
-        {
-            Assert.Fail("the Postfix relay fixture needs root (postfix start, chown postfix): run ./test.sh as root");
-        }
-
-        onExit = (_, _) =>
-        {
-            try
-            {
-                Stop();
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                // best effort: an exception escaping a ProcessExit handler would crash the test host
-            }
-        };
-        AppDomain.CurrentDomain.ProcessExit += onExit;
-
+        postfix = new PostfixInstance("smtpd", "smtp", "qmgr", "cleanup", "trivial-rewrite", "bounce", "tlsmgr", "anvil", "proxymap");
         try
         {
-            conf = Directory.CreateDirectory(Path.Combine(dir.Path, "conf")).FullName;
-            queue = Directory.CreateDirectory(Path.Combine(dir.Path, "queue")).FullName;
-            string data = Directory.CreateDirectory(Path.Combine(dir.Path, "data")).FullName;
-            var chown = Tool.Run(Tool.Require("chown", "coreutils"), ["postfix", data], timeoutMs: 30_000);
-            Assert.True(chown.ExitCode == 0, "chown postfix " + data + ": " + chown.Stderr);
-
+            string conf = postfix.Conf;
             using var pki = new TestPki("CN=CertPolicy Monitoring Test CA, O=CertPolicy Tests");
             using var good = pki.IssueLeaf([GatewayName], [new SanEntry(SanKind.Dns, GatewayName)]);
             using var wrong = pki.IssueLeaf(["gateway.other.test"], [new SanEntry(SanKind.Dns, "gateway.other.test")]);
             string caFile = Path.Combine(conf, "ca.pem");
             File.WriteAllText(caFile, pki.CaPem);
-            string goodChain = WriteKeyAndChain("good.pem", good.GetECDsaPrivateKey()!, good, pki.Ca);
-            string wrongChain = WriteKeyAndChain("wrong.pem", wrong.GetECDsaPrivateKey()!, wrong, pki.Ca);
-            string selfChain = WriteSelfSigned("self.pem");
+            string goodChain = postfix.WriteKeyAndChain("good.pem", good.GetECDsaPrivateKey()!, good, pki.Ca);
+            string wrongChain = postfix.WriteKeyAndChain("wrong.pem", wrong.GetECDsaPrivateKey()!, wrong, pki.Ca);
+            string selfChain = postfix.WriteSelfSigned("self.pem", GatewayName);
 
-            int[] ports = FreePorts(6);
+            int[] ports = PostfixInstance.FreePorts(6);
             (InjectPort, NoTlsPort, SelfSignedPort, WrongNamePort, NullCipherPort, UnusedPort) = (ports[0], ports[1], ports[2], ports[3], ports[4], ports[5]);
-            LogFile = Path.Combine(dir.Path, "maillog");
-            string P(int port) => "127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture);
-            string Hop(int port) => "[127.0.0.1]:" + port.ToString(CultureInfo.InvariantCulture);
+            static string P(int port) => PostfixInstance.Listener(port);
+            static string Hop(int port) => "[127.0.0.1]:" + port.ToString(CultureInfo.InvariantCulture);
 
             File.WriteAllText(Path.Combine(conf, "transport"), string.Join('\n', [
                 "notls.test smtp:" + Hop(NoTlsPort),
@@ -120,67 +80,52 @@ public sealed class PostfixRelay : IDisposable
                 Hop(NullCipherPort) + " encrypt",
                 Hop(UnusedPort) + " secure foo=bar",
                 string.Empty]));
-            File.WriteAllText(Path.Combine(conf, "main.cf"), string.Join('\n', [
-                "compatibility_level = 3.6",
-                "queue_directory = " + queue,
-                "data_directory = " + data,
-                "mail_owner = postfix",
-                "setgid_group = postdrop",
-                "myhostname = " + RelayName,
-                "mydomain = example.net",
-                "mydestination =",
-                "local_recipient_maps =",
-                "alias_maps =",
-                "alias_database =",
-                "relay_domains =",
-                "fast_flush_domains =",
-                "mynetworks = 127.0.0.0/8",
-                "inet_interfaces = 127.0.0.1",
-                "inet_protocols = ipv4",
-                "maillog_file = " + LogFile,
-                "maillog_file_prefixes = " + dir.Path,
-                "smtpd_tls_security_level = may",
-                "smtpd_tls_chain_files = " + goodChain,
-                "smtpd_tls_loglevel = 1",
-                "smtp_tls_security_level = may",
-                "smtp_tls_loglevel = 1",
-                "smtp_tls_CAfile = " + caFile,
-                "smtp_tls_policy_maps = texthash:" + Path.Combine(conf, "tls_policy"),
-                "transport_maps = texthash:" + Path.Combine(conf, "transport"),
-                "smtp_connection_cache_on_demand = no",
-                // One attempt per message during the test: no retry before Dispose.
-                "minimal_backoff_time = 30m",
-                "maximal_backoff_time = 60m",
-                "queue_run_delay = 30m",
-                string.Empty]));
-            File.WriteAllText(Path.Combine(conf, "master.cf"), string.Join('\n', [
-                P(InjectPort) + " inet n - n - - smtpd",
-                P(NoTlsPort) + " inet n - n - - smtpd -o smtpd_tls_security_level=none",
-                P(SelfSignedPort) + " inet n - n - - smtpd -o smtpd_tls_chain_files=" + selfChain,
-                P(WrongNamePort) + " inet n - n - - smtpd -o smtpd_tls_chain_files=" + wrongChain,
-                P(NullCipherPort) + " inet n - n - - smtpd -o smtpd_tls_protocols=TLSv1.2 -o smtpd_tls_ciphers=null -o tls_null_cipherlist=eNULL:!aNULL:@SECLEVEL=0",
-                "postlog unix-dgram n - n - 1 postlogd",
-                "cleanup unix n - n - 0 cleanup",
-                "rewrite unix - - n - - trivial-rewrite",
-                "qmgr unix n - n 300 1 qmgr",
-                "smtp unix - - n - - smtp",
-                "bounce unix - - n - 0 bounce",
-                "defer unix - - n - 0 bounce",
-                "trace unix - - n - 0 bounce",
-                "tlsmgr unix - - n 1000? 1 tlsmgr",
-                "anvil unix - - n - 1 anvil",
-                "proxymap unix - - n - - proxymap",
-                string.Empty]));
-
-            var check = Tool.Run(postfix, ["-c", conf, "check"], timeoutMs: 60_000);
-            Assert.True(check.ExitCode == 0, "postfix check failed: " + check.Stdout + check.Stderr + Log());
-            started = 1; // before the call: a start that times out may still leave master running
-            var start = Tool.Run(postfix, ["-c", conf, "start"], timeoutMs: 60_000);
-            Assert.True(start.ExitCode == 0, "postfix start failed: " + start.Stdout + start.Stderr + Log());
+            postfix.Start(
+                RelayName,
+                [
+                    "mydomain = example.net",
+                    "mydestination =",
+                    "local_recipient_maps =",
+                    "alias_maps =",
+                    "alias_database =",
+                    "relay_domains =",
+                    "fast_flush_domains =",
+                    "mynetworks = 127.0.0.0/8",
+                    "smtpd_tls_security_level = may",
+                    "smtpd_tls_chain_files = " + goodChain,
+                    "smtpd_tls_loglevel = 1",
+                    "smtp_tls_security_level = may",
+                    "smtp_tls_loglevel = 1",
+                    "smtp_tls_CAfile = " + caFile,
+                    "smtp_tls_policy_maps = texthash:" + Path.Combine(conf, "tls_policy"),
+                    "transport_maps = texthash:" + Path.Combine(conf, "transport"),
+                    "smtp_connection_cache_on_demand = no",
+                    // One attempt per message during the test: no retry before Dispose.
+                    "minimal_backoff_time = 30m",
+                    "maximal_backoff_time = 60m",
+                    "queue_run_delay = 30m",
+                ],
+                [
+                    P(InjectPort) + " inet n - n - - smtpd",
+                    P(NoTlsPort) + " inet n - n - - smtpd -o smtpd_tls_security_level=none",
+                    P(SelfSignedPort) + " inet n - n - - smtpd -o smtpd_tls_chain_files=" + selfChain,
+                    P(WrongNamePort) + " inet n - n - - smtpd -o smtpd_tls_chain_files=" + wrongChain,
+                    P(NullCipherPort) + " inet n - n - - smtpd -o smtpd_tls_protocols=TLSv1.2 -o smtpd_tls_ciphers=null -o tls_null_cipherlist=eNULL:!aNULL:@SECLEVEL=0",
+                    "cleanup unix n - n - 0 cleanup",
+                    "rewrite unix - - n - - trivial-rewrite",
+                    "qmgr unix n - n 300 1 qmgr",
+                    "smtp unix - - n - - smtp",
+                    "bounce unix - - n - 0 bounce",
+                    "defer unix - - n - 0 bounce",
+                    "trace unix - - n - 0 bounce",
+                    "tlsmgr unix - - n 1000? 1 tlsmgr",
+                    "anvil unix - - n - 1 anvil",
+                    "proxymap unix - - n - - proxymap",
+                ]);
         }
         catch
         {
-            Dispose();
+            postfix.Dispose();
             throw;
         }
     }
@@ -199,7 +144,7 @@ public sealed class PostfixRelay : IDisposable
     public int UnusedPort { get; }
 
     /// <summary>Postfix's own log (maillog_file, written by postlogd).</summary>
-    public string LogFile { get; } = string.Empty;
+    public string LogFile => postfix.LogFile;
 
     /// <summary>
     /// Injects one message for <see cref="Recipients"/> (once per fixture) and waits until every recipient has
@@ -208,29 +153,9 @@ public sealed class PostfixRelay : IDisposable
     public Task<string> DeliveredLogAsync() => delivered.Value;
 
     /// <summary>The tail of Postfix's log, for assertion messages.</summary>
-    public string Log()
-    {
-        try
-        {
-            var lines = File.ReadAllLines(LogFile);
-            return "\n--- maillog ---\n" + string.Join('\n', lines.Skip(Math.Max(0, lines.Length - 60)));
-        }
-        catch (IOException)
-        {
-            return "\n(no maillog)";
-        }
-    }
+    public string Log() => postfix.Log(60);
 
-    public void Dispose()
-    {
-        if (onExit is not null)
-        {
-            AppDomain.CurrentDomain.ProcessExit -= onExit;
-        }
-
-        Stop();
-        dir.Dispose();
-    }
+    public void Dispose() => postfix.Dispose();
 
     private async Task<string> InjectAndWaitAsync()
     {
@@ -271,97 +196,6 @@ public sealed class PostfixRelay : IDisposable
             catch (OperationCanceledException)
             {
                 // one last read above
-            }
-        }
-    }
-
-    private void Stop()
-    {
-        if (Interlocked.Exchange(ref started, 0) == 1)
-        {
-            try
-            {
-                Tool.Run(postfix, ["-c", conf, "stop"], timeoutMs: 60_000);
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                // Fall through to the pid kill below.
-            }
-
-            KillMasterIfAlive();
-        }
-    }
-
-    private void KillMasterIfAlive()
-    {
-        string pidFile = Path.Combine(queue, "pid", "master.pid");
-        if (!File.Exists(pidFile) || !int.TryParse(File.ReadAllText(pidFile).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int pid))
-        {
-            return;
-        }
-
-        try
-        {
-            using var p = System.Diagnostics.Process.GetProcessById(pid);
-            if (p.ProcessName == "master" && !p.WaitForExit(10_000))
-            {
-                p.Kill(entireProcessTree: true);
-                p.WaitForExit(10_000);
-            }
-        }
-        catch (ArgumentException)
-        {
-            // Already gone.
-        }
-        catch (InvalidOperationException)
-        {
-        }
-    }
-
-    // smtpd_tls_chain_files: key first, then the leaf, then the issuers (postconf(5)).
-    private string WriteKeyAndChain(string name, ECDsa key, X509Certificate2 leaf, X509Certificate2? ca)
-    {
-        string pem = key.ExportPkcs8PrivateKeyPem() + "\n" + leaf.ExportCertificatePem() + "\n" + (ca is null ? string.Empty : ca.ExportCertificatePem() + "\n");
-        string path = Path.Combine(conf, name);
-        File.WriteAllText(path, pem);
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
-
-        return path;
-    }
-
-    private string WriteSelfSigned(string name)
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var req = new CertificateRequest("CN=" + GatewayName + ", O=Self Signed Gateway", key, HashAlgorithmName.SHA256);
-        var san = new SubjectAlternativeNameBuilder();
-        san.AddDnsName(GatewayName);
-        req.CertificateExtensions.Add(san.Build());
-        req.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
-        using var cert = req.CreateSelfSigned(DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddDays(30));
-        return WriteKeyAndChain(name, key, cert, null);
-    }
-
-    private static int[] FreePorts(int n)
-    {
-        var listeners = new TcpListener[n];
-        try
-        {
-            for (int i = 0; i < n; i++)
-            {
-                listeners[i] = new TcpListener(IPAddress.Loopback, 0);
-                listeners[i].Start();
-            }
-
-            return listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
-        }
-        finally
-        {
-            foreach (var l in listeners)
-            {
-                l?.Stop();
             }
         }
     }

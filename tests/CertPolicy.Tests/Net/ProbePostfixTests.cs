@@ -154,7 +154,7 @@ public class ProbePostfixTests(PostfixSmtpd smtpd) : IClassFixture<PostfixSmtpd>
             string.Empty]));
         string cli = Path.Combine(AppContext.BaseDirectory, "CertPolicy.Cli.dll");
         var (exit, output, err) = Tool.Run(
-            DotnetHost(),
+            Tool.DotnetHost(),
             [cli, "probe", "127.0.0.1:" + smtpd.WeakPort, "--nexthop", "example.net", "--mx", PostfixSmtpd.GatewayName, "--level", "secure", "--offer-legacy", "--timeout", "30", "--format", "json"],
             env: new Dictionary<string, string> { ["OPENSSL_CONF"] = conf },
             timeoutMs: 120_000);
@@ -167,32 +167,6 @@ public class ProbePostfixTests(PostfixSmtpd smtpd) : IClassFixture<PostfixSmtpd>
         Assert.False(findings.ContainsKey("tls-protocol"));
         Assert.Equal("pass", findings["names"].Status);
         Assert.Equal("fail", root.GetProperty("verdict").GetString());
-    }
-
-    private static string DotnetHost()
-    {
-        string? host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
-        if (host is not null && File.Exists(host))
-        {
-            return host;
-        }
-
-        if (Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self) == "dotnet")
-        {
-            return self;
-        }
-
-        foreach (var d in (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator))
-        {
-            string candidate = Path.Combine(d, "dotnet");
-            if (d.Length > 0 && File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        Assert.Fail("the dotnet host was not found (DOTNET_HOST_PATH, PATH)");
-        return string.Empty;
     }
 
     [Fact]
@@ -271,7 +245,7 @@ public class ProbePostfixTests(PostfixSmtpd smtpd) : IClassFixture<PostfixSmtpd>
     {
         string cli = Path.Combine(AppContext.BaseDirectory, "CertPolicy.Cli.dll");
         var (exit, output, err) = Tool.Run(
-            DotnetHost(),
+            Tool.DotnetHost(),
             [cli, "probe", "127.0.0.1:" + smtpd.NullCipherPort, "--nexthop", "example.net", "--mx", PostfixSmtpd.GatewayName, "--level", "secure", "--timeout", "30", "--format", "json"],
             timeoutMs: 120_000);
         Assert.True(exit == 1, $"exit {exit}: {output}{err}{smtpd.Log()}");
@@ -289,7 +263,7 @@ public class ProbePostfixTests(PostfixSmtpd smtpd) : IClassFixture<PostfixSmtpd>
 
         // The text report names the suite and the rules too.
         var (textExit, text, textErr) = Tool.Run(
-            DotnetHost(),
+            Tool.DotnetHost(),
             [cli, "probe", "127.0.0.1:" + smtpd.NullCipherPort, "--nexthop", "example.net", "--mx", PostfixSmtpd.GatewayName, "--level", "secure", "--timeout", "30"],
             timeoutMs: 120_000);
         Assert.True(textExit == 1, $"exit {textExit}: {text}{textErr}");
@@ -298,7 +272,7 @@ public class ProbePostfixTests(PostfixSmtpd smtpd) : IClassFixture<PostfixSmtpd>
 
         // --no-retry: one connection, the bare handshake failure (still exit 1: TLS is mandatory at secure).
         var (onceExit, once, onceErr) = Tool.Run(
-            DotnetHost(),
+            Tool.DotnetHost(),
             [cli, "probe", "127.0.0.1:" + smtpd.NullCipherPort, "--nexthop", "example.net", "--level", "secure", "--no-retry", "--timeout", "30", "--format", "json"],
             timeoutMs: 120_000);
         Assert.True(onceExit == 1, $"exit {onceExit}: {once}{onceErr}");

@@ -82,6 +82,33 @@ internal static class Tool
             return (p.ExitCode, stdout.Result, stderr.Result);
         }
     }
+
+    /// <summary>The dotnet host that runs the tests (for the CLI as a child process, e.g. with its own environment).</summary>
+    internal static string DotnetHost()
+    {
+        string? host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
+        if (host is not null && File.Exists(host))
+        {
+            return host;
+        }
+
+        if (Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self) == "dotnet")
+        {
+            return self;
+        }
+
+        foreach (var d in (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator))
+        {
+            string candidate = Path.Combine(d, "dotnet");
+            if (d.Length > 0 && File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        Assert.Fail("the dotnet host was not found (DOTNET_HOST_PATH, PATH)");
+        return string.Empty;
+    }
 }
 
 /// <summary>A temporary directory removed on dispose.</summary>

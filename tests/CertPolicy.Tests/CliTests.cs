@@ -122,7 +122,7 @@ public class CliTests
         using (var doc = System.Text.Json.JsonDocument.Parse(ok.Out))
         {
             Assert.Equal("pass", doc.RootElement.GetProperty("verdict").GetString());
-            Assert.Equal("mailin1.audi.de", doc.RootElement.GetProperty("matched_name").GetString());
+            Assert.Equal("mailin1.audi.de", doc.RootElement.GetProperty("matchedName").GetString());
         }
 
         var bad = CliRunner.Run("names", "--cert", cert, "--level", "secure", "--nexthop", "audi.hu");

@@ -131,18 +131,18 @@ internal static class NamesCommand
 
                 if (matchedName is not null)
                 {
-                    w.WriteString("matched_name", matchedName);
-                    w.WriteString("matched_reference", matchedRef);
+                    w.WriteString("matchedName", matchedName);
+                    w.WriteString("matchedReference", matchedRef);
                 }
                 else
                 {
-                    w.WriteNull("matched_name");
+                    w.WriteNull("matchedName");
                 }
 
                 if (gatewayPattern is not null)
                 {
-                    w.WriteString("gateway_pattern", gatewayPattern.ToString());
-                    w.WriteBoolean("gateway_pattern_ok", gatewayOk);
+                    w.WriteString("gatewayPattern", gatewayPattern.ToString());
+                    w.WriteBoolean("gatewayPatternOk", gatewayOk);
                 }
 
                 w.WriteStartArray("presented");

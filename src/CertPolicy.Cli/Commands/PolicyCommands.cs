@@ -196,7 +196,7 @@ internal static class PolicyCommands
         WriteOptional(w, "servername", p.ServerName);
         if (p.ConnectionReuse is bool reuse)
         {
-            w.WriteBoolean("connection_reuse", reuse);
+            w.WriteBoolean("connectionReuse", reuse);
         }
 
         static void WriteOptional(Utf8JsonWriter w, string name, string? value)

@@ -354,9 +354,9 @@ internal static class ProbeCommand
     private static void WriteSession(System.Text.Json.Utf8JsonWriter w, ProbeResult session)
     {
         w.WriteString("protocol", TlsProtocols.ToOpenSslName(TlsProtocols.FromSslProtocols(session.Protocol)));
-        w.WriteString("cipher_suite", session.CipherSuite.ToString());
-        w.WriteNumber("cipher_suite_id", (ushort)session.CipherSuite);
-        w.WriteStartArray("certificates_sha256");
+        w.WriteString("cipherSuite", session.CipherSuite.ToString());
+        w.WriteNumber("cipherSuiteId", (ushort)session.CipherSuite);
+        w.WriteStartArray("certificatesSha256");
         foreach (var c in session.Certificates)
         {
             w.WriteStringValue(Convert.ToHexStringLower(SHA256.HashData(c)));
@@ -383,7 +383,7 @@ internal static class ProbeCommand
             w.WriteString("mx", r.MxHost);
             w.WriteString("level", r.Input.Policy.Level.ToPostfixName());
             w.WriteString("policy", r.Input.Policy.ToCanonicalString());
-            w.WriteString("policy_source", r.Input.PolicySource);
+            w.WriteString("policySource", r.Input.PolicySource);
             w.WriteString("profile", r.Input.Floor.Name);
             w.WriteString("outcome", p.Outcome.ToString());
             w.WriteString("message", p.Message);
@@ -394,7 +394,7 @@ internal static class ProbeCommand
 
             if (p.PermissiveRetry is { Outcome: ProbeOutcome.TlsEstablished } retry)
             {
-                w.WriteStartObject("permissive_retry");
+                w.WriteStartObject("permissiveRetry");
                 WriteSession(w, retry);
                 w.WriteEndObject();
             }

@@ -148,11 +148,11 @@ internal static class VerifyCommand
         w.WriteString("assurance", AssuranceName(report.Verdict.Assurance));
         if (report.MatchedName is null)
         {
-            w.WriteNull("matched_name");
+            w.WriteNull("matchedName");
         }
         else
         {
-            w.WriteString("matched_name", report.MatchedName);
+            w.WriteString("matchedName", report.MatchedName);
         }
 
         Json.WriteChain(w, report.Chain);

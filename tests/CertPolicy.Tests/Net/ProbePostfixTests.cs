@@ -252,9 +252,9 @@ public class ProbePostfixTests(PostfixSmtpd smtpd) : IClassFixture<PostfixSmtpd>
         using var doc = JsonDocument.Parse(output);
         var root = doc.RootElement;
         Assert.Equal("HandshakeFailed", root.GetProperty("outcome").GetString());
-        var retry = root.GetProperty("permissive_retry");
+        var retry = root.GetProperty("permissiveRetry");
         Assert.Equal("TLSv1.2", retry.GetProperty("protocol").GetString());
-        Assert.Equal("TLS_ECDHE_ECDSA_WITH_NULL_SHA", retry.GetProperty("cipher_suite").GetString());
+        Assert.Equal("TLS_ECDHE_ECDSA_WITH_NULL_SHA", retry.GetProperty("cipherSuite").GetString());
         var findings = root.GetProperty("findings").EnumerateArray().ToDictionary(f => f.GetProperty("code").GetString()!, f => (Rule: f.GetProperty("rule").GetString(), Status: f.GetProperty("status").GetString()));
         Assert.Equal(("R-T6", "fail"), findings["handshake-failed"]);
         Assert.Equal(("R-T2", "fail"), findings["tls-key-too-short"]);
@@ -277,7 +277,7 @@ public class ProbePostfixTests(PostfixSmtpd smtpd) : IClassFixture<PostfixSmtpd>
             timeoutMs: 120_000);
         Assert.True(onceExit == 1, $"exit {onceExit}: {once}{onceErr}");
         using var onceDoc = JsonDocument.Parse(once);
-        Assert.False(onceDoc.RootElement.TryGetProperty("permissive_retry", out _));
+        Assert.False(onceDoc.RootElement.TryGetProperty("permissiveRetry", out _));
         Assert.DoesNotContain("tls-key-too-short", once, StringComparison.Ordinal);
     }
 
@@ -378,7 +378,7 @@ public class ProbePostfixTests(PostfixSmtpd smtpd) : IClassFixture<PostfixSmtpd>
         using var doc = JsonDocument.Parse(output);
         var root = doc.RootElement;
         Assert.Equal("pass", root.GetProperty("verdict").GetString());
-        Assert.Equal(2, root.GetProperty("certificates_sha256").GetArrayLength());
+        Assert.Equal(2, root.GetProperty("certificatesSha256").GetArrayLength());
         var findings = root.GetProperty("findings").EnumerateArray().ToDictionary(f => f.GetProperty("code").GetString()!, f => f.GetProperty("status").GetString());
         Assert.Equal("pass", findings["names"]);
         Assert.Equal("pass", findings["tls-cipher"]);

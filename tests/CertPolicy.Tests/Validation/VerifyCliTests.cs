@@ -28,7 +28,7 @@ public sealed class VerifyCliTests
         Assert.Equal("pass", r.GetProperty("verdict").GetString());
         Assert.Equal("partner-2026", r.GetProperty("profile").GetString());
         Assert.Equal("ev", r.GetProperty("assurance").GetString());
-        Assert.Equal("example.com", r.GetProperty("matched_name").GetString());
+        Assert.Equal("example.com", r.GetProperty("matchedName").GetString());
         var c = r.GetProperty("chain");
         Assert.Equal(3, c.GetArrayLength());
         Assert.Equal(Convert.ToHexString(SHA256.HashData(chain.Leaf)), c[0].GetProperty("sha256").GetString());

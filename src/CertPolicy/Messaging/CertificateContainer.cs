@@ -320,7 +320,7 @@ public static class CertificateContainerReader
     private static bool TryReadDer(ReadOnlySpan<byte> data, string where, List<ContainerCertificate> certs, List<string> notes, out bool isPkcs7, out ContainerReadError? error)
     {
         isPkcs7 = false;
-        if (!AsnDecoder.TryReadEncodedValue(data, AsnEncodingRules.BER, out Asn1Tag tag, out int contentOffset, out int contentLength, out int consumed))
+        if (!TryReadBer(data, out Asn1Tag tag, out int contentOffset, out int contentLength, out int consumed))
         {
             error = ExplainBadHeader(data, where);
             return false;
@@ -351,7 +351,7 @@ public static class CertificateContainerReader
 
         ReadOnlySpan<byte> element = data[..consumed];
         ReadOnlySpan<byte> content = element.Slice(contentOffset, contentLength);
-        if (!AsnDecoder.TryReadEncodedValue(content, AsnEncodingRules.BER, out Asn1Tag innerTag, out _, out _, out _))
+        if (!TryReadBer(content, out Asn1Tag innerTag, out _, out _, out _))
         {
             error = new ContainerReadError(ContainerReadErrorKind.MalformedDer, where + ": the content of the outer SEQUENCE is not valid DER");
             return false;
@@ -369,7 +369,18 @@ public static class CertificateContainerReader
         }
 
         isPkcs7 = true;
-        string contentType = AsnDecoder.ReadObjectIdentifier(content, AsnEncodingRules.BER, out _);
+        string contentType;
+        try
+        {
+            contentType = AsnDecoder.ReadObjectIdentifier(content, AsnEncodingRules.BER, out _);
+        }
+        catch (AsnContentException)
+        {
+            // Found by fuzzing (fuzz/corpus/container/regressions): e.g. an arc whose last byte has bit 7 set.
+            error = new ContainerReadError(ContainerReadErrorKind.MalformedDer, where + ": the PKCS#7 content type is not a valid OBJECT IDENTIFIER");
+            return false;
+        }
+
         if (!string.Equals(contentType, SignedDataOid, StringComparison.Ordinal))
         {
             error = new ContainerReadError(ContainerReadErrorKind.NotSignedData, where + ": PKCS#7 content type " + contentType
@@ -426,6 +437,22 @@ public static class CertificateContainerReader
 
         error = null;
         return true;
+    }
+
+    // AsnDecoder.TryReadEncodedValue returns false on most bad headers but throws AsnContentException under BER when an
+    // indefinite-length element has no valid end-of-contents (found by fuzzing: fuzz/corpus/container/regressions).
+    private static bool TryReadBer(ReadOnlySpan<byte> data, out Asn1Tag tag, out int contentOffset, out int contentLength, out int consumed)
+    {
+        try
+        {
+            return AsnDecoder.TryReadEncodedValue(data, AsnEncodingRules.BER, out tag, out contentOffset, out contentLength, out consumed);
+        }
+        catch (AsnContentException)
+        {
+            tag = default;
+            contentOffset = contentLength = consumed = 0;
+            return false;
+        }
     }
 
     private static ContainerReadError ExplainBadHeader(ReadOnlySpan<byte> data, string where)

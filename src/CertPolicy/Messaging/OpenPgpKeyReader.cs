@@ -120,6 +120,13 @@ public static class OpenPgpKeyReader
             index++; // RFC 9580 5.8: Marker packets are ignored.
         }
 
+        if (index == packets.Count)
+        {
+            // Found by fuzzing (fuzz/corpus/pgp/regressions): Marker packets alone used to read as success with no key.
+            error = new OpenPgpReadError(OpenPgpReadErrorKind.UnexpectedPacket, "the input holds only Marker packets (tag 10): no Public-Key packet (tag 6) starts a transferable public key (RFC 9580 10.1)");
+            return false;
+        }
+
         while (index < packets.Count)
         {
             OpenPgpPacket head = packets[index];

@@ -110,6 +110,22 @@ public static class DistinguishedName
         return true;
     }
 
+    // Display only: a value that does not decode is shown as #hex instead of throwing DecoderFallbackException, which
+    // Format's callers do not expect (found by fuzzing the chain validator: fuzz/corpus/chain-validator/regressions).
+    // The subject hash keeps failing on such a value, as OpenSSL does.
+    private static bool TryDecodeDisplayString(Asn1Tag tag, ReadOnlyMemory<byte> encoded, out string? text)
+    {
+        try
+        {
+            return TryDecodeString(tag, encoded, out text);
+        }
+        catch (DecoderFallbackException)
+        {
+            text = null;
+            return false;
+        }
+    }
+
     private static bool IsSpace(char c) => c is ' ' or '\t' or '\n' or '\v' or '\f' or '\r';
 
     private static string Canonicalize(string s)
@@ -150,7 +166,8 @@ public static class DistinguishedName
 
     /// <summary>
     /// Renders a Name like <c>openssl x509 -subject -nameopt RFC2253</c>: last RDN first, short attribute names,
-    /// RFC 2253 escapes, non-ASCII UTF-8 bytes as <c>\XX</c>, unknown attributes as <c>OID=#hex</c>.
+    /// RFC 2253 escapes, non-ASCII UTF-8 bytes as <c>\XX</c>, unknown attributes as <c>OID=#hex</c>, and a string value
+    /// that does not decode in its type (invalid UTF-8, odd-length BMPString) as <c>SN=#hex</c>.
     /// </summary>
     /// <param name="nameDer">The DER of the Name.</param>
     /// <returns>The rendered name.</returns>
@@ -171,7 +188,7 @@ public static class DistinguishedName
                 var tag = ava.PeekTag();
                 var value = ava.ReadEncodedValue();
                 string? sn = ShortName(oid);
-                if (sn is not null && TryDecodeString(tag, value, out string? text))
+                if (sn is not null && TryDecodeDisplayString(tag, value, out string? text))
                 {
                     parts.Add(sn + "=" + Escape(text!));
                 }

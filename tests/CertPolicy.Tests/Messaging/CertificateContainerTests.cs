@@ -95,6 +95,17 @@ public class CertificateContainerTests
         }
     }
 
+    [Theory]
+    [InlineData(new byte[] { 0x30, 0x03, 0x06, 0x01, 0x80 })] // content type OID whose only arc never ends (found by fuzzing)
+    [InlineData(new byte[] { 0x30, 0x80, 0x00, 0x5F, 0x06, 0x01, 0x2A })] // indefinite length whose end-of-contents has a length byte
+    [InlineData(new byte[] { 0x30, 0x80, 0x06, 0x01, 0x2A })] // indefinite length, no end-of-contents at all
+    public void Malformed_ber_is_a_typed_error_not_an_internal_one(byte[] data)
+    {
+        ContainerReadError e = Fails(data);
+        Assert.Contains(e.Kind, new[] { ContainerReadErrorKind.MalformedDer, ContainerReadErrorKind.Truncated });
+        Assert.DoesNotContain("cannot be parsed", e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void SignedCms_container_lists_the_right_certificates()
     {

@@ -34,6 +34,16 @@ public class OpenPgpKeyReaderTests
         Assert.Equal(a.Fingerprint[24..], a.Primary.KeyIdHex);
     }
 
+    [Theory]
+    [InlineData(new byte[] { 0xA8, 0x00 })] // old-format Marker packet, empty body (found by fuzzing)
+    [InlineData(new byte[] { 0xCA, 0x00 })] // new-format Marker packet, empty body
+    [InlineData(new byte[] { 0xA8, 0x03, 0x50, 0x47, 0x50, 0xCA, 0x03, 0x50, 0x47, 0x50 })] // two well-formed Marker packets "PGP"
+    public void Marker_packets_alone_are_not_a_key(byte[] data)
+    {
+        // RFC 9580 5.8: Marker packets are ignored; without a Public-Key packet after them there is no key.
+        Assert.Equal(OpenPgpReadErrorKind.UnexpectedPacket, Fails(data).Kind);
+    }
+
     [Fact]
     public void V4_fingerprint_is_sha1_of_the_key_packet()
     {

@@ -79,4 +79,14 @@ public class SubjectHashTests
         Assert.False(RootCertificate.TryParse([0x30, 0x03, 0x02, 0x01, 0x01], out _, out var error));
         Assert.NotNull(error);
     }
+
+    [Theory]
+    [InlineData("300C310A300806035504030C01FF", "CN=#0C01FF")] // UTF8String with an invalid byte (found by fuzzing the validator)
+    [InlineData("300C310A300806035504031E0141", "CN=#1E0141")] // BMPString of odd length
+    public void Undecodable_string_values_format_as_hex_and_do_not_hash(string nameHex, string expected)
+    {
+        byte[] name = Convert.FromHexString(nameHex);
+        Assert.Equal(expected, DistinguishedName.Format(name));
+        Assert.False(DistinguishedName.TryComputeOpenSslHash(name, out _)); // OpenSSL cannot canonicalize it either
+    }
 }

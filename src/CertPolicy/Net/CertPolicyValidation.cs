@@ -122,8 +122,7 @@ public static partial class CertPolicyValidation
 
     private static string DescribeFloor(NegotiatedTlsCheck check, TlsFloor floor)
     {
-        string suite = CipherSuiteTable.TryGet(check.Suite, out var info) && info.IanaName is not null ? info.DisplayName : "0x" + check.Suite.ToString("X4", System.Globalization.CultureInfo.InvariantCulture);
-        return TlsProtocols.ToOpenSslName(check.Protocol) + " with " + suite + " (profile " + floor.Name + "): " + string.Join("; ", floor.Explain(check.Protocol, check.Suite));
+        return TlsProtocols.ToOpenSslName(check.Protocol) + " with " + CipherSuiteTable.NameOf(check.Suite) + " (profile " + floor.Name + "): " + string.Join("; ", floor.Explain(check.Protocol, check.Suite));
     }
 
     private static bool Validate(CertPolicyValidationOptions o, object? sender, X509Certificate? certificate, X509Chain? chain)

@@ -187,7 +187,7 @@ public static class ProbeEvaluator
 
                 // What a weak-only server negotiates with a client that offers everything: the findings
                 // below name the weak parameters (R-T2..R-T5) and still check the certificate.
-                findings.Add(new("permissive-retry", "R-T5", FindingStatus.Info, "a permissive retry (TLS 1.0 to 1.3, CBC and NULL suites, OpenSSL security level 0) negotiated " + TlsProtocols.ToOpenSslName(TlsProtocols.FromSslProtocols(retry.Protocol)) + " with " + SuiteName((ushort)retry.CipherSuite) + ": the server's parameters below are from that session"));
+                findings.Add(new("permissive-retry", "R-T5", FindingStatus.Info, "a permissive retry (TLS 1.0 to 1.3, CBC and NULL suites, OpenSSL security level 0) negotiated " + TlsProtocols.ToOpenSslName(TlsProtocols.FromSslProtocols(retry.Protocol)) + " with " + CipherSuiteTable.NameOf((ushort)retry.CipherSuite) + ": the server's parameters below are from that session"));
                 EvaluateSession(retry, input, mx, findings);
                 return;
             case ProbeOutcome.TlsEstablished:
@@ -206,6 +206,7 @@ public static class ProbeEvaluator
         var policy = input.Policy;
         var level = policy.Level;
         string levelName = level.ToPostfixName();
+
         // R-T1: STARTTLS on the SMTP port; implicit TLS is not used between gateways.
         findings.Add(probe.ImplicitTls
             ? new("implicit-tls", "R-T1", FindingStatus.Failed, "implicit TLS (SMTPS, port " + probe.Port.ToString(CultureInfo.InvariantCulture) + ") is not used between gateways; use STARTTLS on port 25")
@@ -245,7 +246,7 @@ public static class ProbeEvaluator
         ushort suite = (ushort)probe.CipherSuite;
         var verdict = TlsFloor.Check(protocol, suite, floor);
         string protoName = TlsProtocols.ToOpenSslName(protocol);
-        string suiteName = SuiteName(suite);
+        string suiteName = CipherSuiteTable.NameOf(suite);
         const TlsFloorFailures protocolFlags = TlsFloorFailures.ProtocolTooOld | TlsFloorFailures.ProtocolNotAllowed | TlsFloorFailures.UnknownProtocol;
         if ((verdict.Failures & protocolFlags) == 0)
         {
@@ -299,7 +300,7 @@ public static class ProbeEvaluator
         var protocol = TlsProtocols.FromSslProtocols(probe.Protocol);
         ushort suite = (ushort)probe.CipherSuite;
         var verdict = TlsFloor.Check(protocol, suite, entry);
-        string what = TlsProtocols.ToOpenSslName(protocol) + " with " + SuiteName(suite);
+        string what = TlsProtocols.ToOpenSslName(protocol) + " with " + CipherSuiteTable.NameOf(suite);
         string attrs = "protocols=" + (policy.Protocols ?? "(any)") + ", ciphers=" + entry.GradeDescription;
         if (verdict.IsAcceptable)
         {
@@ -316,9 +317,6 @@ public static class ProbeEvaluator
             }
         }
     }
-
-    private static string SuiteName(ushort suite) =>
-        CipherSuiteTable.TryGet(suite, out var info) && info.IanaName is not null ? info.DisplayName : "0x" + suite.ToString("X4", CultureInfo.InvariantCulture);
 
     /// <summary>Stable finding codes of the floor failures (API: never renamed).</summary>
     private static string FloorCode(TlsFloorFailures flag) => flag switch

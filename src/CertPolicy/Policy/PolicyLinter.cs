@@ -69,19 +69,8 @@ public static class PolicyLinter
 
         if (policy.Level > SecurityLevel.May && policy.Level != SecurityLevel.Dane && (policy.Ciphers is not null || policy.Exclude is not null))
         {
-            // The same evaluation TlsFloor.TryForPolicy (the hot path) makes: an unusable entry is refused there.
-            var grade = PostfixCipherGrade.Medium;
-            string? cipherError = null;
-            if (policy.Ciphers is { } c && !PostfixCiphers.TryParseGrade(c, out grade))
-            {
-                cipherError = "not a Postfix cipher grade";
-            }
-            else
-            {
-                PostfixCiphers.TryEvaluate(grade, policy.Exclude, PostfixTlsLevel.Authenticated, OpenSslBuild.Full, out _, out cipherError);
-            }
-
-            if (cipherError is not null)
+            // The same evaluation the hot path makes (TlsFloor.TryForPolicy): an unusable entry is refused there.
+            if (!TlsFloor.TryEvaluateCiphers(policy, out _, out _, out _, out string? cipherError))
             {
                 findings.Add(At(source, entry, "invalid-ciphers", "R-T5",
                     $"\"{entry.Key}\": ciphers={policy.Ciphers ?? "(default medium)"} exclude={policy.Exclude ?? "(none)"} is unusable ({cipherError}): Postfix cannot build a cipher list for it, and CertPolicy refuses the entry (fail closed)"));

@@ -59,6 +59,10 @@ public static partial class CipherSuiteTable
         }
     }
 
+    /// <summary>The name reports use for a code point: OpenSSL's name, else IANA's, else <c>0xHHHH</c>.</summary>
+    internal static string NameOf(ushort id) =>
+        TryGet(id, out var info) && info.IanaName is not null ? info.DisplayName : "0x" + id.ToString("X4", System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>Finds a suite by its code point.</summary>
     /// <param name="id">The code point.</param>
     /// <param name="info">The row, or default.</param>

@@ -201,28 +201,44 @@ public sealed class TlsFloor
             return false;
         }
 
-        CipherSelection? selection = null;
-        string description = "any (no ciphers= or exclude=)";
-        var grade = PostfixCipherGrade.Medium;
-        if (policy.Ciphers is not null || policy.Exclude is not null)
+        if (!TryEvaluateCiphers(policy, out var grade, out var selection, out string description, out error))
         {
-            if (policy.Ciphers is { } c && !PostfixCiphers.TryParseGrade(c, out grade))
-            {
-                error = "invalid ciphers=" + c + ": not a Postfix cipher grade";
-                return false;
-            }
-
-            var level = policy.Level.IsPkix() ? PostfixTlsLevel.Authenticated : PostfixTlsLevel.Encrypt;
-            if (!PostfixCiphers.TryEvaluate(grade, policy.Exclude, level, OpenSslBuild.Full, out selection, out error)
-                || !PostfixCiphers.TryBuildCipherString(grade, policy.Exclude, level, out var cipherString, out error))
-            {
-                return false;
-            }
-
-            description = PostfixCiphers.GradeName(grade) + (policy.Exclude is null ? string.Empty : " exclude=" + policy.Exclude) + " (" + cipherString + ")";
+            return false;
         }
 
         floor = new TlsFloor(PolicyEntryName, protocols, 0, false, false, selection, description) { Grade = grade };
+        return true;
+    }
+
+    /// <summary>
+    /// An entry's <c>ciphers=</c>/<c>exclude=</c> as Postfix evaluates them for its level (no selection when it has
+    /// neither); also the linter's check, so both judge an entry the same way.
+    /// </summary>
+    internal static bool TryEvaluateCiphers(TlsPolicy policy, out PostfixCipherGrade grade, out CipherSelection? selection, out string description, out string? error)
+    {
+        grade = PostfixCipherGrade.Medium;
+        selection = null;
+        description = "any (no ciphers= or exclude=)";
+        error = null;
+        if (policy.Ciphers is null && policy.Exclude is null)
+        {
+            return true;
+        }
+
+        if (policy.Ciphers is { } c && !PostfixCiphers.TryParseGrade(c, out grade))
+        {
+            error = "invalid ciphers=" + c + ": not a Postfix cipher grade";
+            return false;
+        }
+
+        var level = policy.Level.IsPkix() ? PostfixTlsLevel.Authenticated : PostfixTlsLevel.Encrypt;
+        if (!PostfixCiphers.TryEvaluate(grade, policy.Exclude, level, OpenSslBuild.Full, out selection, out error)
+            || !PostfixCiphers.TryBuildCipherString(grade, policy.Exclude, level, out var cipherString, out error))
+        {
+            return false;
+        }
+
+        description = PostfixCiphers.GradeName(grade) + (policy.Exclude is null ? string.Empty : " exclude=" + policy.Exclude) + " (" + cipherString + ")";
         return true;
     }
 
@@ -384,7 +400,7 @@ public sealed class TlsFloor
         var v = Check(protocol, suite, this);
         var lines = new List<string>();
         CipherSuiteTable.TryGet(suite, out var info);
-        string name = info.IanaName is null ? "0x" + suite.ToString("X4", System.Globalization.CultureInfo.InvariantCulture) : info.DisplayName;
+        string name = CipherSuiteTable.NameOf(suite);
         string proto = TlsProtocols.ToOpenSslName(protocol);
         for (int b = 0; b < 16; b++)
         {

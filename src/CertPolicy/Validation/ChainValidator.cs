@@ -512,21 +512,14 @@ public sealed class ChainValidator
                     continue;
                 }
 
-                if (!Consume())
+                bool? signs = Signs(av, current, depth);
+                if (signs is null)
                 {
                     return false;
                 }
 
-                var sig = depth == 0 ? _v.VerifySignature(av, current, ref _budget) : _v.VerifyCaSignature(av, current, ref _budget);
-                if (sig == SignatureCheck.BudgetExceeded)
+                if (signs == false)
                 {
-                    _budgetExceeded = true;
-                    return false;
-                }
-
-                if (sig != SignatureCheck.Valid)
-                {
-                    _badSignatureDepth = Math.Max(_badSignatureDepth, depth);
                     continue;
                 }
 
@@ -568,21 +561,14 @@ public sealed class ChainValidator
                     continue;
                 }
 
-                if (!Consume())
+                bool? signs = Signs(cand, current, depth);
+                if (signs is null)
                 {
                     return false;
                 }
 
-                var sig = depth == 0 ? _v.VerifySignature(cand, current, ref _budget) : _v.VerifyCaSignature(cand, current, ref _budget);
-                if (sig == SignatureCheck.BudgetExceeded)
+                if (signs == false)
                 {
-                    _budgetExceeded = true;
-                    return false;
-                }
-
-                if (sig != SignatureCheck.Valid)
-                {
-                    _badSignatureDepth = Math.Max(_badSignatureDepth, depth);
                     continue;
                 }
 
@@ -602,6 +588,31 @@ public sealed class ChainValidator
             }
 
             return false;
+        }
+
+        // Spends one candidate and checks that 'issuer' signed 'current': true it did, false it did not (the
+        // depth is remembered for the report), null the search must stop (budget spent).
+        private bool? Signs(in CertificateView issuer, in CertificateView current, int depth)
+        {
+            if (!Consume())
+            {
+                return null;
+            }
+
+            var sig = depth == 0 ? _v.VerifySignature(issuer, current, ref _budget) : _v.VerifyCaSignature(issuer, current, ref _budget);
+            if (sig == SignatureCheck.BudgetExceeded)
+            {
+                _budgetExceeded = true;
+                return null;
+            }
+
+            if (sig != SignatureCheck.Valid)
+            {
+                _badSignatureDepth = Math.Max(_badSignatureDepth, depth);
+                return false;
+            }
+
+            return true;
         }
 
         private bool Consume()

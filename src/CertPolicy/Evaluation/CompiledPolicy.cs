@@ -146,10 +146,11 @@ public sealed class CompiledPolicy
                 return new ConnectionVerdict(failures | ConnectionFailures.NoCertificate, VerdictReasons.None, tls, AssuranceLevel.None, false);
             }
 
-            bool hit = TryGetCached(chain, now, out var cached);
+            int hash = HashOf(chain);
+            bool hit = TryGetCached(chain, hash, now, out var cached);
             if (!hit)
             {
-                cached = Compute(chain, now);
+                cached = Compute(chain, hash, now);
             }
 
             if (cached!.Reasons != VerdictReasons.None)
@@ -157,7 +158,7 @@ public sealed class CompiledPolicy
                 failures |= ConnectionFailures.Chain;
             }
 
-            if (cached.Names is null || !NameChecker.CheckPresented(cached.Chain[0], cached.Names, plan.Match!, DomainOf(nextHop), mxHost).IsMatch)
+            if (cached.Names is null || !NameChecker.CheckNames(cached.Chain[0], cached.Names, plan.Match!, DomainOf(nextHop), mxHost).IsMatch)
             {
                 failures |= ConnectionFailures.NameMismatch;
             }
@@ -208,9 +209,8 @@ public sealed class CompiledPolicy
         return h.ToHashCode();
     }
 
-    private bool TryGetCached(IReadOnlyList<ReadOnlyMemory<byte>> chain, DateTimeOffset now, out CacheEntry? entry)
+    private bool TryGetCached(IReadOnlyList<ReadOnlyMemory<byte>> chain, int hash, DateTimeOffset now, out CacheEntry? entry)
     {
-        int hash = HashOf(chain);
         entry = Volatile.Read(ref _cache[hash & _mask]);
         if (entry is null || entry.Hash != hash || entry.Chain.Length != chain.Count || now < entry.ComputedAt || now >= entry.ValidUntil)
         {
@@ -228,7 +228,7 @@ public sealed class CompiledPolicy
         return true;
     }
 
-    private CacheEntry Compute(IReadOnlyList<ReadOnlyMemory<byte>> chain, DateTimeOffset now)
+    private CacheEntry Compute(IReadOnlyList<ReadOnlyMemory<byte>> chain, int hash, DateTimeOffset now)
     {
         var copy = new byte[chain.Count][];
         var presented = new List<ReadOnlyMemory<byte>>(chain.Count);
@@ -248,7 +248,7 @@ public sealed class CompiledPolicy
         var buffer = new PresentedName[CertificateNames.MaxNames];
         int n = CertificateNames.Read(copy[0], buffer);
         var entry = new CacheEntry(
-            HashOf(chain),
+            hash,
             copy,
             n >= 0 ? buffer[..n] : null,
             report.Verdict.Reasons,

@@ -128,7 +128,9 @@ public static class NameChecker
         return CheckNames(certificate, names, matchList, nextHopDomain, mxHost);
     }
 
-    private static NameCheckResult CheckNames(ReadOnlySpan<byte> cert, ReadOnlySpan<PresentedName> names, MatchList list, ReadOnlySpan<char> nextHop, ReadOnlySpan<char> mx)
+    // Also the hot path's entry (CompiledPolicy): its names were read by CertificateNames.Read from the same cached
+    // bytes, so the bounds check of CheckPresented would only repeat per connection what the cache fill established.
+    internal static NameCheckResult CheckNames(ReadOnlySpan<byte> cert, ReadOnlySpan<PresentedName> names, MatchList list, ReadOnlySpan<char> nextHop, ReadOnlySpan<char> mx)
     {
         bool hasDnsSan = false;
         foreach (var n in names)

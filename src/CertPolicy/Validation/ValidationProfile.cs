@@ -39,6 +39,9 @@ public sealed class ValidationProfile
     /// <summary>Refuse anchors that also vouch for DV certificates (R-C5 to the letter).</summary>
     public bool RefuseDvIssuingAnchors { get; init; }
 
+    /// <summary>Apply the certificate-profile rules (R-C11: RFC 5280 MUSTs and CA/B Forum profiles) to the path.</summary>
+    public bool CheckCertificateProfile { get; init; }
+
     /// <summary>Postfix <c>secure</c>: only the chain and the names (what OpenSSL and Postfix check).</summary>
     public static ValidationProfile PostfixSecure { get; } = new() { Name = "postfix-secure" };
 
@@ -52,6 +55,7 @@ public sealed class ValidationProfile
         MinimumRsaBits = 2048,
         MinimumEcBits = 256,
         CheckDistrust = true,
+        CheckCertificateProfile = true,
     };
 
     /// <summary>
@@ -70,6 +74,7 @@ public sealed class ValidationProfile
         CheckDistrust = true,
         RequireAnnexCa = true,
         RefuseDvIssuingAnchors = true,
+        CheckCertificateProfile = true,
     };
 
     /// <summary>The built-in profiles, laxest first.</summary>

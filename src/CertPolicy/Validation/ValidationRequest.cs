@@ -31,4 +31,7 @@ public sealed class ValidationRequest
 
     /// <summary>The work limits (default: webpki's).</summary>
     public Budget Budget { get; init; } = Budget.Default;
+
+    /// <summary>DER certificate revocation lists supplied by the caller (R-C12); none by default. The library never fetches a CRL.</summary>
+    public IReadOnlyList<ReadOnlyMemory<byte>> Crls { get; init; } = [];
 }

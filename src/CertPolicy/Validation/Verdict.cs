@@ -62,6 +62,15 @@ public enum VerdictReasons
 
     /// <summary>A signature on the path uses MD5 or SHA-1 (R-C10).</summary>
     WeakSignature = 1 << 16,
+
+    /// <summary>A certificate of the path breaks RFC 5280's MUSTs or the CA/B Forum certificate profiles (R-C11; strict profiles only).</summary>
+    ProfileViolation = 1 << 17,
+
+    /// <summary>A certificate of the path is revoked by a CRL the caller supplied (R-C12).</summary>
+    Revoked = 1 << 18,
+
+    /// <summary>A CRL the caller supplied for a certificate of the path cannot be used (bad signature, expired, indirect, ...): revocation status unknown, fail closed (R-C12).</summary>
+    RevocationUnknown = 1 << 19,
 }
 
 /// <summary>

@@ -135,7 +135,8 @@ internal static class ProbeCommand
             Policy = tlsPolicy,
             PolicySource = source,
             Floor = floor!,
-            ChainValidator = new EngineChainValidator(new ChainValidator(store), validationProfile!),
+            Validator = new ChainValidator(store),
+            Profile = validationProfile!,
             ValidationTime = now,
         });
 

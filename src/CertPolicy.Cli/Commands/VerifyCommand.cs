@@ -1,9 +1,11 @@
 using System.CommandLine;
 using System.Globalization;
+using CertPolicy.Evaluation;
 using CertPolicy.Names;
 using CertPolicy.Policy;
 using CertPolicy.Trust;
 using CertPolicy.Validation;
+using CertPolicy.X509;
 
 namespace CertPolicy.Cli.Commands;
 
@@ -110,8 +112,29 @@ internal static class VerifyCommand
             return ExitCodes.Unusable;
         }
 
-        var request = new ValidationRequest { Profile = profile!, Time = time, NextHop = a.NextHop, MxHost = a.Mx, MatchList = list };
-        var report = new ChainValidator(store).ExplainPem(chainBytes, request);
+        if (!CertificateChainReader.TryRead(chainBytes, out var ders, out var readError))
+        {
+            stderr.WriteLine(a.Chain + ": " + (readError ?? "unreadable input"));
+            return ExitCodes.Unusable;
+        }
+
+        // The one pipeline (CompiledPolicy): the level and match list are the next hop's policy, as in a tls_policy entry.
+        string policyText = securityLevel.ToPostfixName() + (a.Match is null ? string.Empty : " match=" + a.Match);
+        if (!TlsPolicy.TryParse(policyText, out var tlsPolicy, out var policyError))
+        {
+            stderr.WriteLine("certpolicy verify: --match: " + policyError.Message);
+            return ExitCodes.Unusable;
+        }
+
+        var compiled = new CompiledPolicy([], new ChainValidator(store), new CompiledPolicyOptions { CacheSize = 1, Profile = profile!, DefaultPolicy = tlsPolicy });
+        var chain = new List<ReadOnlyMemory<byte>>(ders.Count);
+        foreach (var d in ders)
+        {
+            chain.Add(d);
+        }
+
+        var connection = compiled.Explain(a.NextHop, a.Mx, chain, null, time);
+        var report = connection.Certificate!;
         if ((report.Verdict.Reasons & VerdictReasons.MalformedInput) != 0)
         {
             var f = report.Findings.First(x => x.Reason == VerdictReasons.MalformedInput);

@@ -21,6 +21,13 @@ public sealed class CompiledPolicyOptions
 
     /// <summary>The level for destinations without a table entry (Postfix <c>smtp_tls_security_level</c>); default <c>may</c>.</summary>
     public SecurityLevel DefaultLevel { get; init; } = SecurityLevel.May;
+
+    /// <summary>The match list for destinations without a table entry; default: <see cref="DefaultLevel"/>'s own (<see cref="MatchList.DefaultFor"/>).</summary>
+    public MatchList? DefaultMatchList { get; init; }
+
+    /// <summary>The whole policy for destinations without a table entry (level, <c>match=</c>, <c>protocols=</c>,
+    /// <c>ciphers=</c>, ...); when set it replaces <see cref="DefaultLevel"/> and <see cref="DefaultMatchList"/>.</summary>
+    public TlsPolicy? DefaultPolicy { get; init; }
 }
 
 /// <summary>
@@ -83,7 +90,9 @@ public sealed class CompiledPolicy
             }
         }
 
-        _defaultPlan = Plan.ForLevel(_options.DefaultLevel);
+        _defaultPlan = _options.DefaultPolicy is { } defaultPolicy
+            ? Plan.ForPolicy(defaultPolicy, _options.Floor)
+            : Plan.ForLevel(_options.DefaultLevel, _options.DefaultMatchList);
         int size = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)_options.CacheSize);
         _cache = new CacheEntry?[size];
         _mask = size - 1;
@@ -102,76 +111,168 @@ public sealed class CompiledPolicy
     /// <param name="protocol">The negotiated protocol.</param>
     /// <param name="suite">The negotiated cipher suite (IANA code point).</param>
     /// <param name="now">The current time (the library has no clock).</param>
+    /// <returns>The verdict.</returns>
     public ConnectionVerdict Evaluate(ReadOnlySpan<char> nextHop, ReadOnlySpan<char> mxHost, IReadOnlyList<ReadOnlyMemory<byte>> chain, TlsProtocol protocol, ushort suite, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(chain);
+        return Run(nextHop, mxHost, chain, true, protocol, suite, now, null);
+    }
+
+    /// <summary>
+    /// Evaluates the certificate side of one connection (policy, chain, names) when the negotiated protocol and
+    /// suite are not known to the caller (MailKit's callback): the TLS floor is not checked, so the caller must check
+    /// it after the handshake. Allocates nothing when the chain verdict is cached; never throws on data.
+    /// </summary>
+    /// <param name="nextHop">The next hop (policy key).</param>
+    /// <param name="mxHost">The MX host name, or empty.</param>
+    /// <param name="chain">The certificates the server sent, leaf first, DER.</param>
+    /// <param name="now">The current time.</param>
+    /// <returns>The verdict; <see cref="ConnectionVerdict.TlsFailures"/> is always none.</returns>
+    public ConnectionVerdict EvaluateCertificate(ReadOnlySpan<char> nextHop, ReadOnlySpan<char> mxHost, IReadOnlyList<ReadOnlyMemory<byte>> chain, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(chain);
+        return Run(nextHop, mxHost, chain, false, default, 0, now, null);
+    }
+
+    /// <summary>
+    /// The diagnostic path of <see cref="Evaluate"/> and <see cref="EvaluateCertificate"/>: the same steps, with every
+    /// finding (policy, TLS floor, chain, names; passes and information included) and the certificate report. The chain
+    /// is validated afresh (the cache is neither read nor filled). Allocates; never throws on data.
+    /// </summary>
+    /// <param name="nextHop">The next hop (policy key).</param>
+    /// <param name="mxHost">The MX host name, or null/empty.</param>
+    /// <param name="chain">The certificates the server sent, leaf first, DER.</param>
+    /// <param name="session">The negotiated protocol and suite, or null when unknown (the floor is then not checked).</param>
+    /// <param name="now">The validation time.</param>
+    /// <returns>The report; its verdict equals what <see cref="Evaluate"/> (or <see cref="EvaluateCertificate"/>) returns.</returns>
+    public ConnectionReport Explain(string nextHop, string? mxHost, IReadOnlyList<ReadOnlyMemory<byte>> chain, NegotiatedSession? session, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(nextHop);
+        ArgumentNullException.ThrowIfNull(chain);
+        var sink = new ReportBuilder(_options);
+        var verdict = Run(nextHop, mxHost, chain, session is not null, session?.Protocol ?? default, session?.CipherSuite ?? 0, now, sink);
+        return sink.Build(verdict);
+    }
+
+    // The one evaluation: Evaluate and EvaluateCertificate pass no sink (flags only, cached chain verdict); Explain passes
+    // one and gets every finding of the same steps.
+    private ConnectionVerdict Run(ReadOnlySpan<char> nextHop, ReadOnlySpan<char> mxHost, IReadOnlyList<ReadOnlyMemory<byte>> chain, bool checkTls, TlsProtocol protocol, ushort suite, DateTimeOffset now, ReportBuilder? sink)
+    {
         try
         {
             var found = PolicyMap.Lookup(_tables, nextHop);
             var plan = found.Entry is { } entry ? _plans[found.TableIndex][entry.Index] : _defaultPlan;
+            sink?.PolicyApplied(plan.Policy, plan.Level, found.Entry, nextHop);
             if (plan.Invalid)
             {
+                sink?.Add("policy-invalid", "R-T6", -1, FindingStatus.Failed, "the policy for next hop " + nextHop.ToString() + " is unusable: " + plan.Error + "; Postfix defers the mail (client TLS configuration problem)");
                 return new ConnectionVerdict(ConnectionFailures.PolicyInvalid, VerdictReasons.None, TlsFloorFailures.None, AssuranceLevel.None, false);
             }
 
             if (plan.Level <= SecurityLevel.May)
             {
-                return default; // opportunistic or no TLS (R-T7): nothing is enforced
+                // Opportunistic or no TLS (R-T7): nothing is enforced.
+                sink?.Add("level-opportunistic", "R-T7", -1, FindingStatus.Info, "level " + plan.Level.ToPostfixName() + ": TLS is not enforced for this next hop, so the floor, names and chain are not checked");
+                sink?.NotChecked(plan.Level);
+                return default;
             }
 
             if (plan.Level is SecurityLevel.Fingerprint or SecurityLevel.Dane or SecurityLevel.DaneOnly)
             {
+                sink?.Add("level-not-modelled", "R-T6", -1, FindingStatus.NotEvaluated, "level " + plan.Level.ToPostfixName() + " (pins / TLSA records) is not modelled");
                 return new ConnectionVerdict(ConnectionFailures.LevelNotModelled, VerdictReasons.None, TlsFloorFailures.None, AssuranceLevel.None, false);
             }
 
             var failures = ConnectionFailures.None;
-            var tls = TlsFloor.Check(protocol, suite, _options.Floor).Failures;
-            if (plan.EntryFloor is { } entryFloor)
+            var tls = TlsFloorFailures.None;
+            if (checkTls)
             {
-                tls |= TlsFloor.Check(protocol, suite, entryFloor).Failures; // the entry can tighten, never loosen
-            }
+                tls = TlsFloor.Check(protocol, suite, _options.Floor).Failures;
+                if (plan.EntryFloor is { } entryFloor)
+                {
+                    tls |= TlsFloor.Check(protocol, suite, entryFloor).Failures; // the entry can tighten, never loosen
+                }
 
-            if (tls != TlsFloorFailures.None)
+                sink?.Floor(_options.Floor, plan.ReportFloor, plan.Policy, protocol, suite);
+                if (tls != TlsFloorFailures.None)
+                {
+                    failures |= ConnectionFailures.TlsFloor;
+                }
+            }
+            else
             {
-                failures |= ConnectionFailures.TlsFloor;
+                sink?.Add("tls-not-checked", "R-T5", -1, FindingStatus.Info, "the negotiated protocol and cipher suite were not given: the floor (R-T2..R-T5) is the caller's to check");
             }
 
             if (plan.Level == SecurityLevel.Encrypt)
             {
+                if (chain.Count == 0)
+                {
+                    sink?.Add("no-certificate", "R-C1", -1, FindingStatus.Info, "the server sent no certificate (anonymous cipher suite); level encrypt does not need one");
+                }
+
+                sink?.NotChecked(plan.Level);
                 return new ConnectionVerdict(failures, VerdictReasons.None, tls, AssuranceLevel.None, false);
             }
 
             if (chain.Count == 0)
             {
+                sink?.Add("no-certificate", "R-C1", -1, FindingStatus.Failed, "the server sent no certificate (anonymous cipher suite)");
                 return new ConnectionVerdict(failures | ConnectionFailures.NoCertificate, VerdictReasons.None, tls, AssuranceLevel.None, false);
             }
 
-            int hash = HashOf(chain);
-            bool hit = TryGetCached(chain, hash, now, out var cached);
-            if (!hit)
+            VerdictReasons reasons;
+            AssuranceLevel assurance;
+            bool hit = false;
+            NameCheckResult names;
+            if (sink is null)
             {
-                cached = Compute(chain, hash, now);
+                int hash = HashOf(chain);
+                hit = TryGetCached(chain, hash, now, out var cached);
+                if (!hit)
+                {
+                    cached = Compute(chain, hash, now);
+                }
+
+                reasons = cached!.Reasons;
+                assurance = cached.Assurance;
+                names = cached.Names is null
+                    ? new NameCheckResult(NameCheckStatus.MalformedCertificate)
+                    : NameChecker.CheckNames(cached.Chain[0], cached.Names, plan.Match!, DomainOf(nextHop), mxHost);
+            }
+            else
+            {
+                ValidationReport report;
+                lock (_coldPath)
+                {
+                    report = _validator.ExplainChain(chain, _options.Profile, now);
+                }
+
+                reasons = report.Verdict.Reasons;
+                assurance = report.Verdict.Assurance;
+                names = NameChecker.Check(chain[0].Span, plan.Match!, DomainOf(nextHop), mxHost);
+                sink.Certificate(report, names, chain[0], plan.Match!, nextHop.ToString(), mxHost.ToString());
             }
 
-            if (cached!.Reasons != VerdictReasons.None)
+            if (reasons != VerdictReasons.None)
             {
                 failures |= ConnectionFailures.Chain;
             }
 
-            if (cached.Names is null || !NameChecker.CheckNames(cached.Chain[0], cached.Names, plan.Match!, DomainOf(nextHop), mxHost).IsMatch)
+            if (!names.IsMatch)
             {
                 failures |= ConnectionFailures.NameMismatch;
             }
 
-            return new ConnectionVerdict(failures, cached.Reasons, tls, cached.Assurance, hit);
+            return new ConnectionVerdict(failures, reasons, tls, assurance, hit);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
+            sink?.Add("internal-error", "R-C3", -1, FindingStatus.Failed, "evaluation failed internally; failing closed");
             return new ConnectionVerdict(ConnectionFailures.InternalError, VerdictReasons.InternalError, TlsFloorFailures.None, AssuranceLevel.None, false);
         }
     }
 
-    /// <summary>The domain part of a next hop: without <c>[]</c> and without <c>:port</c>.</summary>
     internal static ReadOnlySpan<char> DomainOf(ReadOnlySpan<char> nextHop)
     {
         if (nextHop.StartsWith('['))
@@ -303,30 +404,42 @@ public sealed class CompiledPolicy
 
         internal TlsFloor? EntryFloor { get; private init; }
 
-        internal static Plan For(PolicyEntry entry, TlsFloor profileFloor)
-        {
-            if (entry.Policy is not { } policy)
-            {
-                return new Plan { Invalid = true };
-            }
+        internal TlsPolicy? Policy { get; private init; }
 
+        internal static Plan For(PolicyEntry entry, TlsFloor profileFloor) =>
+            entry.Policy is { } policy ? ForPolicy(policy, profileFloor) : new Plan { Invalid = true, Error = "the entry is invalid (Postfix defers mail for it)" };
+
+        internal static Plan ForPolicy(TlsPolicy policy, TlsFloor profileFloor)
+        {
             var match = MatchList.For(policy, out var error);
             if (policy.Level.IsPkix() && (match is null || error is not null))
             {
-                return new Plan { Invalid = true };
+                return new Plan { Invalid = true, Policy = policy, Error = "the match list is unusable: " + (error ?? "no match list") };
             }
 
             // An entry whose protocols=/ciphers=/exclude= cannot be evaluated fails closed (PolicyInvalid).
-            if (!TlsFloor.TryForPolicy(policy, out var entryFloor, out _))
+            if (!TlsFloor.TryForPolicy(policy, out var entryFloor, out var floorError))
             {
-                return new Plan { Invalid = true };
+                return new Plan { Invalid = true, Policy = policy, Error = "protocols=/ciphers=/exclude= cannot be evaluated: " + floorError };
             }
 
             // An entry floor that only restates the profile (ciphers=high under partner-2026) adds no flag: skip it.
-            return new Plan { Level = policy.Level, Match = match, EntryFloor = entryFloor is not null && entryFloor.IsRedundantWith(profileFloor) ? null : entryFloor };
+            // The report still shows it (ReportFloor), so the explain path keeps the full floor.
+            return new Plan
+            {
+                Level = policy.Level,
+                Match = match,
+                Policy = policy,
+                EntryFloor = entryFloor is not null && entryFloor.IsRedundantWith(profileFloor) ? null : entryFloor,
+                ReportFloor = entryFloor,
+            };
         }
 
-        internal static Plan ForLevel(SecurityLevel level) => new() { Level = level, Match = MatchList.DefaultFor(level) };
+        internal static Plan ForLevel(SecurityLevel level, MatchList? match) => new() { Level = level, Match = match ?? MatchList.DefaultFor(level) };
+
+        internal string? Error { get; private init; }
+
+        internal TlsFloor? ReportFloor { get; private init; }
     }
 
     private sealed class CacheEntry(int hash, byte[][] chain, PresentedName[]? names, VerdictReasons reasons, AssuranceLevel assurance, DateTimeOffset computedAt, DateTimeOffset validUntil)

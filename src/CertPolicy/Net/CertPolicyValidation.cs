@@ -1,6 +1,7 @@
 using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
+using CertPolicy.Evaluation;
 using CertPolicy.Names;
 using CertPolicy.Tls;
 using CertPolicy.Validation;
@@ -11,8 +12,15 @@ namespace CertPolicy.Net;
 /// <summary>What <see cref="CertPolicyValidation.CreateCallback"/> checks a server against.</summary>
 public sealed class CertPolicyValidationOptions
 {
-    /// <summary>The validation engine with its trust store (curated manifest or a <see cref="CustomTrust"/> store).</summary>
-    public required ChainValidator Validator { get; init; }
+    /// <summary>
+    /// The compiled policy (tables, trust store, profile and floor compiled once; its chain-verdict cache serves every
+    /// handshake). When null, the callback compiles one from <see cref="Validator"/>, <see cref="Profile"/>,
+    /// <see cref="Floor"/> and <see cref="MatchList"/> at level <c>secure</c>, once per <see cref="CertPolicyValidation.CreateCallback"/>.
+    /// </summary>
+    public CompiledPolicy? Policy { get; init; }
+
+    /// <summary>The validation engine with its trust store (curated manifest or a <see cref="CustomTrust"/> store); used when <see cref="Policy"/> is null.</summary>
+    public ChainValidator? Validator { get; init; }
 
     /// <summary>The next-hop domain the connection is for (names, R-C2).</summary>
     public required string NextHop { get; init; }
@@ -20,10 +28,10 @@ public sealed class CertPolicyValidationOptions
     /// <summary>The MX host name connected to (the <c>hostname</c> strategy), or null.</summary>
     public string? MxHost { get; init; }
 
-    /// <summary>The match list; default Postfix's <c>secure</c> list (<c>nexthop:dot-nexthop</c>).</summary>
+    /// <summary>The match list; default Postfix's <c>secure</c> list (<c>nexthop:dot-nexthop</c>). Ignored when <see cref="Policy"/> is set (its entry's or default's list applies).</summary>
     public MatchList MatchList { get; init; } = MatchList.SecureDefault;
 
-    /// <summary>The profile; default <see cref="ValidationProfile.Partner2026"/>.</summary>
+    /// <summary>The profile; default <see cref="ValidationProfile.Partner2026"/>. Ignored when <see cref="Policy"/> is set.</summary>
     public ValidationProfile Profile { get; init; } = ValidationProfile.Partner2026;
 
     /// <summary>
@@ -31,7 +39,8 @@ public sealed class CertPolicyValidationOptions
     /// <see cref="TlsFloor.Partner2026"/>; null to leave them unchecked. The callback checks it when its
     /// sender is the <see cref="SslStream"/> (raw <c>SslStream</c> use: .NET has negotiated both by then).
     /// MailKit passes the host name as the sender, so MailKit users call
-    /// <see cref="CertPolicyValidation.EnsureNegotiatedTls"/> after <c>Connect</c>.
+    /// <see cref="CertPolicyValidation.EnsureNegotiatedTls"/> after <c>Connect</c>. With <see cref="Policy"/> set, the
+    /// policy's own floor is applied and this property only switches the check on (non-null) or off (null).
     /// </summary>
     public TlsFloor? Floor { get; init; } = TlsFloor.Partner2026;
 
@@ -76,7 +85,19 @@ public static partial class CertPolicyValidation
     public static RemoteCertificateValidationCallback CreateCallback(CertPolicyValidationOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return (sender, certificate, chain, _) => Validate(options, sender, certificate, chain);
+        ArgumentNullException.ThrowIfNull(options.NextHop);
+        var policy = options.Policy ?? new CompiledPolicy(
+            [],
+            options.Validator ?? throw new ArgumentException("set Policy or Validator", nameof(options)),
+            new CompiledPolicyOptions
+            {
+                CacheSize = 256,
+                Profile = options.Profile,
+                Floor = options.Floor ?? TlsFloor.Partner2026,
+                DefaultLevel = Policy.SecurityLevel.Secure,
+                DefaultMatchList = options.MatchList,
+            });
+        return (sender, certificate, chain, _) => Validate(options, policy, sender, certificate, chain);
     }
 
     /// <summary>
@@ -125,93 +146,165 @@ public static partial class CertPolicyValidation
         return TlsProtocols.ToOpenSslName(check.Protocol) + " with " + CipherSuiteTable.NameOf(check.Suite) + " (profile " + floor.Name + "): " + string.Join("; ", floor.Explain(check.Protocol, check.Suite));
     }
 
-    private static bool Validate(CertPolicyValidationOptions o, object? sender, X509Certificate? certificate, X509Chain? chain)
+    // Per handshake: the presented chain goes into a per-thread buffer (no copy of the certificates: RawDataMemory), the
+    // compiled policy's flag path decides (0 B on a cache hit), and the report is built only on failure or when a logger
+    // or OnVerdict asks for it.
+    private static bool Validate(CertPolicyValidationOptions o, CompiledPolicy policy, object? sender, X509Certificate? certificate, X509Chain? chain)
     {
-        ValidationReport? report = null;
-        NegotiatedTlsCheck? negotiated = null;
+        ConnectionReport? report = null;
+        NegotiatedSession? session = null;
+        bool checkTls = o.Floor is not null && sender is SslStream;
+        var buffer = t_chain ??= new PresentedChain();
         try
         {
-            if (o.Floor is { } floor && sender is SslStream stream)
-            {
-                // Read inside the handshake: .NET has negotiated both when it asks for the certificate decision
-                // (checked on Linux/OpenSSL in CallbackTests); an exception here fails closed below.
-                negotiated = CheckNegotiatedTls(stream.SslProtocol, stream.NegotiatedCipherSuite, floor);
-            }
-
             if (certificate is null)
             {
                 LogNoCertificate(Logger(o), o.NextHop);
                 return Fail(o, null, "the server sent no certificate");
             }
 
-            var presented = new List<ReadOnlyMemory<byte>> { certificate.GetRawCertData() };
-            if (chain is not null)
+            buffer.Fill(certificate, chain);
+            var now = o.TimeProvider.GetUtcNow();
+            ConnectionVerdict verdict;
+            if (checkTls)
             {
-                foreach (var extra in chain.ChainPolicy.ExtraStore)
-                {
-                    var der = extra.RawData;
-                    if (!der.AsSpan().SequenceEqual(presented[0].Span))
-                    {
-                        presented.Add(der);
-                    }
-                }
+                // Read inside the handshake: .NET has negotiated both when it asks for the certificate decision
+                // (checked on Linux/OpenSSL in CallbackTests); an exception here fails closed below.
+                var stream = (SslStream)sender!;
+                session = new NegotiatedSession(TlsProtocols.FromSslProtocols(stream.SslProtocol), (ushort)stream.NegotiatedCipherSuite);
+                verdict = policy.Evaluate(o.NextHop, o.MxHost, buffer, session.Value.Protocol, session.Value.CipherSuite, now);
+            }
+            else
+            {
+                verdict = policy.EvaluateCertificate(o.NextHop, o.MxHost, buffer, now);
             }
 
-            var request = new ValidationRequest
+            var logger = Logger(o);
+            if (verdict.IsCompliant && o.OnVerdict is null && !logger.IsEnabled(LogLevel.Information))
             {
-                Profile = o.Profile,
-                Time = o.TimeProvider.GetUtcNow(),
-                NextHop = o.NextHop,
-                MxHost = o.MxHost,
-                MatchList = o.MatchList,
-            };
-            report = o.Validator.Explain(presented, request);
+                return true;
+            }
+
+            report = policy.Explain(o.NextHop, o.MxHost, buffer, session, now);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException and not CertificatePolicyException)
         {
             LogInternalError(Logger(o), o.NextHop, ex.Message);
             return Fail(o, null, "internal error during validation (fail closed): " + ex.Message);
         }
-
-        o.OnVerdict?.Invoke(report);
-        if (negotiated is { IsAcceptable: false } weak)
+        finally
         {
-            string why = DescribeFloor(weak, o.Floor!) + (report.Verdict.IsCompliant ? string.Empty : "; " + Summarise(report));
-            LogNotCompliant(Logger(o), o.NextHop, report.Profile, why);
-            return Fail(o, report, why, weak);
+            buffer.Clear();
+        }
+
+        if (report.Certificate is { } certificateReport)
+        {
+            o.OnVerdict?.Invoke(certificateReport);
         }
 
         if (report.Verdict.IsCompliant)
         {
-            LogCompliant(Logger(o), o.NextHop, report.MatchedName ?? "?", report.Verdict.Assurance.ToString(), report.Profile);
+            LogCompliant(Logger(o), o.NextHop, report.Certificate?.MatchedName ?? "?", report.Verdict.Assurance.ToString(), report.Profile);
             return true;
         }
 
         var summary = Summarise(report);
         LogNotCompliant(Logger(o), o.NextHop, report.Profile, summary);
+        if (session is { } s && report.Verdict.TlsFailures != TlsFloorFailures.None)
+        {
+            // The floor's own wording first ("TLSv1.2 with X (profile P): R-T2: ...; R-T5: ..."), then the rest.
+            var weak = new NegotiatedTlsCheck(s.Protocol, s.CipherSuite, new TlsFloorVerdict(report.Verdict.TlsFailures));
+            return Fail(o, report, DescribeFloor(weak, policy.Options.Floor) + "; " + summary, weak);
+        }
+
         return Fail(o, report, summary);
+    }
+
+    [ThreadStatic]
+    private static PresentedChain? t_chain;
+
+    // The presented certificates of one handshake, leaf first, as a list the compiled policy reads without copying.
+    private sealed class PresentedChain : IReadOnlyList<ReadOnlyMemory<byte>>
+    {
+        private ReadOnlyMemory<byte>[] _items = new ReadOnlyMemory<byte>[8];
+        private int _count;
+
+        public int Count => _count;
+
+        public ReadOnlyMemory<byte> this[int index] => (uint)index < (uint)_count ? _items[index] : throw new ArgumentOutOfRangeException(nameof(index));
+
+        internal void Fill(X509Certificate certificate, X509Chain? chain)
+        {
+            _count = 0;
+            Add(certificate is X509Certificate2 c2 ? c2.RawDataMemory : certificate.GetRawCertData());
+            if (chain is null)
+            {
+                return;
+            }
+
+            // SslStream puts the other certificates the server sent into the chain's ExtraStore (indexer: no enumerator).
+            var extra = chain.ChainPolicy.ExtraStore;
+            for (int i = 0; i < extra.Count; i++)
+            {
+                var der = extra[i].RawDataMemory;
+                if (!der.Span.SequenceEqual(_items[0].Span))
+                {
+                    Add(der);
+                }
+            }
+        }
+
+        internal void Clear()
+        {
+            Array.Clear(_items, 0, _count);
+            _count = 0;
+        }
+
+        private void Add(ReadOnlyMemory<byte> der)
+        {
+            if (_count == _items.Length)
+            {
+                Array.Resize(ref _items, _items.Length * 2);
+            }
+
+            _items[_count++] = der;
+        }
+
+        public IEnumerator<ReadOnlyMemory<byte>> GetEnumerator()
+        {
+            for (int i = 0; i < _count; i++)
+            {
+                yield return _items[i];
+            }
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
     private static ILogger Logger(CertPolicyValidationOptions o) => o.Logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
 
-    private static bool Fail(CertPolicyValidationOptions o, ValidationReport? report, string why, NegotiatedTlsCheck? negotiated = null)
+    private static bool Fail(CertPolicyValidationOptions o, ConnectionReport? report, string why, NegotiatedTlsCheck? negotiated = null)
     {
         if (o.ThrowOnFailure)
         {
             throw negotiated is { } n
-                ? new CertificatePolicyException($"{o.NextHop}: negotiated TLS does not meet the policy: {why}", n, report)
-                : new CertificatePolicyException($"{o.NextHop}: server certificate does not meet the policy: {why}", report);
+                ? new CertificatePolicyException($"{o.NextHop}: negotiated TLS does not meet the policy: {why}", n, report?.Certificate) { Connection = report }
+                : new CertificatePolicyException($"{o.NextHop}: server certificate does not meet the policy: {why}", report?.Certificate) { Connection = report };
         }
 
         return false;
     }
 
-    private static string Summarise(ValidationReport report)
+    // The failed findings of the report, one clause each with its rule.
+    private static string Summarise(ConnectionReport report)
     {
         var parts = new List<string>(report.Findings.Count);
         foreach (var f in report.Findings)
         {
-            parts.Add($"{f.Rule} {f.Code} (depth {f.Depth}): {f.Message}");
+            if (f.Status is FindingStatus.Failed or FindingStatus.NotEvaluated)
+            {
+                parts.Add(f.Depth >= 0 ? $"{f.Rule} {f.Code} (depth {f.Depth}): {f.Message}" : $"{f.Rule} {f.Code}: {f.Message}");
+            }
         }
 
         return string.Join("; ", parts);
@@ -272,6 +365,9 @@ public sealed class CertificatePolicyException : Exception
 
     /// <summary>The report with every finding, or null (no certificate, internal error, a floor-only failure).</summary>
     public ValidationReport? Report { get; }
+
+    /// <summary>The whole connection report (policy, TLS floor, chain, names) when the callback refused the server, or null.</summary>
+    public ConnectionReport? Connection { get; init; }
 
     /// <summary>The negotiated protocol and suite when they failed the floor (R-T2..R-T5); else null.</summary>
     public NegotiatedTlsCheck? NegotiatedTls { get; }

@@ -1,7 +1,10 @@
 using System.Globalization;
 using CertPolicy.Names;
 using CertPolicy.Policy;
+using CertPolicy.Evaluation;
 using CertPolicy.Tls;
+using CertPolicy.Trust;
+using CertPolicy.Validation;
 
 namespace CertPolicy.Net;
 
@@ -24,10 +27,13 @@ public sealed class ProbeEvaluationInput
     public TlsFloor Floor { get; init; } = TlsFloor.Partner2026;
 
     /// <summary>
-    /// The chain validator (normally an <see cref="EngineChainValidator"/>); when null the chain is
-    /// reported as not validated and a <c>verify</c>/<c>secure</c> verdict fails closed.
+    /// The validation engine over the trust store; when null the chain is reported as not validated and a
+    /// <c>verify</c>/<c>secure</c> verdict fails closed.
     /// </summary>
-    public IChainValidator? ChainValidator { get; init; }
+    public ChainValidator? Validator { get; init; }
+
+    /// <summary>The chain rules (R-C1, R-C3..R-C12); default <see cref="ValidationProfile.Partner2026"/>.</summary>
+    public ValidationProfile Profile { get; init; } = ValidationProfile.Partner2026;
 
     /// <summary>The time the chain is validated at (the core has no clock).</summary>
     public required DateTimeOffset ValidationTime { get; init; }
@@ -80,7 +86,7 @@ public sealed class ProbeReport
 /// <summary>
 /// Evaluates a <see cref="ProbeResult"/> against a policy: the STARTTLS outcome (R-T1, R-T6, R-T7), the
 /// negotiated protocol and suite (<see cref="TlsFloor"/>, R-T2..R-T5), the certificate names at
-/// <c>verify</c>/<c>secure</c> (<see cref="NameChecker"/>, R-C2) and the chain (<see cref="IChainValidator"/>,
+/// <c>verify</c>/<c>secure</c> (<see cref="NameChecker"/>, R-C2) and the chain (<see cref="CompiledPolicy"/>,
 /// R-C3). Fails closed: an exception inside the evaluation becomes an <c>internal-error</c> finding and a
 /// not-compliant verdict.
 /// </summary>
@@ -201,239 +207,59 @@ public static class ProbeEvaluator
     }
 
     /// <summary>An established session: R-T1, the floor, the certificate's names and chain.</summary>
+    // The session is judged by the one pipeline (CompiledPolicy.Explain) with the next hop's policy as its only entry;
+    // the probe only adds what the pipeline cannot know (implicit TLS, the host it reached) and renders the findings.
     private static void EvaluateSession(ProbeResult probe, ProbeEvaluationInput input, string mx, List<ProbeFinding> findings)
     {
-        var policy = input.Policy;
-        var level = policy.Level;
-        string levelName = level.ToPostfixName();
-
         // R-T1: STARTTLS on the SMTP port; implicit TLS is not used between gateways.
         findings.Add(probe.ImplicitTls
             ? new("implicit-tls", "R-T1", FindingStatus.Failed, "implicit TLS (SMTPS, port " + probe.Port.ToString(CultureInfo.InvariantCulture) + ") is not used between gateways; use STARTTLS on port 25")
             : new("starttls", "R-T1", FindingStatus.Passed, "STARTTLS offered and accepted by " + probe.Host));
 
-        CheckFloor(probe, input.Floor, findings);
-        CheckEntryFloor(probe, policy, findings);
-
-        bool pkix = level.IsPkix();
-        if (probe.Certificates.IsDefaultOrEmpty)
+        var compiled = new CompiledPolicy(
+            [],
+            input.Validator ?? NoTrust.Value,
+            new CompiledPolicyOptions { CacheSize = 1, Profile = input.Profile, Floor = input.Floor, DefaultPolicy = input.Policy });
+        var chain = new ReadOnlyMemory<byte>[probe.Certificates.IsDefault ? 0 : probe.Certificates.Length];
+        for (int i = 0; i < chain.Length; i++)
         {
-            findings.Add(new("no-certificate", "R-C1", pkix ? FindingStatus.Failed : FindingStatus.Info, "the server sent no certificate (anonymous cipher suite)"));
-            if (pkix)
-            {
-                findings.Add(new(ChainNotValidatedCode, "R-C3", FindingStatus.Failed, "no certificate: nothing to validate"));
-            }
-
-            return;
+            chain[i] = probe.Certificates[i];
         }
 
-        byte[] leaf = probe.Certificates[0];
-        if (!pkix)
-        {
-            findings.Add(new("names-not-checked", "R-C2", FindingStatus.Info, "certificate names are not checked at level " + levelName + " (postfix-tls.md 2)"));
-            findings.Add(new("chain-not-checked", "R-C3", FindingStatus.Info, "the chain is not required at level " + levelName + " (Postfix only logs Trusted/Untrusted)"));
-            return;
-        }
-
-        CheckNames(probe, input, policy, mx, leaf, findings);
-        CheckChain(probe, input, leaf, findings);
-    }
-
-    private static void CheckFloor(ProbeResult probe, TlsFloor floor, List<ProbeFinding> findings)
-    {
-        // R-T2..R-T5 (RULES.md) through TlsFloor.
-        var protocol = TlsProtocols.FromSslProtocols(probe.Protocol);
-        ushort suite = (ushort)probe.CipherSuite;
-        var verdict = TlsFloor.Check(protocol, suite, floor);
-        string protoName = TlsProtocols.ToOpenSslName(protocol);
-        string suiteName = CipherSuiteTable.NameOf(suite);
-        const TlsFloorFailures protocolFlags = TlsFloorFailures.ProtocolTooOld | TlsFloorFailures.ProtocolNotAllowed | TlsFloorFailures.UnknownProtocol;
-        if ((verdict.Failures & protocolFlags) == 0)
-        {
-            findings.Add(new("tls-protocol", "R-T4", FindingStatus.Passed, protoName + " is allowed by profile " + floor.Name));
-        }
-
-        if ((verdict.Failures & ~protocolFlags) == 0)
-        {
-            findings.Add(new("tls-cipher", "R-T5", FindingStatus.Passed, suiteName + " meets profile " + floor.Name + " (grade " + floor.GradeDescription + ", at least " + floor.MinimumStrengthBits.ToString(CultureInfo.InvariantCulture) + " bits)"));
-        }
-
-        if (verdict.IsAcceptable)
-        {
-            return;
-        }
-
-        // Explain gives one line per failed flag, in ascending bit order, each "R-Tn: text".
-        var lines = floor.Explain(protocol, suite);
-        int i = 0;
-        for (int b = 0; b < 16; b++)
-        {
-            var flag = (TlsFloorFailures)(1 << b);
-            if ((verdict.Failures & flag) == 0)
-            {
-                continue;
-            }
-
-            string rule = TlsFloor.RuleId(flag);
-            string line = i < lines.Count ? lines[i] : flag.ToString();
-            i++;
-            string text = line.StartsWith(rule + ": ", StringComparison.Ordinal) ? line[(rule.Length + 2)..] : line;
-            findings.Add(new(FloorCode(flag), rule, FindingStatus.Failed, text));
-        }
-    }
-
-    // A tls_policy entry's own protocols=/ciphers=/exclude=: Postfix would not complete a mandatory-TLS
-    // handshake outside them, so a session outside them fails too (in addition to the profile's floor).
-    private static void CheckEntryFloor(ProbeResult probe, TlsPolicy policy, List<ProbeFinding> findings)
-    {
-        if (!TlsFloor.TryForPolicy(policy, out var entry, out string? error))
-        {
-            findings.Add(new("policy-tls-invalid", "R-T6", FindingStatus.Failed, "the policy's protocols=/ciphers=/exclude= cannot be evaluated: " + error));
-            return;
-        }
-
-        if (entry is null)
-        {
-            return;
-        }
-
-        var protocol = TlsProtocols.FromSslProtocols(probe.Protocol);
-        ushort suite = (ushort)probe.CipherSuite;
-        var verdict = TlsFloor.Check(protocol, suite, entry);
-        string what = TlsProtocols.ToOpenSslName(protocol) + " with " + CipherSuiteTable.NameOf(suite);
-        string attrs = "protocols=" + (policy.Protocols ?? "(any)") + ", ciphers=" + entry.GradeDescription;
-        if (verdict.IsAcceptable)
-        {
-            findings.Add(new("policy-tls", "R-T6", FindingStatus.Passed, what + " is within the policy entry's " + attrs));
-            return;
-        }
-
-        for (int b = 0; b < 16; b++)
-        {
-            var flag = (TlsFloorFailures)(1 << b);
-            if ((verdict.Failures & flag) != 0)
-            {
-                findings.Add(new("policy-" + FloorCode(flag), TlsFloor.RuleId(flag), FindingStatus.Failed, what + " is outside the policy entry's " + attrs + ": Postfix would not use it for this next hop"));
-            }
-        }
-    }
-
-    /// <summary>Stable finding codes of the floor failures (API: never renamed).</summary>
-    private static string FloorCode(TlsFloorFailures flag) => flag switch
-    {
-        TlsFloorFailures.ProtocolTooOld => "tls-protocol-too-old",
-        TlsFloorFailures.ProtocolNotAllowed => "tls-protocol-not-allowed",
-        TlsFloorFailures.Rc4 => "tls-rc4",
-        TlsFloorFailures.NullAnonymousOrExport => "tls-null-anonymous-export",
-        TlsFloorFailures.KeyTooShort => "tls-key-too-short",
-        TlsFloorFailures.NotInGrade => "tls-not-in-grade",
-        TlsFloorFailures.UnknownSuite => "tls-unknown-suite",
-        TlsFloorFailures.SuiteNotForProtocol => "tls-suite-not-for-protocol",
-        TlsFloorFailures.UnknownProtocol => "tls-unknown-protocol",
-        _ => "tls-floor",
-    };
-
-    private static void CheckNames(ProbeResult probe, ProbeEvaluationInput input, TlsPolicy policy, string mx, byte[] leaf, List<ProbeFinding> findings)
-    {
-        // R-C2 (RULES.md), postfix-tls.md 3.
-        var list = MatchList.For(policy, out string? matchError);
-        if (list is null)
-        {
-            findings.Add(new("match-list-invalid", "R-C2", FindingStatus.Failed, "the policy's match list is unusable: " + (matchError ?? "no match list")));
-            return;
-        }
-
-        var result = NameChecker.Check(leaf, list, input.NextHop, mx);
-        string presented = PresentedNames(leaf);
+        var session = new NegotiatedSession(TlsProtocols.FromSslProtocols(probe.Protocol), (ushort)probe.CipherSuite);
+        var report = compiled.Explain(input.NextHop, mx, chain, session, input.ValidationTime);
         string where = probe.Host + "[" + (probe.Address ?? probe.Host) + "]:" + probe.Port.ToString(CultureInfo.InvariantCulture);
-        switch (result.Status)
+        foreach (var f in report.Findings)
         {
-            case NameCheckStatus.Matched:
-                findings.Add(new("names", "R-C2", FindingStatus.Passed, "certificate name matches match list " + list + " (presented: " + presented + ")"));
-                break;
-            case NameCheckStatus.NotMatched:
-                findings.Add(new("name-mismatch", "R-C2", FindingStatus.Failed, "server certificate verification failed for " + where + ": num=62:hostname mismatch (match list " + list + ", next hop " + input.NextHop + ", MX " + mx + "; presented: " + presented + ")"));
-                break;
-            case NameCheckStatus.NoReferenceNames:
-                findings.Add(new("names-no-reference", "R-C2", FindingStatus.Failed, "could not configure peer name checks: match list " + list + " gives no usable reference name for next hop " + input.NextHop + " / MX " + mx));
-                break;
-            default:
-                findings.Add(new("certificate-malformed", "R-C2", FindingStatus.Failed, "the server certificate could not be read (not strict DER X.509, or too many names)"));
-                break;
-        }
-    }
-
-    private static void CheckChain(ProbeResult probe, ProbeEvaluationInput input, byte[] leaf, List<ProbeFinding> findings)
-    {
-        // R-C3..R-C8 are the validation engine's; without a validator, fail closed (postfix-tls.md 4.1: PKIX is required at verify/secure).
-        if (input.ChainValidator is null)
-        {
-            findings.Add(new(ChainNotValidatedCode, "R-C3", FindingStatus.Failed, ChainNotValidatedMessage));
-            return;
-        }
-
-        var others = new ReadOnlyMemory<byte>[probe.Certificates.Length - 1];
-        for (int i = 1; i < probe.Certificates.Length; i++)
-        {
-            others[i - 1] = probe.Certificates[i];
-        }
-
-        var chain = input.ChainValidator.Validate(leaf, others, input.ValidationTime);
-        bool anyFailed = false;
-        foreach (var f in chain.Findings)
-        {
-            anyFailed |= f.Status == FindingStatus.Failed;
-            findings.Add(f);
-        }
-
-        if (!chain.IsCompliant && !anyFailed)
-        {
-            findings.Add(new("chain-not-compliant", "R-C3", FindingStatus.Failed, "the chain validator rejected the chain"));
-        }
-        else if (chain.IsCompliant && anyFailed)
-        {
-            // Contradictory validator output: the failed findings already make the verdict not compliant.
-            findings.Add(new("chain-validator-inconsistent", "R-C3", FindingStatus.Info, "the chain validator reported compliant with failed findings"));
-        }
-    }
-
-    private static string PresentedNames(byte[] leaf)
-    {
-        var names = new PresentedName[CertificateNames.MaxNames];
-        int count = CertificateNames.Read(leaf, names);
-        if (count < 0)
-        {
-            return "unreadable";
-        }
-
-        var sb = new StringBuilder();
-        for (int i = 0; i < Math.Min(count, 20); i++)
-        {
-            var n = names[i];
-            if (sb.Length > 0)
+            switch (f.Code)
             {
-                sb.Append(", ");
+                case "policy":
+                    continue; // the probe's own "policy" line says where the policy came from
+                case "name.mismatch":
+                    // Postfix's wording (postfix-tls.md 7.1), so the report reads like the log line it predicts.
+                    findings.Add(new(f.Code, f.Rule, f.Status, "server certificate verification failed for " + where + ": num=62:hostname mismatch: " + f.Message));
+                    continue;
             }
 
-            var content = CertificateNames.Content(leaf, n);
-            if (n.Kind == PresentedNameKind.IPAddressSan)
+            // Without a validator the engine ran over an empty store: its chain findings mean nothing and are replaced below.
+            if (input.Validator is null && f.Rule != "R-C2" && (f.Code == "chain" || (report.Certificate?.Findings.Contains(f) ?? false)))
             {
-                sb.Append("IP:").Append(content.Length is 4 or 16 ? new System.Net.IPAddress(content).ToString() : Convert.ToHexString(content));
                 continue;
             }
 
-            sb.Append(n.Kind == PresentedNameKind.DnsSan ? "DNS:" : "CN=");
-            foreach (byte c in content)
-            {
-                sb.Append(c is >= 0x20 and < 0x7F ? (char)c : '?');
-            }
+            findings.Add(new(f.Code, f.Rule, f.Status, f.Depth >= 0 && f.Rule != "R-C2" ? "depth " + f.Depth.ToString(CultureInfo.InvariantCulture) + ": " + f.Message : f.Message));
         }
 
-        if (count > 20)
+        if (input.Validator is null && report.Certificate is not null)
         {
-            sb.Append(", ... (").Append(count.ToString(CultureInfo.InvariantCulture)).Append(" names)");
+            // Without a validator no chain engine ran for real (the empty store trusts nothing): say so, fail closed.
+            findings.Add(new(ChainNotValidatedCode, "R-C3", FindingStatus.Failed, ChainNotValidatedMessage));
         }
+    }
 
-        return sb.Length == 0 ? "none" : sb.ToString();
+    // A validator over an empty trust store: used only so that the pipeline runs names and floor when the caller gave none.
+    private static class NoTrust
+    {
+        internal static readonly ChainValidator Value = new(new TrustStore(new TrustManifest("no anchors", default, 0, 0, [], [], [], [])));
     }
 }

@@ -389,6 +389,48 @@ public sealed class TlsFloor
         _ => "R-T5",
     };
 
+    /// <summary>The stable finding code of one failure bit (<c>tls-protocol-too-old</c>); a constant string.</summary>
+    /// <param name="failure">One flag.</param>
+    /// <returns>The code.</returns>
+    public static string CodeOf(TlsFloorFailures failure) => failure switch
+    {
+        TlsFloorFailures.ProtocolTooOld => "tls-protocol-too-old",
+        TlsFloorFailures.ProtocolNotAllowed => "tls-protocol-not-allowed",
+        TlsFloorFailures.Rc4 => "tls-rc4",
+        TlsFloorFailures.NullAnonymousOrExport => "tls-null-anonymous-export",
+        TlsFloorFailures.KeyTooShort => "tls-key-too-short",
+        TlsFloorFailures.NotInGrade => "tls-not-in-grade",
+        TlsFloorFailures.UnknownSuite => "tls-unknown-suite",
+        TlsFloorFailures.SuiteNotForProtocol => "tls-suite-not-for-protocol",
+        TlsFloorFailures.UnknownProtocol => "tls-unknown-protocol",
+        _ => "tls-floor",
+    };
+
+    /// <summary>What one failed check means for a negotiated pair, in words (no rule id). Allocates.</summary>
+    /// <param name="failure">One flag.</param>
+    /// <param name="protocol">The protocol.</param>
+    /// <param name="suite">The suite id.</param>
+    /// <returns>The message.</returns>
+    public string Describe(TlsFloorFailures failure, TlsProtocol protocol, ushort suite)
+    {
+        CipherSuiteTable.TryGet(suite, out var info);
+        string name = CipherSuiteTable.NameOf(suite);
+        string proto = TlsProtocols.ToOpenSslName(protocol);
+        return failure switch
+        {
+            TlsFloorFailures.ProtocolTooOld => proto + " is older than profile " + Name + " allows (" + PostfixProtocols.Format(Protocols) + ")",
+            TlsFloorFailures.ProtocolNotAllowed => proto + " is not allowed by profile " + Name + " (" + PostfixProtocols.Format(Protocols) + ")",
+            TlsFloorFailures.UnknownProtocol => "unknown protocol version",
+            TlsFloorFailures.SuiteNotForProtocol => name + " cannot be negotiated with " + proto,
+            TlsFloorFailures.Rc4 => name + " uses RC4",
+            TlsFloorFailures.NullAnonymousOrExport => name + " has no encryption, no authentication or is an export suite",
+            TlsFloorFailures.KeyTooShort => name + " has " + info.StrengthBits.ToString(System.Globalization.CultureInfo.InvariantCulture) + " bits of strength; at least " + MinimumStrengthBits.ToString(System.Globalization.CultureInfo.InvariantCulture) + " required",
+            TlsFloorFailures.NotInGrade => name + " is not in grade " + GradeDescription,
+            TlsFloorFailures.UnknownSuite => "0x" + suite.ToString("X4", System.Globalization.CultureInfo.InvariantCulture) + " is not in the IANA cipher-suite registry",
+            _ => "below the floor",
+        };
+    }
+
     /// <summary>
     /// The diagnostic path: one line per failed check with its rule id. Allocates; use <see cref="Check"/> on the hot path.
     /// </summary>
@@ -399,31 +441,13 @@ public sealed class TlsFloor
     {
         var v = Check(protocol, suite, this);
         var lines = new List<string>();
-        CipherSuiteTable.TryGet(suite, out var info);
-        string name = CipherSuiteTable.NameOf(suite);
-        string proto = TlsProtocols.ToOpenSslName(protocol);
         for (int b = 0; b < 16; b++)
         {
             var flag = (TlsFloorFailures)(1 << b);
-            if ((v.Failures & flag) == 0)
+            if ((v.Failures & flag) != 0)
             {
-                continue;
+                lines.Add(RuleId(flag) + ": " + Describe(flag, protocol, suite));
             }
-
-            string what = flag switch
-            {
-                TlsFloorFailures.ProtocolTooOld => proto + " is older than profile " + Name + " allows (" + PostfixProtocols.Format(Protocols) + ")",
-                TlsFloorFailures.ProtocolNotAllowed => proto + " is not allowed by profile " + Name + " (" + PostfixProtocols.Format(Protocols) + ")",
-                TlsFloorFailures.UnknownProtocol => "unknown protocol version",
-                TlsFloorFailures.SuiteNotForProtocol => name + " cannot be negotiated with " + proto,
-                TlsFloorFailures.Rc4 => name + " uses RC4",
-                TlsFloorFailures.NullAnonymousOrExport => name + " has no encryption, no authentication or is an export suite",
-                TlsFloorFailures.KeyTooShort => name + " has " + info.StrengthBits.ToString(System.Globalization.CultureInfo.InvariantCulture) + " bits of strength; at least " + MinimumStrengthBits.ToString(System.Globalization.CultureInfo.InvariantCulture) + " required",
-                TlsFloorFailures.NotInGrade => name + " is not in grade " + GradeDescription,
-                TlsFloorFailures.UnknownSuite => "0x" + suite.ToString("X4", System.Globalization.CultureInfo.InvariantCulture) + " is not in the IANA cipher-suite registry",
-                _ => flag.ToString(),
-            };
-            lines.Add(RuleId(flag) + ": " + what);
         }
 
         return lines;

@@ -125,7 +125,14 @@ public readonly struct Verdict : IEquatable<Verdict>
 /// <param name="Depth">The certificate it concerns (0 = leaf, counting up to the anchor), or -1 for the whole input.</param>
 /// <param name="Message">A human-readable explanation.</param>
 /// <param name="Reason">The verdict flag this finding sets.</param>
-public sealed record Finding(string Code, string Rule, int Depth, string Message, VerdictReasons Reason);
+/// <remarks>One finding type for the whole connection pipeline (<c>Evaluation.CompiledPolicy.Explain</c>): chain, names,
+/// TLS floor and policy findings carry the same fields; <see cref="Status"/> says whether it failed, passed, informs or
+/// could not be evaluated. Findings of the chain engine always fail.</remarks>
+public sealed record Finding(string Code, string Rule, int Depth, string Message, VerdictReasons Reason)
+{
+    /// <summary>Failed (the default), passed, information only, or not evaluated.</summary>
+    public FindingStatus Status { get; init; } = FindingStatus.Failed;
+}
 
 /// <summary>A certificate of the reported chain.</summary>
 /// <param name="Depth">0 = leaf.</param>

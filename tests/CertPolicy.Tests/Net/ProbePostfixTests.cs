@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Text.Json;
 using CertPolicy.Net;
+using CertPolicy.Validation;
 using CertPolicy.Policy;
 using CertPolicy.Tests.Support;
 using CertPolicy.Tls;
@@ -36,15 +37,30 @@ public class ProbePostfixTests(PostfixSmtpd smtpd) : IClassFixture<PostfixSmtpd>
         return p!;
     }
 
-    private static ProbeEvaluationInput Input(string policy, IChainValidator? validator = null, string nextHop = "example.net") => new()
+    private ProbeEvaluationInput Input(string policy, ChainValidator? validator = null, string nextHop = "example.net") => new()
     {
         NextHop = nextHop,
         MxHost = PostfixSmtpd.GatewayName,
         Policy = Policy(policy),
         Floor = TlsFloor.Partner2026,
-        ChainValidator = validator,
-        ValidationTime = ValidationTime,
+        Validator = validator,
+        Profile = ValidationProfile.PostfixSecure,
+        ValidationTime = InsideValidity(),
     };
+
+    // The fixture issues its certificates relative to the clock: validate inside their window.
+    private DateTimeOffset InsideValidity()
+    {
+        using var leaf = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(smtpd.Leaf);
+        return new DateTimeOffset(leaf.NotBefore.ToUniversalTime(), TimeSpan.Zero).AddMinutes(5);
+    }
+
+    // The real engine over the fixture's own CA, with postfix-secure (chain and names: what Postfix checks).
+    private ChainValidator TestCa()
+    {
+        Assert.True(CustomTrust.TryCreate([smtpd.Ca], [], null, null, out var store, out var error), error);
+        return new ChainValidator(store!);
+    }
 
     private static async Task<ProbeResult> Probe(int port, SslProtocols protocols = SslProtocols.None, IReadOnlyList<TlsCipherSuite>? suites = null)
     {
@@ -76,32 +92,12 @@ public class ProbePostfixTests(PostfixSmtpd smtpd) : IClassFixture<PostfixSmtpd>
         Assert.Equal(FindingStatus.Passed, report.Find("tls-cipher")?.Status);
         Assert.Equal(FindingStatus.Passed, report.Find("starttls")?.Status);
 
-        // No IChainValidator given: exactly one failure, the unvalidated chain (fail closed).
+        // No validator given: exactly one failure, the unvalidated chain (fail closed).
         var failed = Assert.Single(report.Findings, f => f.Status == FindingStatus.Failed);
         Assert.Equal(ProbeEvaluator.ChainNotValidatedCode, failed.Code);
         Assert.Equal("R-C3", failed.RuleId);
         Assert.Equal(ProbeEvaluator.ChainNotValidatedMessage, failed.Message);
         Assert.Equal(ProbeVerdict.NotCompliant, report.Verdict);
-    }
-
-    [Fact]
-    public async Task Chain_validator_seam_decides_the_chain_part()
-    {
-        var probe = await Probe(smtpd.CompliantPort);
-        var accepting = new FakeValidator(true);
-        var rejecting = new FakeValidator(false);
-
-        var ok = ProbeEvaluator.Evaluate(probe, Input("secure", accepting));
-        var bad = ProbeEvaluator.Evaluate(probe, Input("secure", rejecting));
-
-        Assert.True(ok.Verdict == ProbeVerdict.Compliant, Why(ok));
-        Assert.Null(ok.Find(ProbeEvaluator.ChainNotValidatedCode));
-        Assert.Equal(ProbeVerdict.NotCompliant, bad.Verdict);
-        Assert.Equal(FindingStatus.Failed, bad.Find("fake-chain")?.Status);
-
-        // The validator saw exactly what the server sent: the leaf, then the CA as an extra certificate.
-        Assert.Equal(smtpd.Leaf, accepting.Leaf);
-        Assert.Equal(smtpd.Ca, Assert.Single(accepting.Others));
     }
 
     [Fact]
@@ -118,10 +114,10 @@ public class ProbePostfixTests(PostfixSmtpd smtpd) : IClassFixture<PostfixSmtpd>
     public async Task Wrong_name_fails_R_C2()
     {
         var probe = await Probe(smtpd.WrongNamePort);
-        var report = ProbeEvaluator.Evaluate(probe, Input("secure", new FakeValidator(true)));
+        var report = ProbeEvaluator.Evaluate(probe, Input("secure", TestCa()));
 
         Assert.True(probe.Outcome == ProbeOutcome.TlsEstablished, Why(report));
-        var mismatch = report.Find("name-mismatch");
+        var mismatch = report.Find("name.mismatch");
         Assert.True(mismatch is not null, Why(report));
         Assert.Equal("R-C2", mismatch.RuleId);
         Assert.Equal(FindingStatus.Failed, mismatch.Status);
@@ -131,7 +127,7 @@ public class ProbePostfixTests(PostfixSmtpd smtpd) : IClassFixture<PostfixSmtpd>
         Assert.Equal(ProbeVerdict.NotCompliant, report.Verdict);
 
         // The same server passes when the match list names its domain (the check is not hard-coded).
-        var matching = ProbeEvaluator.Evaluate(probe, Input("secure match=.other.test", new FakeValidator(true)));
+        var matching = ProbeEvaluator.Evaluate(probe, Input("secure match=.other.test", TestCa()));
         Assert.True(matching.Verdict == ProbeVerdict.Compliant, Why(matching));
     }
 
@@ -173,7 +169,7 @@ public class ProbePostfixTests(PostfixSmtpd smtpd) : IClassFixture<PostfixSmtpd>
     public async Task Legacy_only_gateway_is_a_handshake_failure_and_the_permissive_retry_names_TLS_1_1()
     {
         var probe = await Probe(smtpd.WeakPort);
-        var report = ProbeEvaluator.Evaluate(probe, Input("secure", new FakeValidator(true)));
+        var report = ProbeEvaluator.Evaluate(probe, Input("secure", TestCa()));
         Assert.True(probe.Outcome == ProbeOutcome.HandshakeFailed, Why(report));
         var failed = report.Find("handshake-failed");
         Assert.NotNull(failed);
@@ -216,7 +212,7 @@ public class ProbePostfixTests(PostfixSmtpd smtpd) : IClassFixture<PostfixSmtpd>
     public async Task Weak_only_cipher_gateway_fails_R_T2_and_R_T5_with_the_suite_it_negotiates()
     {
         var probe = await Probe(smtpd.NullCipherPort);
-        var report = ProbeEvaluator.Evaluate(probe, Input("secure", new FakeValidator(true)));
+        var report = ProbeEvaluator.Evaluate(probe, Input("secure", TestCa()));
 
         // A client with the platform's settings cannot connect at all (mail would be deferred) ...
         Assert.True(probe.Outcome == ProbeOutcome.HandshakeFailed, Why(report));
@@ -287,11 +283,11 @@ public class ProbePostfixTests(PostfixSmtpd smtpd) : IClassFixture<PostfixSmtpd>
         var probe = await Probe(smtpd.CompliantPort, SslProtocols.Tls12);
         Assert.Equal(SslProtocols.Tls12, probe.Protocol);
 
-        var plain = ProbeEvaluator.Evaluate(probe, Input("secure", new FakeValidator(true)));
+        var plain = ProbeEvaluator.Evaluate(probe, Input("secure", TestCa()));
         Assert.True(plain.Verdict == ProbeVerdict.Compliant, Why(plain));
         Assert.Null(plain.Find("policy-tls")); // no protocols=/ciphers=/exclude=: nothing to add
 
-        var strict = ProbeEvaluator.Evaluate(probe, Input("secure protocols=>=TLSv1.3", new FakeValidator(true)));
+        var strict = ProbeEvaluator.Evaluate(probe, Input("secure protocols=>=TLSv1.3", TestCa()));
         var tooOld = strict.Find("policy-tls-protocol-too-old");
         Assert.True(tooOld is not null, Why(strict));
         Assert.Equal(("R-T4", FindingStatus.Failed), (tooOld.RuleId, tooOld.Status));
@@ -299,7 +295,7 @@ public class ProbePostfixTests(PostfixSmtpd smtpd) : IClassFixture<PostfixSmtpd>
         Assert.Equal(FindingStatus.Passed, strict.Find("tls-protocol")?.Status); // the profile alone accepts TLS 1.2
         Assert.Equal(ProbeVerdict.NotCompliant, strict.Verdict);
 
-        var within = ProbeEvaluator.Evaluate(probe, Input("secure protocols=>=TLSv1.2 ciphers=high", new FakeValidator(true)));
+        var within = ProbeEvaluator.Evaluate(probe, Input("secure protocols=>=TLSv1.2 ciphers=high", TestCa()));
         Assert.True(within.Verdict == ProbeVerdict.Compliant, Why(within));
         Assert.Equal(FindingStatus.Passed, within.Find("policy-tls")?.Status);
     }
@@ -337,23 +333,24 @@ public class ProbePostfixTests(PostfixSmtpd smtpd) : IClassFixture<PostfixSmtpd>
         // The fixture issues its certificates relative to the clock; validate inside their window.
         using var leaf = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(smtpd.Leaf);
         var at = new DateTimeOffset(leaf.NotBefore.ToUniversalTime(), TimeSpan.Zero).AddMinutes(5);
-        ProbeEvaluationInput At(string policy, IChainValidator validator) => new()
+        ProbeEvaluationInput At(string policy, CertPolicy.Validation.ChainValidator validator, CertPolicy.Validation.ValidationProfile profile) => new()
         {
             NextHop = "example.net",
             MxHost = PostfixSmtpd.GatewayName,
             Policy = Policy(policy),
             Floor = TlsFloor.Partner2026,
-            ChainValidator = validator,
+            Validator = validator,
+            Profile = profile,
             ValidationTime = at,
         };
 
         // postfix-secure checks what Postfix's secure level checks: chain and names. Both hold.
-        var secure = ProbeEvaluator.Evaluate(probe, At("secure", new EngineChainValidator(engine, CertPolicy.Validation.ValidationProfile.PostfixSecure)));
+        var secure = ProbeEvaluator.Evaluate(probe, At("secure", engine, CertPolicy.Validation.ValidationProfile.PostfixSecure));
         Assert.True(secure.Verdict == ProbeVerdict.Compliant, Why(secure));
         Assert.Equal(FindingStatus.Passed, secure.Find("chain")?.Status);
 
         // partner-2026 also wants an organisation-validated leaf (R-C4/R-C6): the test leaf names no O= and asserts no policy.
-        var partner = ProbeEvaluator.Evaluate(probe, At("secure", new EngineChainValidator(engine, CertPolicy.Validation.ValidationProfile.Partner2026)));
+        var partner = ProbeEvaluator.Evaluate(probe, At("secure", engine, CertPolicy.Validation.ValidationProfile.Partner2026));
         Assert.Equal(ProbeVerdict.NotCompliant, partner.Verdict);
         Assert.Contains(partner.Findings, f => f.Status == FindingStatus.Failed && f.RuleId is "R-C4" or "R-C6");
         Assert.DoesNotContain(partner.Findings, f => f.RuleId == "R-C2" && f.Status == FindingStatus.Failed); // names are the probe's own, and they match
@@ -361,7 +358,7 @@ public class ProbePostfixTests(PostfixSmtpd smtpd) : IClassFixture<PostfixSmtpd>
 
         // The curated store does not trust the test CA: R-C3.
         var curated = CertPolicy.Trust.TrustManifestLoader.LoadEmbedded(at);
-        var untrusted = ProbeEvaluator.Evaluate(probe, At("secure", new EngineChainValidator(new CertPolicy.Validation.ChainValidator(new CertPolicy.Trust.TrustStore(curated)), CertPolicy.Validation.ValidationProfile.PostfixSecure)));
+        var untrusted = ProbeEvaluator.Evaluate(probe, At("secure", new CertPolicy.Validation.ChainValidator(new CertPolicy.Trust.TrustStore(curated)), CertPolicy.Validation.ValidationProfile.PostfixSecure));
         Assert.Equal(ProbeVerdict.NotCompliant, untrusted.Verdict);
         Assert.Equal(FindingStatus.Failed, untrusted.Find("chain.untrusted")?.Status);
     }
@@ -399,7 +396,7 @@ public class ProbePostfixTests(PostfixSmtpd smtpd) : IClassFixture<PostfixSmtpd>
         string policy = dir.File("tls_policy", "example.net secure match=.example.net ciphers=high\n");
         var wrong = CliRunner.Run("probe", "127.0.0.1:" + smtpd.WrongNamePort, "--nexthop", "example.net", "--mx", PostfixSmtpd.GatewayName, "--policy", policy, "--timeout", "30");
         Assert.True(wrong.Exit == 1, wrong.Out + wrong.Err + smtpd.Log());
-        Assert.Contains("[fail] R-C2 name-mismatch", wrong.Out, StringComparison.Ordinal);
+        Assert.Contains("[fail] R-C2 name.mismatch", wrong.Out, StringComparison.Ordinal);
 
         var plain = CliRunner.Run("probe", "127.0.0.1:" + smtpd.NoTlsPort, "--nexthop", "example.net", "--policy", policy, "--timeout", "30");
         Assert.True(plain.Exit == 1, plain.Out + plain.Err);
@@ -419,19 +416,5 @@ public class ProbePostfixTests(PostfixSmtpd smtpd) : IClassFixture<PostfixSmtpd>
         using var doc = JsonDocument.Parse(output);
         Assert.Equal("could-not-evaluate", doc.RootElement.GetProperty("verdict").GetString());
         Assert.Equal("ConnectFailed", doc.RootElement.GetProperty("outcome").GetString());
-    }
-
-    private sealed class FakeValidator(bool compliant) : IChainValidator
-    {
-        public byte[]? Leaf { get; private set; }
-
-        public List<byte[]> Others { get; } = [];
-
-        public ChainValidationResult Validate(ReadOnlyMemory<byte> leafDer, IReadOnlyList<ReadOnlyMemory<byte>> intermediatesDer, DateTimeOffset validationTime)
-        {
-            Leaf = leafDer.ToArray();
-            Others.AddRange(intermediatesDer.Select(m => m.ToArray()));
-            return new ChainValidationResult(compliant, [new ProbeFinding("fake-chain", "R-C3", compliant ? FindingStatus.Passed : FindingStatus.Failed, "test validator")]);
-        }
     }
 }

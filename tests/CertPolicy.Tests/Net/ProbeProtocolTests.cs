@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using CertPolicy.Net;
+using CertPolicy.Validation;
 using CertPolicy.Policy;
 using CertPolicy.Tests.Names;
 using CertPolicy.Tests.Support;
@@ -30,10 +31,10 @@ public class ProbeProtocolTests
         HandshakeTimeout = TimeSpan.FromSeconds(20),
     };
 
-    private static ProbeEvaluationInput Input(string policy, IChainValidator? validator = null)
+    private static ProbeEvaluationInput Input(string policy, ChainValidator? validator = null)
     {
         Assert.True(TlsPolicy.TryParse(policy, out var p, out var error), error.Message);
-        return new ProbeEvaluationInput { NextHop = "example.net", MxHost = "gw.example.net", Policy = p!, ChainValidator = validator, ValidationTime = ValidationTime };
+        return new ProbeEvaluationInput { NextHop = "example.net", MxHost = "gw.example.net", Policy = p!, Validator = validator, ValidationTime = ValidationTime };
     }
 
     [Fact]
@@ -116,12 +117,13 @@ public class ProbeProtocolTests
     public void Implicit_tls_fails_R_T1()
     {
         byte[] leaf = TestCertificates.Create("CN=gw.example.net", dns: ["gw.example.net"]);
-        var report = ProbeEvaluator.Evaluate(Established(true, leaf), Input("secure match=.example.net", new AcceptAll()));
+        var report = ProbeEvaluator.Evaluate(Established(true, leaf), Input("secure match=.example.net"));
         Assert.Equal(("R-T1", FindingStatus.Failed), (report.Find("implicit-tls")?.RuleId, report.Find("implicit-tls")?.Status));
         Assert.Equal(ProbeVerdict.NotCompliant, report.Verdict);
 
-        var starttls = ProbeEvaluator.Evaluate(Established(false, leaf), Input("secure match=.example.net", new AcceptAll()));
-        Assert.Equal(ProbeVerdict.Compliant, starttls.Verdict);
+        var starttls = ProbeEvaluator.Evaluate(Established(false, leaf), Input("secure match=.example.net"));
+        Assert.Null(starttls.Find("implicit-tls"));
+        Assert.Equal(FindingStatus.Passed, starttls.Find("starttls")?.Status);
     }
 
     [Fact]
@@ -134,11 +136,11 @@ public class ProbeProtocolTests
     }
 
     [Fact]
-    public void A_throwing_validator_fails_closed()
+    public void Unreadable_certificate_fails_closed()
     {
-        byte[] leaf = TestCertificates.Create("CN=gw.example.net", dns: ["gw.example.net"]);
-        var report = ProbeEvaluator.Evaluate(Established(false, leaf), Input("secure match=.example.net", new Throwing()));
-        Assert.Equal(FindingStatus.Failed, report.Find("internal-error")?.Status);
+        // A "certificate" that is not one: the engine and the name check both fail closed, never an exception.
+        var report = ProbeEvaluator.Evaluate(Established(false, [0x30, 0x03, 0x02, 0x01, 0x05]), Input("secure match=.example.net"));
+        Assert.Equal(FindingStatus.Failed, report.Find("name.malformed")?.Status);
         Assert.Equal(ProbeVerdict.NotCompliant, report.Verdict);
     }
 
@@ -224,18 +226,6 @@ public class ProbeProtocolTests
         Assert.Equal(("mx.example.net", 465), (h, p));
         Assert.True(CertPolicy.Cli.Commands.ProbeCommand.TryParseTarget("2001:db8::1", false, out h, out p, out _));
         Assert.Equal(("2001:db8::1", 25), (h, p));
-    }
-
-    private sealed class AcceptAll : IChainValidator
-    {
-        public ChainValidationResult Validate(ReadOnlyMemory<byte> leafDer, IReadOnlyList<ReadOnlyMemory<byte>> intermediatesDer, DateTimeOffset validationTime) =>
-            new(true, []);
-    }
-
-    private sealed class Throwing : IChainValidator
-    {
-        public ChainValidationResult Validate(ReadOnlyMemory<byte> leafDer, IReadOnlyList<ReadOnlyMemory<byte>> intermediatesDer, DateTimeOffset validationTime) =>
-            throw new InvalidOperationException("validator bug");
     }
 
     private sealed class DisposableListener : IDisposable

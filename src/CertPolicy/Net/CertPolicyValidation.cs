@@ -153,6 +153,7 @@ public static partial class CertPolicyValidation
     {
         ConnectionReport? report = null;
         NegotiatedSession? session = null;
+        var verdict = default(ConnectionVerdict);
         bool checkTls = o.Floor is not null && sender is SslStream;
         var buffer = t_chain ??= new PresentedChain();
         try
@@ -165,7 +166,6 @@ public static partial class CertPolicyValidation
 
             buffer.Fill(certificate, chain);
             var now = o.TimeProvider.GetUtcNow();
-            ConnectionVerdict verdict;
             if (checkTls)
             {
                 // Read inside the handshake: .NET has negotiated both when it asks for the certificate decision
@@ -202,7 +202,8 @@ public static partial class CertPolicyValidation
             o.OnVerdict?.Invoke(certificateReport);
         }
 
-        if (report.Verdict.IsCompliant)
+        // The flag verdict decides and the report (same steps) explains it; should they ever differ, fail closed.
+        if (verdict.IsCompliant && report.Verdict.IsCompliant)
         {
             LogCompliant(Logger(o), o.NextHop, report.Certificate?.MatchedName ?? "?", report.Verdict.Assurance.ToString(), report.Profile);
             return true;

@@ -15,8 +15,8 @@
 // spaces). Exit 0 when every case was run, 2 when the manifest or a file cannot be read.
 //
 // Go version matters: Debian 12 ships Go 1.19, which lacks later crypto/x509 fixes (for example CVE-2025-61727,
-// excluded dNSName subtrees against wildcard SANs, fixed in Go 1.24.11/1.25.5) and processes no certificate
-// policies (added in Go 1.22). The verdict line does not include the version; the caller records it (go version).
+// excluded dNSName subtrees against wildcard SANs, fixed in Go 1.24.11/1.25.5) and does no certificate
+// policy validation (added in Go 1.24). The verdict line does not include the version; the caller records it (go version).
 package main
 
 import (

@@ -69,7 +69,7 @@ public sealed class DifferentialCorpusTests(ITestOutputHelper output)
         new("Go", "leaf-ku-crlsign", false, true,
             "Go's Verify does not check the leaf's keyUsage for any purpose (only a CA's keyCertSign, in CheckSignatureFrom); OpenSSL's sslserver purpose and we refuse a leaf whose keyUsage allows no TLS server use (RFC 5280 4.2.1.3)"),
         new("Go", "leaf-cn-only", false, true,
-            "Go applies dNSName constraints to dNSName SANs only and, since Go 1.15, never treats the CN as a host name; we, OpenSSL (host-like CNs) and X509Chain apply them to the CN of a leaf without SAN (R-C2 falls back to it as Postfix does)"),
+            "Go applies dNSName constraints to dNSName SANs only and ignores the CN (since Go 1.15); we, OpenSSL (host-like CNs) and X509Chain apply them to the CN of a leaf without SAN (R-C2 falls back to it as Postfix does)"),
         new("Go", "leaf-sha1", true, false,
             "Go 1.18 and later refuse SHA-1 signatures in certificates (GODEBUG x509sha1, removed in 1.24); postfix-secure mirrors OpenSSL 3.0 at Postfix's default security level 1, which accepts them, as X509Chain and BouncyCastle do; partner-2026 refuses SHA-1 (R-C10)"),
 

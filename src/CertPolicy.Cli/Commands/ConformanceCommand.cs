@@ -1,25 +1,40 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Security.Cryptography;
 using System.Text.Json;
 using CertPolicy.Names;
 using CertPolicy.Validation;
+using CertPolicy.X509;
 
 namespace CertPolicy.Cli.Commands;
 
 /// <summary>
-/// <c>certpolicy conformance limbo FILE.json [--exceptions FILE]</c>: runs x509-limbo SERVER cases through the chain
-/// validator (postfix-secure profile: chain and names only; the case's roots are the only anchors; the peer name is
-/// checked with Postfix's <c>hostname</c> strategy). Every disagreement must be in the exceptions file with expected,
-/// actual and reason; a listed case that agrees again is reported as stale. Exit 0 when both lists are clean, 1 otherwise,
-/// 2 for unusable input.
+/// <c>certpolicy conformance limbo FILE.json [--exceptions FILE]</c>: runs x509-limbo cases through the chain validator
+/// under a strict profile (<see cref="LimboProfile"/>: path validation, the R-C10 key floors and the R-C11
+/// certificate-profile rules, without the partner assurance rules, because limbo leaves name no organisation and
+/// assert no policy and limbo anchors are not curated). The case's roots are the only anchors; the validation kind
+/// chooses the EKU (SERVER serverAuth, CLIENT clientAuth) unless the case lists its own; every expected peer name is
+/// checked with Postfix's <c>hostname</c> strategy; <c>max_chain_depth</c>, <c>key_usage</c>,
+/// <c>signature_algorithms</c> and <c>validation_time</c> are honoured. A case whose feature is not implemented
+/// (RFC822 peer names, CRLs until R-C12 checking exists, EKUs other than serverAuth/clientAuth/any, name forms our
+/// name-constraint checker refuses as unimplemented, signature algorithms it cannot verify) is counted as unsupported,
+/// never as agreement. Every disagreement must be in the exceptions file with expected, actual and reason; a listed
+/// case that agrees again or is unsupported is reported as stale. Exit 0 when both lists are clean, 1 otherwise, 2 for
+/// unusable input.
 /// </summary>
 internal static class ConformanceCommand
 {
+    /// <summary>
+    /// Whether <see cref="ChainValidator"/> checks <see cref="ValidationRequest.Crls"/> (R-C12). Until it does, a case
+    /// with CRLs is unsupported: its CRLs are passed through but would be ignored. Set when R-C12 checking lands.
+    /// </summary>
+    internal static readonly bool CrlCheckingImplemented;
+
     internal static void Add(RootCommand root, TextWriter stdout, TextWriter stderr)
     {
         var file = new Argument<string>("FILE.json") { Description = "An x509-limbo test-case file (limbo.json)." };
         var exceptions = new Option<string?>("--exceptions") { Description = "JSON list of {id, expected, actual, reason} for deliberate disagreements." };
-        var verbose = new Option<bool>("--verbose") { Description = "Print every case, not only disagreements." };
+        var verbose = new Option<bool>("--verbose") { Description = "Print every case, not only disagreements and unsupported cases." };
         var now = new Option<string?>("--now") { Description = "The time used for cases whose validation_time is null (ISO 8601); default: the clock. Tests fix it." };
         var limbo = new Command("limbo", "Run the x509-limbo conformance cases (exit 0 when every disagreement is listed and no listed case agrees).") { file, exceptions, verbose, now };
         limbo.SetAction(r =>
@@ -37,16 +52,27 @@ internal static class ConformanceCommand
         root.Subcommands.Add(conformance);
     }
 
-    /// <summary>postfix-secure plus the R-C10 floors (limbo's webpki cases forbid DSA and P-192 keys).</summary>
-    private static readonly ValidationProfile LimboProfile = new()
+    /// <summary>
+    /// The strict profile for limbo: chain, R-C10 key and signature floors and the R-C11 certificate-profile rules;
+    /// no assurance, distrust or annex rules (limbo leaves have no O and no policy OIDs, its anchors are not curated).
+    /// </summary>
+    internal static readonly ValidationProfile LimboProfile = new()
     {
-        Name = "limbo (postfix-secure + R-C10)",
+        Name = "limbo-strict",
         CheckKeyStrength = true,
         MinimumRsaBits = 2048,
         MinimumEcBits = 256,
+        CheckCertificateProfile = true,
     };
 
     private sealed record Listed(string Expected, string Actual, string Reason);
+
+    private enum Outcome
+    {
+        Success,
+        Failure,
+        Unsupported,
+    }
 
     private static int Run(string path, string? exceptionsPath, bool verbose, DateTimeOffset now, TextWriter stdout, TextWriter stderr)
     {
@@ -81,20 +107,41 @@ internal static class ConformanceCommand
                 return ExitCodes.Unusable;
             }
 
-            int total = 0, agree = 0, listedHits = 0, unexpected = 0, skipped = 0;
+            int total = 0, agree = 0, listedHits = 0, unexpected = 0, unsupported = 0;
             var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var c in cases.EnumerateArray())
             {
-                string id = c.GetProperty("id").GetString() ?? "?";
-                seen.Add(id);
-                total++;
-                string expected = c.GetProperty("expected_result").GetString() ?? "?";
-                if (!TryRunCase(c, now, out string actual, out string detail))
+                string id, expected;
+                Outcome outcome;
+                string detail;
+                try
                 {
-                    skipped++;
-                    actual = "UNSUPPORTED";
+                    id = c.GetProperty("id").GetString() ?? "?";
+                    expected = c.GetProperty("expected_result").GetString() ?? "?";
+                    outcome = RunCase(c, now, out detail);
+                }
+                catch (Exception ex) when (ex is KeyNotFoundException or InvalidOperationException or FormatException)
+                {
+                    stderr.WriteLine(path + ": case " + total.ToString(CultureInfo.InvariantCulture) + " does not follow the limbo schema: " + ex.Message);
+                    return ExitCodes.Unusable;
                 }
 
+                seen.Add(id);
+                total++;
+                if (outcome == Outcome.Unsupported)
+                {
+                    unsupported++;
+                    stdout.WriteLine(id + ": unsupported: " + detail);
+                    if (listed.ContainsKey(id))
+                    {
+                        unexpected++;
+                        stdout.WriteLine(id + ": STALE exception: the case is unsupported, not decided");
+                    }
+
+                    continue;
+                }
+
+                string actual = outcome == Outcome.Success ? "SUCCESS" : "FAILURE";
                 if (actual == expected)
                 {
                     agree++;
@@ -132,22 +179,83 @@ internal static class ConformanceCommand
                 }
             }
 
-            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"limbo: {total} cases, {agree} agree ({agree * 100.0 / Math.Max(1, total):0.0}%), {listedHits} listed disagreements, {unexpected} unexpected, {skipped} unsupported"));
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"limbo ({LimboProfile.Name}): {total} cases, {agree} agree ({agree * 100.0 / Math.Max(1, total):0.0}%), {listedHits} listed disagreements, {unexpected} unexpected, {unsupported} unsupported"));
             return unexpected == 0 ? ExitCodes.Ok : ExitCodes.Findings;
         }
     }
 
-    private static bool TryRunCase(JsonElement c, DateTimeOffset now, out string actual, out string detail)
+    // One case: Success or Failure as our validator decides it, or Unsupported (with the missing feature in detail).
+    private static Outcome RunCase(JsonElement c, DateTimeOffset now, out string detail)
     {
-        actual = "FAILURE";
         detail = string.Empty;
+
+        // validation_kind and extended_key_usage. An empty or absent list means the kind's usage: every upstream
+        // harness (webpki, pyca/cryptography, Go) requires serverAuth for a SERVER case without a list.
+        string kind = c.GetProperty("validation_kind").GetString() ?? string.Empty;
+        RequiredEku eku;
+        switch (kind)
+        {
+            case "SERVER":
+                eku = RequiredEku.ServerAuth;
+                break;
+            case "CLIENT":
+                eku = RequiredEku.ClientAuth;
+                break;
+            default:
+                detail = "validation_kind " + kind;
+                return Outcome.Unsupported;
+        }
+
+        if (NonEmptyArray(c, "extended_key_usage") is { } ekus && !TryReadEku(ekus, out eku, out detail))
+        {
+            return Outcome.Unsupported;
+        }
+
+        // expected_peer_name / expected_peer_names: DNS and IP are checked (Postfix 'hostname'), RFC822 is not.
+        var names = new List<string>();
+        if (c.TryGetProperty("expected_peer_name", out var pn) && pn.ValueKind == JsonValueKind.Object && !TryAddPeerName(pn, names, out detail))
+        {
+            return Outcome.Unsupported;
+        }
+
+        if (NonEmptyArray(c, "expected_peer_names") is { } pns)
+        {
+            foreach (var n in pns.EnumerateArray())
+            {
+                if (!TryAddPeerName(n, names, out detail))
+                {
+                    return Outcome.Unsupported;
+                }
+            }
+        }
+
+        // crls: passed through to the request (R-C12); unsupported until the validator checks them.
+        var crls = new List<ReadOnlyMemory<byte>>();
+        if (NonEmptyArray(c, "crls") is { } crlArray)
+        {
+            foreach (var crl in crlArray.EnumerateArray())
+            {
+                if (!TryReadCrl(crl.GetString() ?? string.Empty, crls))
+                {
+                    detail = "a CRL is not PEM";
+                    return Outcome.Unsupported;
+                }
+            }
+
+            if (!CrlCheckingImplemented)
+            {
+                detail = "CRLs (R-C12 revocation checking is not implemented yet)";
+                return Outcome.Unsupported;
+            }
+        }
+
         var anchors = new List<ReadOnlyMemory<byte>>();
         foreach (var pem in c.GetProperty("trusted_certs").EnumerateArray())
         {
             if (!CertPolicy.X509.CertificateChainReader.TryRead(Encoding.UTF8.GetBytes(pem.GetString() ?? string.Empty), out var ders, out var e))
             {
                 detail = "root unreadable: " + e;
-                return true;
+                return Outcome.Failure;
             }
 
             foreach (var d in ders)
@@ -162,46 +270,295 @@ internal static class ConformanceCommand
             chainPem.Append('\n').Append(pem.GetString());
         }
 
+        if (!CertPolicy.X509.CertificateChainReader.TryRead(Encoding.UTF8.GetBytes(chainPem.ToString()), out var presentedDers, out var chainError))
+        {
+            detail = "chain unreadable: " + chainError;
+            return Outcome.Failure;
+        }
+
+        var presented = new List<ReadOnlyMemory<byte>>(presentedDers.Count);
+        foreach (var d in presentedDers)
+        {
+            presented.Add(d);
+        }
+
         DateTimeOffset time = now; // limbo: null means "now"
         if (c.TryGetProperty("validation_time", out var t) && t.ValueKind == JsonValueKind.String)
         {
             time = DateTimeOffset.Parse(t.GetString()!, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal);
         }
 
-        string peer = "invalid.";
-        if (c.TryGetProperty("expected_peer_name", out var pn) && pn.ValueKind == JsonValueKind.Object)
-        {
-            peer = pn.GetProperty("value").GetString() ?? peer;
-        }
-
         if (!CustomTrust.TryCreate(anchors, [], null, null, out var store, out var trustError))
         {
             // An anchor our reader refuses: nothing can chain to it.
             detail = "anchor refused: " + trustError;
-            return true;
+            return Outcome.Failure;
         }
 
+        var validator = new ChainValidator(store!);
         MatchList.TryParse("hostname", out var list, out _);
-        var request = new ValidationRequest
+
+        // No expected name: the chain alone is judged (the name check's verdict is ignored).
+        string first = names.Count > 0 ? names[0] : "invalid.";
+        var report = validator.Explain(presented, Request(first, eku, time, crls, list!));
+        var reasons = report.Verdict.Reasons;
+        if (names.Count == 0)
         {
-            Profile = LimboProfile,
-            Time = time,
-            NextHop = peer,
-            MxHost = peer,
-            MatchList = list!,
-        };
-        var report = new ChainValidator(store!).ExplainPem(Encoding.UTF8.GetBytes(chainPem.ToString()), request);
-        if (c.TryGetProperty("max_chain_depth", out var depth) && depth.ValueKind == JsonValueKind.Number && report.Verdict.IsCompliant
-            && LogicalIntermediates(report) > depth.GetInt32())
+            reasons &= ~VerdictReasons.NameMismatch;
+        }
+
+        if (reasons != VerdictReasons.None)
+        {
+            if (Unimplemented(report, anchors, presented, out detail))
+            {
+                return Outcome.Unsupported;
+            }
+
+            detail = report.Findings.Count == 0 ? "no finding" : report.Findings[0].Code + ": " + report.Findings[0].Message;
+            return Outcome.Failure;
+        }
+
+        for (int i = 1; i < names.Count; i++)
+        {
+            var more = validator.Explain(presented, Request(names[i], eku, time, crls, list!));
+            if (!more.Verdict.IsCompliant)
+            {
+                detail = "expected peer name " + names[i] + ": " + (more.Findings.Count == 0 ? "no finding" : more.Findings[0].Code);
+                return Outcome.Failure;
+            }
+        }
+
+        if (c.TryGetProperty("max_chain_depth", out var depth) && depth.ValueKind == JsonValueKind.Number && LogicalIntermediates(report) > depth.GetInt32())
         {
             detail = "chain deeper than max_chain_depth";
+            return Outcome.Failure;
+        }
+
+        if (NonEmptyArray(c, "key_usage") is { } kus && !LeafKeyUsageAllows(presented[0], kus, out detail))
+        {
+            return detail.Length == 0 ? Outcome.Failure : Outcome.Unsupported;
+        }
+
+        if (NonEmptyArray(c, "signature_algorithms") is { } algs && !SignaturesAllowed(report, presented, algs, out detail))
+        {
+            return Outcome.Failure;
+        }
+
+        return Outcome.Success;
+    }
+
+    private static ValidationRequest Request(string name, RequiredEku eku, DateTimeOffset time, List<ReadOnlyMemory<byte>> crls, MatchList list) => new()
+    {
+        Profile = LimboProfile,
+        Time = time,
+        NextHop = name,
+        MxHost = name,
+        MatchList = list,
+        RequiredEku = eku,
+        Crls = crls,
+    };
+
+    private static JsonElement? NonEmptyArray(JsonElement c, string property) =>
+        c.TryGetProperty(property, out var a) && a.ValueKind == JsonValueKind.Array && a.GetArrayLength() > 0 ? a : null;
+
+    // Every listed EKU is required. anyExtendedKeyUsage asks for no particular usage (as in Go's harness, where
+    // ExtKeyUsageAny accepts every chain's EKU); any other usage is not checked by the validator: unsupported.
+    private static bool TryReadEku(JsonElement list, out RequiredEku eku, out string detail)
+    {
+        eku = RequiredEku.None;
+        detail = string.Empty;
+        foreach (var e in list.EnumerateArray())
+        {
+            switch (e.GetString())
+            {
+                case "serverAuth" or "1.3.6.1.5.5.7.3.1":
+                    eku |= RequiredEku.ServerAuth;
+                    break;
+                case "clientAuth" or "1.3.6.1.5.5.7.3.2":
+                    eku |= RequiredEku.ClientAuth;
+                    break;
+                case "anyExtendedKeyUsage" or "2.5.29.37.0":
+                    break;
+                default:
+                    detail = "extended key usage " + e.GetString() + " (only serverAuth and clientAuth are checked)";
+                    return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool TryAddPeerName(JsonElement name, List<string> names, out string detail)
+    {
+        string kind = name.GetProperty("kind").GetString() ?? string.Empty;
+        string value = name.GetProperty("value").GetString() ?? string.Empty;
+        if (kind is "DNS" or "IP")
+        {
+            names.Add(value);
+            detail = string.Empty;
             return true;
         }
 
-        actual = report.Verdict.IsCompliant ? "SUCCESS" : "FAILURE";
-        detail = report.Findings.Count == 0 ? "no finding" : report.Findings[0].Code + ": " + report.Findings[0].Message;
+        detail = "peer name of kind " + kind + " (only DNS names and IP addresses are checked)";
+        return false;
+    }
+
+    private static bool TryReadCrl(string pem, List<ReadOnlyMemory<byte>> crls)
+    {
+        var text = pem.AsSpan();
+        bool any = false;
+        while (PemEncoding.TryFind(text, out var fields))
+        {
+            if (text[fields.Label].SequenceEqual("X509 CRL"))
+            {
+                crls.Add(Convert.FromBase64String(text[fields.Base64Data].ToString()));
+                any = true;
+            }
+
+            text = text[fields.Location.End..];
+        }
+
+        return any;
+    }
+
+    // A refusal that only says our validator lacks the feature (name forms it does not constrain, a signature
+    // algorithm it cannot verify under an RSA or Ed25519 key: RSASSA-PSS, EdDSA) is no verdict on the case:
+    // unsupported, never counted as agreement. A signature by a DSA or other key is a refusal on purpose (R-C10 allows
+    // RSA and EC keys only), so it stays a verdict.
+    private static bool Unimplemented(ValidationReport report, List<ReadOnlyMemory<byte>> anchors, List<ReadOnlyMemory<byte>> presented, out string detail)
+    {
+        foreach (var f in report.Findings)
+        {
+            if (f.Code == "chain.name-constraints-unsupported")
+            {
+                detail = "name constraints on a name form the checker does not implement (" + f.Message + ")";
+                return true;
+            }
+
+            if (f.Code == "chain.bad-signature")
+            {
+                foreach (var der in presented)
+                {
+                    if (CertificateView.TryParse(der, out var v, out _) && v.SignatureAlgorithm == SignatureAlgorithm.Unknown && SignedByRsaOrEd25519(v, anchors, presented))
+                    {
+                        detail = "a presented certificate is signed with an algorithm the validator does not verify (RSASSA-PSS or EdDSA)";
+                        return true;
+                    }
+                }
+            }
+        }
+
+        detail = string.Empty;
+        return false;
+    }
+
+    private static bool SignedByRsaOrEd25519(in CertificateView child, List<ReadOnlyMemory<byte>> anchors, List<ReadOnlyMemory<byte>> presented)
+    {
+        foreach (var list in new[] { anchors, presented })
+        {
+            foreach (var der in list)
+            {
+                if (CertificateView.TryParse(der, out var issuer, out _) && issuer.SubjectDer.SequenceEqual(child.IssuerDer)
+                    && issuer.KeyAlgorithm is KeyAlgorithm.Rsa or KeyAlgorithm.Ed25519)
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    // key_usage: the leaf's keyUsage, when present, must assert every listed usage (RFC 5280 4.2.1.3; absent = any).
+    // detail stays empty on a plain refusal and names the usage when it is not one RFC 5280 defines.
+    private static bool LeafKeyUsageAllows(ReadOnlyMemory<byte> leaf, JsonElement usages, out string detail)
+    {
+        detail = string.Empty;
+        if (!CertificateView.TryParse(leaf, out var v, out _))
+        {
+            return false;
+        }
+
+        foreach (var u in usages.EnumerateArray())
+        {
+            KeyUsages bit = u.GetString() switch
+            {
+                "digitalSignature" => KeyUsages.DigitalSignature,
+                "contentCommitment" => KeyUsages.NonRepudiation,
+                "keyEncipherment" => KeyUsages.KeyEncipherment,
+                "dataEncipherment" => KeyUsages.DataEncipherment,
+                "keyAgreement" => KeyUsages.KeyAgreement,
+                "keyCertSign" => KeyUsages.KeyCertSign,
+                "cRLSign" => KeyUsages.CrlSign,
+                "encipher_only" => KeyUsages.EncipherOnly,
+                "decipher_only" => KeyUsages.DecipherOnly,
+                _ => KeyUsages.None,
+            };
+            if (bit == KeyUsages.None)
+            {
+                detail = "key usage " + u.GetString();
+                return false;
+            }
+
+            if (v.HasKeyUsage && (v.KeyUsage & bit) == 0)
+            {
+                return false;
+            }
+        }
+
         return true;
     }
+
+    // signature_algorithms: every signature the path verified (each certificate below the anchor) uses a listed one.
+    private static bool SignaturesAllowed(ValidationReport report, List<ReadOnlyMemory<byte>> presented, JsonElement algorithms, out string detail)
+    {
+        var allowed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var a in algorithms.EnumerateArray())
+        {
+            allowed.Add(a.GetString() ?? string.Empty);
+        }
+
+        foreach (var element in report.Chain)
+        {
+            if (element.IsAnchor)
+            {
+                continue;
+            }
+
+            foreach (var der in presented)
+            {
+                if (!Convert.ToHexString(SHA256.HashData(der.Span)).Equals(element.Sha256, StringComparison.OrdinalIgnoreCase)
+                    || !CertificateView.TryParse(der, out var v, out _))
+                {
+                    continue;
+                }
+
+                string name = LimboName(v.SignatureAlgorithm);
+                if (!allowed.Contains(name))
+                {
+                    detail = "certificate " + element.Depth.ToString(CultureInfo.InvariantCulture) + " is signed with " + name + ", not in signature_algorithms";
+                    return false;
+                }
+            }
+        }
+
+        detail = string.Empty;
+        return true;
+    }
+
+    private static string LimboName(SignatureAlgorithm a) => a switch
+    {
+        SignatureAlgorithm.RsaPkcs1Md5 => "RSA_WITH_MD5",
+        SignatureAlgorithm.RsaPkcs1Sha1 => "RSA_WITH_SHA1",
+        SignatureAlgorithm.RsaPkcs1Sha256 => "RSA_WITH_SHA256",
+        SignatureAlgorithm.RsaPkcs1Sha384 => "RSA_WITH_SHA384",
+        SignatureAlgorithm.RsaPkcs1Sha512 => "RSA_WITH_SHA512",
+        SignatureAlgorithm.EcdsaSha1 => "ECDSA_WITH_SHA1",
+        SignatureAlgorithm.EcdsaSha256 => "ECDSA_WITH_SHA256",
+        SignatureAlgorithm.EcdsaSha384 => "ECDSA_WITH_SHA384",
+        SignatureAlgorithm.EcdsaSha512 => "ECDSA_WITH_SHA512",
+        _ => "an algorithm the validator does not verify",
+    };
 
     // Intermediates that are not self-issued (limbo's "logical" intermediates): element i is self-issued when its
     // subject equals the subject of its issuer, element i + 1.

@@ -91,9 +91,9 @@ public sealed class ChainValidator
     {
         ArgumentNullException.ThrowIfNull(chain);
         ArgumentNullException.ThrowIfNull(request);
-        if (request.Purpose is not (RootPurposes.TlsServer or RootPurposes.Email))
+        if (request.Purpose is not (RootPurposes.TlsServer or RootPurposes.Email) || (request.RequiredEku & ~(RequiredEku.ServerAuth | RequiredEku.ClientAuth)) != 0)
         {
-            throw new ArgumentException("the request's purpose must be TlsServer or Email", nameof(request));
+            throw new ArgumentException("the request's purpose must be TlsServer or Email, and RequiredEku a combination of ServerAuth and ClientAuth", nameof(request));
         }
 
         var run = t_run ??= new Run();
@@ -171,9 +171,9 @@ public sealed class ChainValidator
     {
         ArgumentNullException.ThrowIfNull(chain);
         ArgumentNullException.ThrowIfNull(request);
-        if (request.Purpose is not (RootPurposes.TlsServer or RootPurposes.Email))
+        if (request.Purpose is not (RootPurposes.TlsServer or RootPurposes.Email) || (request.RequiredEku & ~(RequiredEku.ServerAuth | RequiredEku.ClientAuth)) != 0)
         {
-            throw new ArgumentException("the request's purpose must be TlsServer or Email", nameof(request));
+            throw new ArgumentException("the request's purpose must be TlsServer or Email, and RequiredEku a combination of ServerAuth and ClientAuth", nameof(request));
         }
 
         var run = new Run();
@@ -762,16 +762,17 @@ public sealed class ChainValidator
                         continue;
                     }
 
-                    // RFC 5280 4.2.1.12 and CA/B BR 7.1.2.7.10: a TLS server leaf with EKU must list serverAuth.
-                    if (c.HasExtendedKeyUsage && !c.EkuServerAuth)
+                    // RFC 5280 4.2.1.12 and CA/B BR 7.1.2.7.10: a TLS server leaf with EKU must list serverAuth
+                    // (or what the request requires instead, see RequiredEku).
+                    if (!EkuRequirement.Allows(c, _req.RequiredEku))
                     {
-                        (list ??= []).Add(new Finding("leaf.eku", "R-C3", 0, "the leaf's extended key usage does not include serverAuth", VerdictReasons.InvalidChain));
+                        (list ??= []).Add(new Finding("leaf.eku", "R-C3", 0, "the leaf's extended key usage does not include " + EkuRequirement.Describe(_req.RequiredEku), VerdictReasons.InvalidChain));
                     }
 
                     // RFC 5280 4.2.1.3: a TLS server key signs (ECDHE) or deciphers (RSA key transport) or agrees.
-                    if (c.HasKeyUsage && (c.KeyUsage & (KeyUsages.DigitalSignature | KeyUsages.KeyEncipherment | KeyUsages.KeyAgreement)) == 0)
+                    if (!EkuRequirement.KeyUsageAllows(c, _req.RequiredEku))
                     {
-                        (list ??= []).Add(new Finding("leaf.key-usage", "R-C3", 0, "the leaf's key usage allows no TLS server use", VerdictReasons.InvalidChain));
+                        (list ??= []).Add(new Finding("leaf.key-usage", "R-C3", 0, "the leaf's key usage allows no " + EkuRequirement.Role(_req.RequiredEku) + " use", VerdictReasons.InvalidChain));
                     }
 
                     continue;
@@ -818,9 +819,9 @@ public sealed class ChainValidator
                         (list ??= []).Add(new Finding("chain.ca-eku", "R-G1", d, "certificate " + Depth(d) + " restricts its EKU and excludes emailProtection", VerdictReasons.InvalidChain));
                     }
                 }
-                else if (c.HasExtendedKeyUsage && !c.EkuServerAuth)
+                else if (!EkuRequirement.Allows(c, _req.RequiredEku))
                 {
-                    (list ??= []).Add(new Finding("chain.ca-eku", "R-C3", d, "certificate " + Depth(d) + " restricts its EKU and excludes serverAuth", VerdictReasons.InvalidChain));
+                    (list ??= []).Add(new Finding("chain.ca-eku", "R-C3", d, "certificate " + Depth(d) + " restricts its EKU and excludes " + EkuRequirement.Describe(_req.RequiredEku), VerdictReasons.InvalidChain));
                 }
 
                 if (c.HasNameConstraints)

@@ -29,6 +29,13 @@ public sealed class ValidationRequest
     /// </summary>
     public RootPurposes Purpose { get; init; } = RootPurposes.TlsServer;
 
+    /// <summary>
+    /// For <see cref="RootPurposes.TlsServer"/>: the extended key usages the leaf and its CAs must allow (default
+    /// serverAuth; every flag set is required; <see cref="RequiredEku.None"/> checks no purpose, e.g. for conformance
+    /// suites that ask for none). The leaf's key usage is checked for the same roles. Ignored for <see cref="RootPurposes.Email"/>.
+    /// </summary>
+    public RequiredEku RequiredEku { get; init; } = RequiredEku.ServerAuth;
+
     /// <summary>The work limits (default: webpki's).</summary>
     public Budget Budget { get; init; } = Budget.Default;
 

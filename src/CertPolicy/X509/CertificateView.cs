@@ -205,6 +205,7 @@ public readonly struct CertificateView
         EkuServerAuth = f.EkuServerAuth;
         EkuAny = f.EkuAny;
         EkuEmailProtection = f.EkuEmailProtection;
+        EkuClientAuth = f.EkuClientAuth;
         HasCertificatePolicies = f.HasPolicies;
         HasNameConstraints = f.HasNameConstraints;
         HasUnknownCriticalExtension = f.UnknownCritical;
@@ -283,6 +284,9 @@ public readonly struct CertificateView
 
     /// <summary>extKeyUsage lists id-kp-emailProtection (S/MIME, RFC 8550 4.4.4).</summary>
     public bool EkuEmailProtection { get; }
+
+    /// <summary>extKeyUsage lists id-kp-clientAuth.</summary>
+    public bool EkuClientAuth { get; }
 
     /// <summary>True when a certificatePolicies extension is present.</summary>
     public bool HasCertificatePolicies { get; }
@@ -400,7 +404,7 @@ public readonly struct CertificateView
         public DateTimeOffset NotBefore, NotAfter;
         public KeyAlgorithm KeyAlgorithm;
         public SignatureAlgorithm SignatureAlgorithm;
-        public bool HasBasicConstraints, IsCa, HasKeyUsage, HasEku, EkuServerAuth, EkuAny, EkuEmailProtection, HasPolicies, HasNameConstraints, UnknownCritical, HasOrganization;
+        public bool HasBasicConstraints, IsCa, HasKeyUsage, HasEku, EkuServerAuth, EkuAny, EkuEmailProtection, EkuClientAuth, HasPolicies, HasNameConstraints, UnknownCritical, HasOrganization;
         public KnownExtensions Critical;
         public KeyUsages KeyUsage;
     }
@@ -921,6 +925,7 @@ public readonly struct CertificateView
             f.EkuServerAuth |= d[oid].SequenceEqual(Oids.ServerAuth);
             f.EkuAny |= d[oid].SequenceEqual(Oids.AnyExtendedKeyUsage);
             f.EkuEmailProtection |= d[oid].SequenceEqual(Oids.EmailProtection);
+            f.EkuClientAuth |= d[oid].SequenceEqual(Oids.ClientAuth);
         }
 
         return true;

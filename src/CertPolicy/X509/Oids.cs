@@ -18,6 +18,9 @@ internal static class Oids
     // 1.3.6.1.5.5.7.3.1 id-kp-serverAuth
     internal static ReadOnlySpan<byte> ServerAuth => [0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01];
 
+    // 1.3.6.1.5.5.7.3.2 id-kp-clientAuth
+    internal static ReadOnlySpan<byte> ClientAuth => [0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x02];
+
     // 1.3.6.1.5.5.7.3.4 id-kp-emailProtection
     internal static ReadOnlySpan<byte> EmailProtection => [0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x04];
 

@@ -26,10 +26,11 @@ internal static class Tool
     /// the test suite: the per-area helpers delegate here.
     /// </summary>
     internal static (int ExitCode, string Stdout, string Stderr) Run(
-        string file, IEnumerable<string> args, string? stdin = null, IDictionary<string, string>? env = null, int timeoutMs = 60_000, string? package = null)
+        string file, IEnumerable<string> args, string? stdin = null, IDictionary<string, string>? env = null, int timeoutMs = 60_000, string? package = null, string? workingDirectory = null)
     {
         var psi = new ProcessStartInfo(file)
         {
+            WorkingDirectory = workingDirectory ?? string.Empty,
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,

@@ -68,6 +68,15 @@ internal sealed record CorpusSpec
 
     /// <summary>A critical extension no validator knows, on the leaf.</summary>
     internal bool LeafUnknownCritical { get; init; }
+
+    /// <summary>authorityKeyIdentifier in the leaf (RFC 5280 4.2.1.1 MUST; OpenSSL -x509_strict refuses its absence).</summary>
+    internal bool LeafAki { get; init; } = true;
+
+    /// <summary>subjectKeyIdentifier in the bottom intermediate (RFC 5280 4.2.1.2 MUST for CAs).</summary>
+    internal bool BottomSki { get; init; } = true;
+
+    /// <summary>basicConstraints of the bottom intermediate marked critical (RFC 5280 4.2.1.9 MUST for CAs).</summary>
+    internal bool BottomBasicConstraintsCritical { get; init; } = true;
 }
 
 /// <summary>DER certificates of a corpus chain; intermediates bottom-up (the leaf's issuer first).</summary>
@@ -149,13 +158,18 @@ internal static class CorpusChains
             var name = "CN=Corpus CA " + k + ",O=Corpus Trust,C=DE";
             var req = Request(name, key, HashAlgorithmName.SHA256);
             bool ca = !bottom || s.BottomIsCa;
+            bool bcCritical = !bottom || s.BottomBasicConstraintsCritical;
             req.CertificateExtensions.Add(top && s.TopPathLength is { } pl
-                ? new X509BasicConstraintsExtension(ca, true, pl, true)
-                : new X509BasicConstraintsExtension(ca, false, 0, true));
+                ? new X509BasicConstraintsExtension(ca, true, pl, bcCritical)
+                : new X509BasicConstraintsExtension(ca, false, 0, bcCritical));
             req.CertificateExtensions.Add(new X509KeyUsageExtension(
                 !bottom || s.BottomKeyCertSign ? X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign : X509KeyUsageFlags.DigitalSignature, true));
             var ski = new X509SubjectKeyIdentifierExtension(req.PublicKey, false);
-            req.CertificateExtensions.Add(ski);
+            if (!bottom || s.BottomSki)
+            {
+                req.CertificateExtensions.Add(ski);
+            }
+
             req.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromSubjectKeyIdentifier(issuerSki));
             if (s.IntermediatePolicies is { } ip)
             {
@@ -187,7 +201,10 @@ internal static class CorpusChains
         lreq.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         lreq.CertificateExtensions.Add(new X509KeyUsageExtension(s.LeafKeyUsage, true));
         lreq.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(lreq.PublicKey, false));
-        lreq.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromSubjectKeyIdentifier(issuerSki));
+        if (s.LeafAki)
+        {
+            lreq.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromSubjectKeyIdentifier(issuerSki));
+        }
         if (s.LeafEku is { } le)
         {
             lreq.CertificateExtensions.Add(CorpusExtensions.Eku(le));

@@ -1,0 +1,3 @@
+module certpolicy/tools/go-x509-oracle
+
+go 1.19

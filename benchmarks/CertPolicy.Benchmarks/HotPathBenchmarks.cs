@@ -23,6 +23,8 @@ public class HotPathBenchmarks
     private X509Chain _chain = null!;
     private IReadOnlyList<ReadOnlyMemory<byte>> _presented = [];
     private CompiledPolicy _policy = null!;
+    private X509Chain _callbackChain = null!;
+    private System.Net.Security.RemoteCertificateValidationCallback _callback = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -82,6 +84,22 @@ public class HotPathBenchmarks
         {
             throw new InvalidOperationException("benchmark chain is not compliant / not cached / not built: " + Evaluate());
         }
+
+        // The SslStream/MailKit callback over the same compiled policy, called as MailKit calls it (the host name as
+        // sender, the intermediates in the chain's ExtraStore, as SslStream hands them over).
+        _callbackChain = new X509Chain();
+        _callbackChain.ChainPolicy.ExtraStore.Add(_intermediate);
+        _callback = CertPolicy.Net.CertPolicyValidation.CreateCallback(new CertPolicy.Net.CertPolicyValidationOptions
+        {
+            Policy = _policy,
+            NextHop = "audi.de",
+            MxHost = "mailin1.audi.de",
+            TimeProvider = new FixedTime(_at),
+        });
+        if (!Callback() || !Callback())
+        {
+            throw new InvalidOperationException("the callback refuses the benchmark chain");
+        }
     }
 
     private static X509Extension Policies(string oid)
@@ -112,6 +130,9 @@ public class HotPathBenchmarks
     [Benchmark(Description = "CompiledPolicy.Evaluate (cache hit)")]
     public bool HotPath() => Evaluate().IsCompliant;
 
+    [Benchmark(Description = "SslStream/MailKit callback (cache hit)")]
+    public bool Callback() => _callback("mailin1.audi.de", _leaf, _callbackChain, System.Net.Security.SslPolicyErrors.None);
+
     [Benchmark(OperationsPerInvoke = 2 * PerThread, Description = "hot path, 1 thread (per evaluation)")]
     public int OneThread() => Loop(2 * PerThread);
 
@@ -141,8 +162,14 @@ public class HotPathBenchmarks
     public void Cleanup()
     {
         _chain.Dispose();
+        _callbackChain.Dispose();
         _leaf.Dispose();
         _intermediate.Dispose();
         _root.Dispose();
+    }
+
+    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
     }
 }

@@ -4,6 +4,7 @@ using CertPolicy.Names;
 using CertPolicy.Policy;
 using CertPolicy.Trust;
 using CertPolicy.Validation;
+using CertPolicy.X509;
 
 namespace CertPolicy.Cli.Commands;
 
@@ -104,14 +105,20 @@ internal static class VerifyCommand
             return ExitCodes.Unusable;
         }
 
-        if (!CliFiles.TryReadBytes(a.Chain, out var chainBytes, out var chainError))
+        if (!CliFiles.TryReadCertificates(a.Chain, CertificateChainReader.MaxCertificates, out var chainDers, out var chainError))
         {
             stderr.WriteLine(chainError);
             return ExitCodes.Unusable;
         }
 
+        var chain = new List<ReadOnlyMemory<byte>>(chainDers.Count);
+        foreach (var d in chainDers)
+        {
+            chain.Add(d);
+        }
+
         var request = new ValidationRequest { Profile = profile!, Time = time, NextHop = a.NextHop, MxHost = a.Mx, MatchList = list };
-        var report = new ChainValidator(store).ExplainPem(chainBytes, request);
+        var report = new ChainValidator(store).Explain(chain, request);
         if ((report.Verdict.Reasons & VerdictReasons.MalformedInput) != 0)
         {
             var f = report.Findings.First(x => x.Reason == VerdictReasons.MalformedInput);

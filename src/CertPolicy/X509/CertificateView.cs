@@ -393,9 +393,73 @@ public readonly struct CertificateView
         return true;
     }
 
+    /// <summary>
+    /// The same strict read as <see cref="TryParse"/> over a span, for readers that need only where the subject Name and the
+    /// subjectAltName GeneralNames lie (the name checks' zero-allocation path): one certificate reader for every caller.
+    /// </summary>
+    /// <param name="der">Exactly one DER certificate.</param>
+    /// <param name="subject">The subject Name TLV.</param>
+    /// <param name="subjectAltNames">The GeneralNames SEQUENCE TLV, or an empty range when there is no subjectAltName.</param>
+    /// <returns><see cref="CertificateError.None"/> when the certificate was read.</returns>
+    internal static CertificateError TryLocateNames(ReadOnlySpan<byte> der, out Range subject, out Range subjectAltNames)
+    {
+        subject = default;
+        subjectAltNames = default;
+        if (der.Length > MaxCertificateBytes)
+        {
+            return CertificateError.TooLarge;
+        }
+
+        var f = new Fields { PathLength = -1 };
+        var error = Parse(der, ref f);
+        if (error == CertificateError.None)
+        {
+            subject = f.Subject;
+            subjectAltNames = f.SanTlv;
+        }
+
+        return error;
+    }
+
+    /// <summary>A reason in English for a mail administrator (cold path).</summary>
+    /// <param name="error">The error.</param>
+    /// <returns>The text.</returns>
+    internal static string Describe(CertificateError error) => error switch
+    {
+        CertificateError.TooLarge => "larger than " + MaxCertificateBytes.ToString(System.Globalization.CultureInfo.InvariantCulture) + " bytes",
+        CertificateError.Malformed => "not a strict-DER X.509 certificate (bad length, tag or trailing data)",
+        CertificateError.InvalidField => "a field RFC 5280 forbids (version, serial, time, algorithm mismatch or public key)",
+        CertificateError.InvalidExtension => "a malformed, empty or repeated extension",
+        CertificateError.LimitExceeded => "more extensions, policies or name attributes than allowed",
+        _ => "unreadable",
+    };
+
+    /// <summary>The subjectPublicKeyInfo algorithm OID, dotted (cold path: allocates).</summary>
+    /// <param name="dotted">For example <c>1.2.840.113549.1.1.1</c>.</param>
+    /// <returns>False for a default view.</returns>
+    internal bool TryFormatKeyAlgorithmOid(out string dotted)
+    {
+        dotted = string.Empty;
+        var d = SpkiDer;
+        var r = new DerReader(d);
+        if (!r.TryRead(Asn1Tag.Sequence, out var spki))
+        {
+            return false;
+        }
+
+        var s = new DerReader(d, spki.Start.Value, spki.End.Value);
+        if (!s.TryRead(Asn1Tag.Sequence, out var alg))
+        {
+            return false;
+        }
+
+        var a = new DerReader(d, alg.Start.Value, alg.End.Value);
+        return a.TryRead(Asn1Tag.ObjectIdentifier, out var oid) && Oids.TryFormat(d[oid], out dotted);
+    }
+
     private struct Fields
     {
-        public Range Tbs, Serial, Issuer, Subject, Spki, PublicKey, Signature, Policies, NameConstraints, Aki, Ski, San;
+        public Range Tbs, Serial, Issuer, Subject, Spki, PublicKey, Signature, Policies, NameConstraints, Aki, Ski, San, SanTlv;
         public int Version, KeySize, PathLength;
         public DateTimeOffset NotBefore, NotAfter;
         public KeyAlgorithm KeyAlgorithm;
@@ -825,6 +889,7 @@ public readonly struct CertificateView
                 kind = KnownExtensions.SubjectAltName;
                 var s = new DerReader(d, value.Start.Value, value.End.Value);
                 known = s.TryRead(Asn1Tag.Sequence, out f.San) && !s.HasData;
+                f.SanTlv = value;
             }
             else
             {

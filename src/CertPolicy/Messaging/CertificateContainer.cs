@@ -349,7 +349,7 @@ public static class CertificateContainerReader
         }
 
         // The one certificate reader (X509/CertificateView): strict DER and RFC 5280 fields.
-        if (!CertificateView.TryParse(der, out var view, out var why))
+        if (!CertificateView.TryParse(der, tolerateNonPositiveSerial: true, out var view, out var why))
         {
             error = new ContainerReadError(ContainerReadErrorKind.MalformedCertificate, where + ": not a well-formed X.509 certificate: " + CertificateView.Describe(why));
             return false;

@@ -76,7 +76,7 @@ public sealed class RootCertificate
     {
         certificate = null;
         var c = new RootCertificate(der.ToArray());
-        if (!CertificateView.TryParse(c.Der, out var view, out var why))
+        if (!CertificateView.TryParse(c.Der, tolerateNonPositiveSerial: true, out var view, out var why))
         {
             error = "not a DER X.509 certificate: " + CertificateView.Describe(why);
             return false;

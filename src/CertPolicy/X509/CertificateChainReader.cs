@@ -5,7 +5,7 @@ namespace CertPolicy.X509;
 /// Text before, between and after blocks is ignored and other blocks (keys, PKCS#7) are skipped, exactly as OpenSSL's
 /// <c>PEM_read_bio_X509</c> reads a file; a damaged block, a missing END line or bad base64 is an error with its line and
 /// column. The rule and its OpenSSL evidence are written down on the one PEM splitter this class calls. Non-throwing;
-/// linear in the input size. Does not parse the certificates (see <see cref="CertificateView.TryParse"/>).
+/// linear in the input size. Does not parse the certificates (see <see cref="CertificateView.TryParse(ReadOnlyMemory{byte}, out CertificateView, out CertificateError)"/>).
 /// </summary>
 public static class CertificateChainReader
 {

@@ -143,7 +143,7 @@ public enum CertificateError : byte
 
 /// <summary>
 /// A zero-copy view of one X.509 certificate: every raw field is a slice of <see cref="Der"/>, read once under strict
-/// DER with size and count limits (RFC 5280 4.1). Never throws on data: <see cref="TryParse"/> returns false with a
+/// DER with size and count limits (RFC 5280 4.1). Never throws on data: <see cref="TryParse(ReadOnlyMemory{byte}, out CertificateView, out CertificateError)"/> returns false with a
 /// <see cref="CertificateError"/>. Extensions are located and their small values decoded; policies and name
 /// constraints stay raw until a check walks them. Does not verify signatures, does not compare names beyond bytes,
 /// does not decode RSASSA-PSS parameters, and keeps no copy of the input (the caller keeps the memory alive).
@@ -215,7 +215,7 @@ public readonly struct CertificateView
     /// <summary>The certificate DER (the caller's memory, not a copy).</summary>
     public ReadOnlyMemory<byte> Der { get; }
 
-    /// <summary>True for a view produced by <see cref="TryParse"/> (false for <c>default</c>).</summary>
+    /// <summary>True for a view produced by <see cref="TryParse(ReadOnlyMemory{byte}, out CertificateView, out CertificateError)"/> (false for <c>default</c>).</summary>
     public bool IsValid => !Der.IsEmpty;
 
     /// <summary>X.509 version: 1, 2 or 3.</summary>
@@ -373,7 +373,17 @@ public readonly struct CertificateView
     /// <param name="view">The view, or default.</param>
     /// <param name="error">Why reading failed.</param>
     /// <returns>True when the certificate was read.</returns>
-    public static bool TryParse(ReadOnlyMemory<byte> der, out CertificateView view, out CertificateError error)
+    public static bool TryParse(ReadOnlyMemory<byte> der, out CertificateView view, out CertificateError error) =>
+        TryParse(der, tolerateNonPositiveSerial: false, out view, out error);
+
+    /// <summary>
+    /// <see cref="TryParse(ReadOnlyMemory{byte}, out CertificateView, out CertificateError)"/>, optionally accepting a zero or
+    /// negative serial number. RFC 5280 4.1.2.2: "Non-conforming CAs may issue certificates with serial numbers that are
+    /// negative or zero. Certificate users SHOULD be prepared to gracefully handle such certificates." Inventories of
+    /// roots (the trust store's sources: Go Daddy Class 2, Starfield G2, HARICA 2015 and Security Communication roots in
+    /// Debian's ca-certificates have serial 0) and of containers read them; path validation does not.
+    /// </summary>
+    internal static bool TryParse(ReadOnlyMemory<byte> der, bool tolerateNonPositiveSerial, out CertificateView view, out CertificateError error)
     {
         view = default;
         if (der.Length > MaxCertificateBytes)
@@ -382,7 +392,7 @@ public readonly struct CertificateView
             return false;
         }
 
-        var f = new Fields { PathLength = -1 };
+        var f = new Fields { PathLength = -1, TolerateNonPositiveSerial = tolerateNonPositiveSerial };
         error = Parse(der.Span, ref f);
         if (error != CertificateError.None)
         {
@@ -394,7 +404,7 @@ public readonly struct CertificateView
     }
 
     /// <summary>
-    /// The same strict read as <see cref="TryParse"/> over a span, for readers that need only where the subject Name and the
+    /// The same strict read as <see cref="TryParse(ReadOnlyMemory{byte}, out CertificateView, out CertificateError)"/> over a span, for readers that need only where the subject Name and the
     /// subjectAltName GeneralNames lie (the name checks' zero-allocation path): one certificate reader for every caller.
     /// </summary>
     /// <param name="der">Exactly one DER certificate.</param>
@@ -410,7 +420,8 @@ public readonly struct CertificateView
             return CertificateError.TooLarge;
         }
 
-        var f = new Fields { PathLength = -1 };
+        // Serial numbers are the chain's business (R-C3): names are read from a zero-serial leaf as before.
+        var f = new Fields { PathLength = -1, TolerateNonPositiveSerial = true };
         var error = Parse(der, ref f);
         if (error == CertificateError.None)
         {
@@ -464,7 +475,7 @@ public readonly struct CertificateView
         public DateTimeOffset NotBefore, NotAfter;
         public KeyAlgorithm KeyAlgorithm;
         public SignatureAlgorithm SignatureAlgorithm;
-        public bool HasBasicConstraints, IsCa, HasKeyUsage, HasEku, EkuServerAuth, EkuAny, EkuEmailProtection, HasPolicies, HasNameConstraints, UnknownCritical, HasOrganization;
+        public bool TolerateNonPositiveSerial, HasBasicConstraints, IsCa, HasKeyUsage, HasEku, EkuServerAuth, EkuAny, EkuEmailProtection, HasPolicies, HasNameConstraints, UnknownCritical, HasOrganization;
         public KnownExtensions Critical;
         public KeyUsages KeyUsage;
     }
@@ -516,7 +527,7 @@ public readonly struct CertificateView
         // serialNumber: at most 20 octets of value (RFC 5280 4.1.2.2), plus a sign octet.
         // RFC 5280 4.1.2.2: a positive integer (zero and negative serials are refused, as Go 1.23 does).
         if (!t.TryRead(Asn1Tag.Integer, out f.Serial) || !DerReader.IsMinimalInteger(d[f.Serial]) || d[f.Serial].Length > 21
-            || (d[f.Serial][0] & 0x80) != 0 || (d[f.Serial].Length == 1 && d[f.Serial][0] == 0))
+            || (!f.TolerateNonPositiveSerial && ((d[f.Serial][0] & 0x80) != 0 || (d[f.Serial].Length == 1 && d[f.Serial][0] == 0))))
         {
             return CertificateError.InvalidField;
         }

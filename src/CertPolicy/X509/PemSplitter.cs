@@ -329,7 +329,7 @@ internal static class PemSplitter
     /// </summary>
     /// <param name="data">The file bytes.</param>
     /// <param name="maxCertificates">Most certificates accepted.</param>
-    /// <param name="certificates">The DER blobs in file order (not parsed: see <see cref="CertificateView.TryParse"/>).</param>
+    /// <param name="certificates">The DER blobs in file order (not parsed: see <see cref="CertificateView.TryParse(ReadOnlyMemory{byte}, out CertificateView, out CertificateError)"/>).</param>
     /// <param name="error">Why the input is unusable, or null.</param>
     /// <returns>True when at least one certificate was found and every block was well formed.</returns>
     internal static bool TryReadCertificates(ReadOnlySpan<byte> data, int maxCertificates, out List<byte[]> certificates, out PemReadError? error)

@@ -1,4 +1,4 @@
-using System.Security.Cryptography;
+using CertPolicy.X509;
 
 namespace CertPolicy.Cli;
 
@@ -94,81 +94,41 @@ internal static class CliFiles
         return s.Length;
     }
 
+    /// <summary>Most certificates read from one file (a roots bundle such as ca-certificates.crt holds about 150).</summary>
+    internal const int MaxCertificatesPerFile = 4096;
+
     /// <summary>
-    /// Reads the first certificate of a PEM file (<c>CERTIFICATE</c> label) or a DER file. Other
-    /// PEM labels, damaged base64 or an empty file are errors.
+    /// Reads the certificates of a PEM file (its CERTIFICATE blocks in order, the first being the leaf; other text and
+    /// blocks ignored exactly as OpenSSL reads a file) or of a DER file, with the library's one PEM splitter.
+    /// Errors are one line <c>file[:line:col]: what is wrong</c>.
     /// </summary>
-    internal static bool TryReadCertificate(string path, out byte[] der, out string error)
+    internal static bool TryReadCertificates(string path, int maxCertificates, out List<byte[]> certificates, out string error)
     {
-        der = [];
+        certificates = [];
         if (!TryReadBytes(path, out var bytes, out error))
         {
             return false;
         }
 
-        if (bytes.Length == 0)
+        if (!CertificateChainReader.TryRead(bytes, maxCertificates, out certificates, out PemReadError? pemError))
         {
-            error = $"{path}: empty file";
+            error = pemError!.Format(path);
             return false;
         }
 
-        if (bytes[0] == 0x30)
-        {
-            der = bytes;
-            return true;
-        }
-
-        string text;
-        try
-        {
-            text = new UTF8Encoding(false, true).GetString(bytes);
-        }
-        catch (DecoderFallbackException)
-        {
-            error = $"{path}: neither DER (first byte 0x{bytes[0]:X2}) nor PEM text";
-            return false;
-        }
-
-        var rest = text.AsSpan();
-        int offset = 0;
-        while (PemEncoding.TryFind(rest, out var fields))
-        {
-            var label = rest[fields.Label];
-            if (label.SequenceEqual("CERTIFICATE"))
-            {
-                var data = new byte[fields.DecodedDataLength];
-                if (!Convert.TryFromBase64Chars(rest[fields.Base64Data], data, out int written))
-                {
-                    error = $"{path}:{LineOf(text, offset + fields.Location.Start.Value)}:1: damaged base64 in CERTIFICATE block";
-                    return false;
-                }
-
-                der = data[..written];
-                return true;
-            }
-
-            int advance = fields.Location.End.Value;
-            offset += advance;
-            rest = rest[advance..];
-        }
-
-        error = text.Contains("-----BEGIN", StringComparison.Ordinal)
-            ? $"{path}: no valid PEM CERTIFICATE block (damaged PEM, or another kind of object)"
-            : $"{path}: no certificate: not DER and no PEM CERTIFICATE block";
-        return false;
+        return true;
     }
 
-    private static int LineOf(string text, int index)
+    /// <summary>Reads the first certificate (the leaf) of a PEM or DER file; see <see cref="TryReadCertificates"/>.</summary>
+    internal static bool TryReadCertificate(string path, out byte[] der, out string error)
     {
-        int line = 1;
-        for (int i = 0; i < index && i < text.Length; i++)
+        der = [];
+        if (!TryReadCertificates(path, MaxCertificatesPerFile, out var certificates, out error))
         {
-            if (text[i] == '\n')
-            {
-                line++;
-            }
+            return false;
         }
 
-        return line;
+        der = certificates[0];
+        return true;
     }
 }

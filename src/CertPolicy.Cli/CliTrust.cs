@@ -33,22 +33,17 @@ internal static class CliTrust
             return true;
         }
 
-        if (!CliFiles.TryReadBytes(rootsPath, out var rootBytes, out var rootsError))
+        // The one PEM splitter: the same file rules as the chain (BOM, text and other blocks ignored as OpenSSL does).
+        if (!CliFiles.TryReadCertificates(rootsPath, CliFiles.MaxCertificatesPerFile, out var anchors, out var rootsError))
         {
             stderr.WriteLine(rootsError);
-            return false;
-        }
-
-        if (!RootCertificate.TryReadPemOrDer(rootBytes, out var anchors, out var pemError) || anchors.Count == 0)
-        {
-            stderr.WriteLine(rootsPath + ": " + (pemError ?? "no certificate"));
             return false;
         }
 
         var ders = new List<ReadOnlyMemory<byte>>(anchors.Count);
         foreach (var c in anchors)
         {
-            ders.Add(c.Der);
+            ders.Add(c);
         }
 
         if (!CustomTrust.TryCreate(ders, evPolicies, null, null, out var custom, out var trustError))

@@ -139,8 +139,8 @@ public class CliTests
 
     [Theory]
     [InlineData("junk", "not DER")]
-    [InlineData("-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n", "no valid PEM CERTIFICATE block")]
-    [InlineData("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", "no valid PEM CERTIFICATE block")]
+    [InlineData("-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n", ":2:1: the CERTIFICATE block's body is not base64")]
+    [InlineData("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", "no PEM CERTIFICATE block (found PRIVATE KEY)")]
     [InlineData("", "empty file")]
     public void Names_with_a_bad_certificate_exits_2(string content, string expected)
     {

@@ -167,22 +167,16 @@ internal static class MessagingCommands
             return true;
         }
 
-        if (!CliFiles.TryReadBytes(roots, out var rootBytes, out var rootsError))
+        if (!CliFiles.TryReadCertificates(roots, CliFiles.MaxCertificatesPerFile, out var anchors, out var rootsError))
         {
             stderr.WriteLine(rootsError);
-            return false;
-        }
-
-        if (!RootCertificate.TryReadPemOrDer(rootBytes, out var anchors, out var pemError) || anchors.Count == 0)
-        {
-            stderr.WriteLine(roots + ": " + (pemError ?? "no certificate"));
             return false;
         }
 
         var list = new List<CustomAnchor>(anchors.Count);
         foreach (var c in anchors)
         {
-            list.Add(new CustomAnchor(c.Der, [], Purposes: RootPurposes.Email));
+            list.Add(new CustomAnchor(c, [], Purposes: RootPurposes.Email));
         }
 
         if (!CustomTrust.TryCreate(list, out store, out var trustError))

@@ -106,15 +106,9 @@ internal static class VerifyCommand
             return ExitCodes.Unusable;
         }
 
-        if (!CliFiles.TryReadBytes(a.Chain, out var chainBytes, out var chainError))
+        if (!CliFiles.TryReadCertificates(a.Chain, CertificateChainReader.MaxCertificates, out var chainDers, out var chainError))
         {
             stderr.WriteLine(chainError);
-            return ExitCodes.Unusable;
-        }
-
-        if (!CertificateChainReader.TryRead(chainBytes, out var ders, out var readError))
-        {
-            stderr.WriteLine(a.Chain + ": " + (readError ?? "unreadable input"));
             return ExitCodes.Unusable;
         }
 
@@ -127,8 +121,8 @@ internal static class VerifyCommand
         }
 
         var compiled = new CompiledPolicy([], new ChainValidator(store), new CompiledPolicyOptions { CacheSize = 1, Profile = profile!, DefaultPolicy = tlsPolicy });
-        var chain = new List<ReadOnlyMemory<byte>>(ders.Count);
-        foreach (var d in ders)
+        var chain = new List<ReadOnlyMemory<byte>>(chainDers.Count);
+        foreach (var d in chainDers)
         {
             chain.Add(d);
         }

@@ -1,9 +1,7 @@
-using System.Formats.Asn1;
 using System.Globalization;
-using System.Numerics;
 using System.Security.Cryptography;
-using System.Security.Cryptography.Pkcs;
 using System.Security.Cryptography.X509Certificates;
+using CertPolicy.X509;
 
 namespace CertPolicy.Messaging;
 
@@ -149,8 +147,9 @@ public sealed class ContainerCertificate
 
 /// <summary>
 /// Reads certificates from the containers partners publish (R-G2): PKCS#7 <c>.p7b</c>/<c>.p7c</c>
-/// in DER or PEM (decoded with <see cref="SignedCms"/>, because <see cref="X509CertificateLoader"/>
-/// refuses PKCS#7 since .NET 9), PEM bundles and single DER or PEM certificates.
+/// in DER or PEM (SignedData decoded in <c>X509/Pkcs7CertificateReader</c>), PEM bundles (split by the one PEM splitter,
+/// <c>X509/PemSplitter</c>: text and other blocks ignored as OpenSSL does) and single DER or PEM certificates; every
+/// certificate is read by <see cref="CertificateView"/>.
 /// Does not validate anything: no signatures, no chains, no revocation, no trust.
 /// </summary>
 public static class CertificateContainerReader
@@ -160,9 +159,6 @@ public static class CertificateContainerReader
 
     /// <summary>Certificate budget per container.</summary>
     public const int MaxCertificates = 1000;
-
-    private const string SignedDataOid = "1.2.840.113549.1.7.2";
-    private const string BasicConstraintsOid = "2.5.29.19";
 
     /// <summary>
     /// Reads every certificate in <paramref name="data"/>. Never throws on data: damage yields
@@ -212,7 +208,7 @@ public static class CertificateContainerReader
         var certs = new List<ContainerCertificate>();
         var notes = new List<string>();
         ContainerFormat format;
-        if (data[first] == 0x30)
+        if (PemSplitter.IsDer(data[first..], ber: true))
         {
             if (!TryReadDer(data, "the file", certs, notes, out bool isPkcs7, out error))
             {
@@ -223,15 +219,14 @@ public static class CertificateContainerReader
         }
         else
         {
-            string text = System.Text.Encoding.UTF8.GetString(data);
-            if (!text.Contains("-----BEGIN ", StringComparison.Ordinal))
+            if (!PemSplitter.ContainsBegin(data))
             {
                 error = new ContainerReadError(ContainerReadErrorKind.NotRecognized, "neither PEM (no '-----BEGIN' line) nor DER (first byte 0x"
                     + data[first].ToString("X2", CultureInfo.InvariantCulture) + " is not a SEQUENCE)");
                 return false;
             }
 
-            if (!TryReadPem(text, certs, notes, out bool sawPkcs7, out error))
+            if (!TryReadPem(data, certs, notes, out bool sawPkcs7, out error))
             {
                 return false;
             }
@@ -252,242 +247,97 @@ public static class CertificateContainerReader
         return true;
     }
 
-    private static bool TryReadPem(string text, List<ContainerCertificate> certs, List<string> notes, out bool sawPkcs7, out ContainerReadError? error)
+    // The one PEM splitter (X509/PemSplitter): blocks in file order, other text ignored as OpenSSL does.
+    private static bool TryReadPem(ReadOnlySpan<byte> data, List<ContainerCertificate> certs, List<string> notes, out bool sawPkcs7, out ContainerReadError? error)
     {
         sawPkcs7 = false;
-        error = null;
-        int pos = 0;
-        while (true)
+        var blocks = new List<PemBlock>();
+        if (!PemSplitter.TrySplit(data, MaxCertificates, blocks, out PemReadError? pemError))
         {
-            int begin = text.IndexOf("-----BEGIN ", pos, StringComparison.Ordinal);
-            if (begin < 0)
+            var kind = pemError!.Kind switch
             {
-                return true;
+                PemReadErrorKind.OpenPgp => ContainerReadErrorKind.NotRecognized,
+                PemReadErrorKind.TooMany => ContainerReadErrorKind.TooLarge,
+                _ => ContainerReadErrorKind.MalformedPem,
+            };
+            error = new ContainerReadError(kind, "PEM block at line " + pemError.Line.ToString(CultureInfo.InvariantCulture)
+                + (pemError.Column > 1 ? ", column " + pemError.Column.ToString(CultureInfo.InvariantCulture) : string.Empty) + ": " + pemError.Message);
+            return false;
+        }
+
+        foreach (var block in blocks)
+        {
+            string where = "PEM block at line " + block.Line.ToString(CultureInfo.InvariantCulture);
+            if (block.IsCertificate)
+            {
+                if (!TryAddCertificate(block.Data, where, certs, out error))
+                {
+                    return false;
+                }
+
+                continue;
             }
 
-            string where = "PEM block at line " + LineOf(text, begin).ToString(CultureInfo.InvariantCulture);
-            if (string.CompareOrdinal(text, begin, "-----BEGIN PGP ", 0, 15) == 0)
+            if (block.Label is "PKCS7" or "CMS" or "PKCS #7 SIGNED DATA")
             {
-                error = new ContainerReadError(ContainerReadErrorKind.NotRecognized, where + " is OpenPGP armor, not an X.509 certificate or PKCS#7 container");
-                return false;
+                sawPkcs7 = true;
+                if (!TryReadDer(block.Data, where, certs, notes, out bool isPkcs7, out error))
+                {
+                    return false;
+                }
+
+                if (!isPkcs7)
+                {
+                    error = new ContainerReadError(ContainerReadErrorKind.NotSignedData, where + " is labelled " + block.Label + " but holds a certificate, not a ContentInfo");
+                    return false;
+                }
+
+                continue;
             }
 
-            if (!PemEncoding.TryFind(text.AsSpan(begin), out PemFields fields) || fields.Location.Start.GetOffset(text.Length - begin) != 0)
-            {
-                int eol = text.IndexOf('\n', begin);
-                string label = (eol < 0 ? text[begin..] : text[begin..eol]).TrimEnd('\r');
-                error = new ContainerReadError(ContainerReadErrorKind.MalformedPem, where + " ('" + label
-                    + "') is malformed: bad base64 in its body, or its '-----END' line is missing or does not match");
-                return false;
-            }
-
-            string span = text.Substring(begin, fields.Location.End.GetOffset(text.Length - begin));
-            string labelText = span[fields.Label];
-            byte[] der = Convert.FromBase64String(span[fields.Base64Data]);
-            switch (labelText)
-            {
-                case "CERTIFICATE" or "X509 CERTIFICATE":
-                    if (!TryAddCertificate(der, where, certs, out error))
-                    {
-                        return false;
-                    }
-
-                    break;
-                case "PKCS7" or "CMS" or "PKCS #7 SIGNED DATA":
-                    sawPkcs7 = true;
-                    if (!TryReadDer(der, where, certs, notes, out bool isPkcs7, out error))
-                    {
-                        return false;
-                    }
-
-                    if (!isPkcs7)
-                    {
-                        error = new ContainerReadError(ContainerReadErrorKind.NotSignedData, where + " is labelled " + labelText + " but holds a certificate, not a ContentInfo");
-                        return false;
-                    }
-
-                    break;
-                default:
-                    notes.Add(where + " ('" + labelText + "') ignored: not a certificate");
-                    break;
-            }
-
-            pos = begin + span.Length;
-        }
-    }
-
-    // One DER element: a certificate (SEQUENCE { SEQUENCE tbs, ...}) or a PKCS#7 ContentInfo (SEQUENCE { OID, [0] }).
-    private static bool TryReadDer(ReadOnlySpan<byte> data, string where, List<ContainerCertificate> certs, List<string> notes, out bool isPkcs7, out ContainerReadError? error)
-    {
-        isPkcs7 = false;
-        if (!TryReadBer(data, out Asn1Tag tag, out int contentOffset, out int contentLength, out int consumed))
-        {
-            error = ExplainBadHeader(data, where);
-            return false;
-        }
-
-        if (tag != Asn1Tag.Sequence)
-        {
-            error = new ContainerReadError(ContainerReadErrorKind.MalformedDer, where + ": the outer element is " + tag + ", not a SEQUENCE");
-            return false;
-        }
-
-        if (consumed != data.Length)
-        {
-            int extra = data.Length - consumed;
-            bool onlyWhiteSpace = true;
-            foreach (byte b in data[consumed..])
-            {
-                onlyWhiteSpace &= b is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n' or 0;
-            }
-
-            if (!onlyWhiteSpace)
-            {
-                error = new ContainerReadError(ContainerReadErrorKind.MalformedDer, where + ": " + extra.ToString(CultureInfo.InvariantCulture)
-                    + " byte(s) follow the DER structure (offset 0x" + consumed.ToString("X", CultureInfo.InvariantCulture) + ")");
-                return false;
-            }
-        }
-
-        ReadOnlySpan<byte> element = data[..consumed];
-        ReadOnlySpan<byte> content = element.Slice(contentOffset, contentLength);
-        if (!TryReadBer(content, out Asn1Tag innerTag, out _, out _, out _))
-        {
-            error = new ContainerReadError(ContainerReadErrorKind.MalformedDer, where + ": the content of the outer SEQUENCE is not valid DER");
-            return false;
-        }
-
-        if (innerTag == Asn1Tag.Sequence)
-        {
-            return TryAddCertificate(element.ToArray(), where, certs, out error);
-        }
-
-        if (innerTag != Asn1Tag.ObjectIdentifier)
-        {
-            error = new ContainerReadError(ContainerReadErrorKind.MalformedDer, where + ": neither a certificate nor a PKCS#7 ContentInfo (first inner element is " + innerTag + ")");
-            return false;
-        }
-
-        isPkcs7 = true;
-        string contentType;
-        try
-        {
-            contentType = AsnDecoder.ReadObjectIdentifier(content, AsnEncodingRules.BER, out _);
-        }
-        catch (AsnContentException)
-        {
-            // Found by fuzzing (fuzz/corpus/container/regressions): e.g. an arc whose last byte has bit 7 set.
-            error = new ContainerReadError(ContainerReadErrorKind.MalformedDer, where + ": the PKCS#7 content type is not a valid OBJECT IDENTIFIER");
-            return false;
-        }
-
-        if (!string.Equals(contentType, SignedDataOid, StringComparison.Ordinal))
-        {
-            error = new ContainerReadError(ContainerReadErrorKind.NotSignedData, where + ": PKCS#7 content type " + contentType
-                + " is not signedData (" + SignedDataOid + "), so it carries no certificates");
-            return false;
-        }
-
-        var cms = new SignedCms();
-        try
-        {
-            cms.Decode(element);
-        }
-        catch (CryptographicException ex)
-        {
-            error = new ContainerReadError(ContainerReadErrorKind.MalformedDer, where + ": the PKCS#7 SignedData cannot be decoded: " + ex.Message);
-            return false;
-        }
-
-        // SignedCms hands out X509Certificate2 objects; only their bytes are kept (STYLE.md keeps
-        // X509Certificate2 out of the core; this is the one place the BCL offers no byte-level API).
-        X509Certificate2Collection found;
-        try
-        {
-            found = cms.Certificates;
-        }
-        catch (CryptographicException ex)
-        {
-            error = new ContainerReadError(ContainerReadErrorKind.MalformedCertificate, where + ": a certificate inside the PKCS#7 cannot be read: " + ex.Message);
-            return false;
-        }
-
-        if (found.Count > MaxCertificates)
-        {
-            error = new ContainerReadError(ContainerReadErrorKind.TooLarge, where + ": more than " + MaxCertificates.ToString(CultureInfo.InvariantCulture) + " certificates");
-            return false;
-        }
-
-        int index = 0;
-        foreach (X509Certificate2 c in found)
-        {
-            byte[] raw = c.RawData;
-            c.Dispose();
-            index++;
-            if (!TryAddCertificate(raw, where + ", certificate " + index.ToString(CultureInfo.InvariantCulture), certs, out error))
-            {
-                return false;
-            }
-        }
-
-        if (cms.SignerInfos.Count > 0)
-        {
-            notes.Add(where + ": " + cms.SignerInfos.Count.ToString(CultureInfo.InvariantCulture) + " signer info(s), not verified");
+            notes.Add(where + " ('" + block.Label + "') ignored: not a certificate");
         }
 
         error = null;
         return true;
     }
 
-    // AsnDecoder.TryReadEncodedValue returns false on most bad headers but throws AsnContentException under BER when an
-    // indefinite-length element has no valid end-of-contents (found by fuzzing: fuzz/corpus/container/regressions).
-    private static bool TryReadBer(ReadOnlySpan<byte> data, out Asn1Tag tag, out int contentOffset, out int contentLength, out int consumed)
+    // One DER element: a certificate or a PKCS#7 ContentInfo (X509/Pkcs7CertificateReader), each certificate then read by CertificateView.
+    private static bool TryReadDer(ReadOnlySpan<byte> data, string where, List<ContainerCertificate> certs, List<string> notes, out bool isPkcs7, out ContainerReadError? error)
     {
-        try
+        var ders = new List<byte[]>();
+        var kind = Pkcs7CertificateReader.TryRead(data, where, MaxCertificates, ders, out isPkcs7, out int signerInfos, out string? message);
+        if (kind != DerElementErrorKind.None)
         {
-            return AsnDecoder.TryReadEncodedValue(data, AsnEncodingRules.BER, out tag, out contentOffset, out contentLength, out consumed);
-        }
-        catch (AsnContentException)
-        {
-            tag = default;
-            contentOffset = contentLength = consumed = 0;
+            error = new ContainerReadError(
+                kind switch
+                {
+                    DerElementErrorKind.Truncated => ContainerReadErrorKind.Truncated,
+                    DerElementErrorKind.NotSignedData => ContainerReadErrorKind.NotSignedData,
+                    DerElementErrorKind.MalformedCertificate => ContainerReadErrorKind.MalformedCertificate,
+                    DerElementErrorKind.TooLarge => ContainerReadErrorKind.TooLarge,
+                    _ => ContainerReadErrorKind.MalformedDer,
+                },
+                message!);
             return false;
         }
-    }
 
-    private static ContainerReadError ExplainBadHeader(ReadOnlySpan<byte> data, string where)
-    {
-        // Decode the outer length by hand to tell truncation from garbage.
-        if (data.Length >= 2)
+        for (int i = 0; i < ders.Count; i++)
         {
-            int l = data[1];
-            long declared = -1;
-            int header = 2;
-            if (l < 0x80)
+            string at = isPkcs7 ? where + ", certificate " + (i + 1).ToString(CultureInfo.InvariantCulture) : where;
+            if (!TryAddCertificate(ders[i], at, certs, out error))
             {
-                declared = l;
-            }
-            else if (l is > 0x80 and <= 0x84 && data.Length >= 2 + (l & 0x7F))
-            {
-                declared = 0;
-                for (int i = 0; i < (l & 0x7F); i++)
-                {
-                    declared = (declared << 8) | data[2 + i];
-                }
-
-                header = 2 + (l & 0x7F);
-            }
-
-            if (declared >= 0 && header + declared > data.Length)
-            {
-                return new ContainerReadError(ContainerReadErrorKind.Truncated, where + ": the outer DER SEQUENCE declares "
-                    + declared.ToString(CultureInfo.InvariantCulture) + " content bytes but only " + (data.Length - header).ToString(CultureInfo.InvariantCulture)
-                    + " follow: the file is truncated");
+                return false;
             }
         }
 
-        return new ContainerReadError(data.Length < 2 ? ContainerReadErrorKind.Truncated : ContainerReadErrorKind.MalformedDer,
-            where + (data.Length < 2 ? ": the DER header is cut off: the file is truncated" : ": the outer DER header is malformed"));
+        if (signerInfos > 0)
+        {
+            notes.Add(where + ": " + signerInfos.ToString(CultureInfo.InvariantCulture) + " signer info(s), not verified");
+        }
+
+        error = null;
+        return true;
     }
 
     private static bool TryAddCertificate(byte[] der, string where, List<ContainerCertificate> certs, out ContainerReadError? error)
@@ -498,110 +348,30 @@ public static class CertificateContainerReader
             return false;
         }
 
-        try
+        // The one certificate reader (X509/CertificateView): strict DER and RFC 5280 fields.
+        if (!CertificateView.TryParse(der, tolerateNonPositiveSerial: true, out var view, out var why))
         {
-            certs.Add(ParseCertificate(der));
-            error = null;
-            return true;
-        }
-        catch (Exception ex) when (ex is AsnContentException or CryptographicException or ArgumentException or OverflowException)
-        {
-            error = new ContainerReadError(ContainerReadErrorKind.MalformedCertificate, where + ": not a well-formed X.509 certificate: " + ex.Message);
+            error = new ContainerReadError(ContainerReadErrorKind.MalformedCertificate, where + ": not a well-formed X.509 certificate: " + CertificateView.Describe(why));
             return false;
         }
+
+        view.TryFormatKeyAlgorithmOid(out string keyOid);
+        certs.Add(new ContainerCertificate(der, view.Version, Convert.ToHexString(view.SerialNumber), FormatName(view.SubjectDer), FormatName(view.IssuerDer),
+            view.IsSelfIssued, view.NotBefore, view.NotAfter, keyOid, view.HasBasicConstraints, view.IsCa, view.PathLengthConstraint < 0 ? null : view.PathLengthConstraint));
+        error = null;
+        return true;
     }
 
-    // RFC 5280 4.1: Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue }.
-    private static ContainerCertificate ParseCertificate(byte[] der)
+    // Display only: the subject as .NET renders it (RFC 4514-like), the form this reader has always shown.
+    private static string FormatName(ReadOnlySpan<byte> nameDer)
     {
-        var cert = new AsnReader(der, AsnEncodingRules.DER);
-        AsnReader outer = cert.ReadSequence();
-        cert.ThrowIfNotEmpty();
-        AsnReader tbs = outer.ReadSequence();
-        _ = outer.ReadSequence(); // signatureAlgorithm
-        _ = outer.ReadBitString(out _);
-        outer.ThrowIfNotEmpty();
-
-        int version = 1;
-        var v0 = new Asn1Tag(TagClass.ContextSpecific, 0, isConstructed: true);
-        if (tbs.PeekTag().HasSameClassAndValue(v0))
+        try
         {
-            AsnReader explicitVersion = tbs.ReadSequence(v0);
-            version = (int)explicitVersion.ReadInteger() + 1;
+            return new X500DistinguishedName(nameDer).Name;
         }
-
-        BigInteger serialValue = tbs.ReadInteger();
-        string serial = Convert.ToHexString(serialValue.ToByteArray(isUnsigned: false, isBigEndian: true));
-        _ = tbs.ReadSequence(); // signature
-        ReadOnlyMemory<byte> issuer = tbs.ReadEncodedValue();
-        AsnReader validity = tbs.ReadSequence();
-        DateTimeOffset notBefore = ReadTime(validity);
-        DateTimeOffset notAfter = ReadTime(validity);
-        ReadOnlyMemory<byte> subject = tbs.ReadEncodedValue();
-        AsnReader spki = tbs.ReadSequence();
-        string keyOid = spki.ReadSequence().ReadObjectIdentifier();
-
-        bool hasBc = false;
-        bool isCa = false;
-        int? pathLen = null;
-        var ext3 = new Asn1Tag(TagClass.ContextSpecific, 3, isConstructed: true);
-        while (tbs.HasData)
+        catch (CryptographicException)
         {
-            Asn1Tag t = tbs.PeekTag();
-            if (!t.HasSameClassAndValue(ext3))
-            {
-                _ = tbs.ReadEncodedValue(); // issuerUniqueID / subjectUniqueID
-                continue;
-            }
-
-            AsnReader extensions = tbs.ReadSequence(ext3).ReadSequence();
-            while (extensions.HasData)
-            {
-                AsnReader ext = extensions.ReadSequence();
-                string oid = ext.ReadObjectIdentifier();
-                if (ext.PeekTag().HasSameClassAndValue(Asn1Tag.Boolean))
-                {
-                    _ = ext.ReadBoolean();
-                }
-
-                byte[] value = ext.ReadOctetString();
-                if (string.Equals(oid, BasicConstraintsOid, StringComparison.Ordinal))
-                {
-                    // RFC 5280 4.2.1.9: BasicConstraints ::= SEQUENCE { cA BOOLEAN DEFAULT FALSE, pathLenConstraint INTEGER OPTIONAL }
-                    hasBc = true;
-                    AsnReader bc = new AsnReader(value, AsnEncodingRules.DER).ReadSequence();
-                    if (bc.HasData && bc.PeekTag().HasSameClassAndValue(Asn1Tag.Boolean))
-                    {
-                        isCa = bc.ReadBoolean();
-                    }
-
-                    if (bc.HasData)
-                    {
-                        pathLen = (int)bc.ReadInteger();
-                    }
-                }
-            }
+            return "#" + Convert.ToHexString(nameDer);
         }
-
-        bool selfIssued = issuer.Span.SequenceEqual(subject.Span);
-        return new ContainerCertificate(der, version, serial, new X500DistinguishedName(subject.Span).Name, new X500DistinguishedName(issuer.Span).Name,
-            selfIssued, notBefore, notAfter, keyOid, hasBc, isCa, pathLen);
-    }
-
-    private static DateTimeOffset ReadTime(AsnReader reader) =>
-        reader.PeekTag().HasSameClassAndValue(Asn1Tag.UtcTime) ? reader.ReadUtcTime() : reader.ReadGeneralizedTime();
-
-    private static int LineOf(string text, int index)
-    {
-        int line = 1;
-        for (int i = 0; i < index; i++)
-        {
-            if (text[i] == '\n')
-            {
-                line++;
-            }
-        }
-
-        return line;
     }
 }

@@ -1,4 +1,5 @@
 using System.Formats.Asn1;
+using CertPolicy.X509;
 
 namespace CertPolicy.Names;
 
@@ -28,151 +29,28 @@ public readonly record struct PresentedName(PresentedNameKind Kind, byte StringT
 /// <summary>
 /// Reads the presented identifiers of an X.509 certificate straight from its DER, without copies
 /// or allocations: the subjectAltName dNSName and iPAddress entries and the subject commonName
-/// attributes. Strict DER; never throws on data. This is the minimal reader name checks need; the
-/// full certificate view lives in <c>X509/</c>.
+/// attributes. Strict DER; never throws on data. The certificate itself is read by <see cref="CertificateView"/>
+/// (the one certificate reader in <c>X509/</c>); this class only walks the two name fields it located.
 /// </summary>
 public static class CertificateNames
 {
     /// <summary>Most presented names examined; a certificate with more is refused as hostile (webpki and Go bound SAN work similarly).</summary>
     public const int MaxNames = 4096;
 
-    // id-ce-subjectAltName 2.5.29.17 and id-at-commonName 2.5.4.3, as encoded OID contents.
-    private static ReadOnlySpan<byte> SubjectAltNameOid => [0x55, 0x1D, 0x11];
-
+    // id-at-commonName 2.5.4.3, as encoded OID content.
     private static ReadOnlySpan<byte> CommonNameOid => [0x55, 0x04, 0x03];
 
     /// <summary>
-    /// Locates the subject Name and the subjectAltName extension value of a certificate.
+    /// Locates the subject Name and the subjectAltName extension value of a certificate. The certificate is read by the
+    /// one certificate reader (<see cref="CertificateView"/>, strict DER and RFC 5280 fields), so a certificate the chain
+    /// validator refuses is malformed here too.
     /// </summary>
     /// <param name="certificate">The certificate DER.</param>
     /// <param name="subject">Offset and length of the subject Name (the whole SEQUENCE TLV).</param>
     /// <param name="subjectAltNames">Offset and length of the GeneralNames SEQUENCE TLV, or length 0 when absent.</param>
-    /// <returns>False when the DER is malformed (including trailing data and duplicate SAN extensions).</returns>
-    public static bool TryLocate(ReadOnlySpan<byte> certificate, out Range subject, out Range subjectAltNames)
-    {
-        subject = default;
-        subjectAltNames = default;
-        if (!Read(certificate, 0, Asn1Tag.Sequence, out int certContent, out int certLength, out int certConsumed)
-            || certConsumed != certificate.Length)
-        {
-            return false;
-        }
-
-        if (!Read(certificate, certContent, Asn1Tag.Sequence, out int tbs, out int tbsLength, out _))
-        {
-            return false;
-        }
-
-        int end = tbs + tbsLength;
-        if (end > certContent + certLength)
-        {
-            return false;
-        }
-
-        int p = tbs;
-        var v0 = new Asn1Tag(TagClass.ContextSpecific, 0, isConstructed: true);
-        if (Peek(certificate, p, end, out var tag) && tag == v0)
-        {
-            if (!Skip(certificate, ref p, end))
-            {
-                return false;
-            }
-        }
-
-        // serialNumber, signature, issuer, validity
-        for (int i = 0; i < 4; i++)
-        {
-            if (!Skip(certificate, ref p, end))
-            {
-                return false;
-            }
-        }
-
-        int subjectStart = p;
-        if (!Peek(certificate, p, end, out tag) || tag != Asn1Tag.Sequence || !Skip(certificate, ref p, end))
-        {
-            return false;
-        }
-
-        subject = new Range(subjectStart, p);
-        if (!Skip(certificate, ref p, end))
-        {
-            return false; // subjectPublicKeyInfo
-        }
-
-        var ext = new Asn1Tag(TagClass.ContextSpecific, 3, isConstructed: true);
-        while (p < end)
-        {
-            if (!Peek(certificate, p, end, out tag))
-            {
-                return false;
-            }
-
-            if (tag != ext)
-            {
-                if (!Skip(certificate, ref p, end))
-                {
-                    return false;
-                }
-
-                continue;
-            }
-
-            if (!Read(certificate[..end], p, ext, out int extsOuter, out int extsOuterLength, out int consumed)
-                || !Read(certificate[..(extsOuter + extsOuterLength)], extsOuter, Asn1Tag.Sequence, out int exts, out int extsLength, out _))
-            {
-                return false;
-            }
-
-            p += consumed;
-            int q = exts;
-            int extsEnd = exts + extsLength;
-            while (q < extsEnd)
-            {
-                if (!Read(certificate[..extsEnd], q, Asn1Tag.Sequence, out int e, out int eLength, out int eConsumed))
-                {
-                    return false;
-                }
-
-                q += eConsumed;
-                int eEnd = e + eLength;
-                if (!Read(certificate[..eEnd], e, Asn1Tag.ObjectIdentifier, out int oid, out int oidLength, out int oidConsumed))
-                {
-                    return false;
-                }
-
-                int r = e + oidConsumed;
-                if (Peek(certificate, r, eEnd, out tag) && tag == Asn1Tag.Boolean && !Skip(certificate, ref r, eEnd))
-                {
-                    return false;
-                }
-
-                if (!Read(certificate[..eEnd], r, Asn1Tag.PrimitiveOctetString, out int value, out int valueLength, out int valueConsumed)
-                    || r + valueConsumed != eEnd)
-                {
-                    return false;
-                }
-
-                if (certificate.Slice(oid, oidLength).SequenceEqual(SubjectAltNameOid))
-                {
-                    if (subjectAltNames.End.Value != 0)
-                    {
-                        return false; // RFC 5280 4.2: a certificate MUST NOT include more than one instance of an extension
-                    }
-
-                    if (!Read(certificate[..(value + valueLength)], value, Asn1Tag.Sequence, out _, out _, out int sanConsumed)
-                        || sanConsumed != valueLength)
-                    {
-                        return false;
-                    }
-
-                    subjectAltNames = new Range(value, value + valueLength);
-                }
-            }
-        }
-
-        return p == end;
-    }
+    /// <returns>False when the certificate is malformed (including trailing data and duplicate SAN extensions).</returns>
+    public static bool TryLocate(ReadOnlySpan<byte> certificate, out Range subject, out Range subjectAltNames) =>
+        CertificateView.TryLocateNames(certificate, out subject, out subjectAltNames) == CertificateError.None;
 
     /// <summary>
     /// Enumerates presented names into <paramref name="destination"/>: every dNSName and
@@ -187,20 +65,20 @@ public static class CertificateNames
         }
 
         int n = 0;
-        var (sanStart, sanLength) = san.GetOffsetAndLength(certificate.Length);
-        if (sanLength > 0)
+        if (san.End.Value > san.Start.Value)
         {
-            if (!Read(certificate, sanStart, Asn1Tag.Sequence, out int g, out int gLength, out _))
+            var outer = new DerReader(certificate, san.Start.Value, san.End.Value);
+            if (!outer.TryRead(Asn1Tag.Sequence, out var names))
             {
                 return -1;
             }
 
-            int gEnd = g + gLength;
             var dns = new Asn1Tag(TagClass.ContextSpecific, 2);
             var ip = new Asn1Tag(TagClass.ContextSpecific, 7);
-            while (g < gEnd)
+            var g = new DerReader(certificate, names.Start.Value, names.End.Value);
+            while (g.HasData)
             {
-                if (!AsnDecoder.TryReadEncodedValue(certificate[g..gEnd], AsnEncodingRules.DER, out var tag, out int c, out int l, out int consumed))
+                if (!g.TryReadAny(out var tag, out var content, out _))
                 {
                     return -1;
                 }
@@ -212,50 +90,41 @@ public static class CertificateNames
                         return -1;
                     }
 
-                    destination[n++] = new PresentedName(tag == dns ? PresentedNameKind.DnsSan : PresentedNameKind.IPAddressSan, 0, g + c, l);
+                    var (offset, length) = content.GetOffsetAndLength(certificate.Length);
+                    destination[n++] = new PresentedName(tag == dns ? PresentedNameKind.DnsSan : PresentedNameKind.IPAddressSan, 0, offset, length);
                 }
-
-                g += consumed;
             }
         }
 
-        var (subjectStart, _) = subject.GetOffsetAndLength(certificate.Length);
-        if (!Read(certificate, subjectStart, Asn1Tag.Sequence, out int s, out int sLength, out _))
+        var name = new DerReader(certificate, subject.Start.Value, subject.End.Value);
+        if (!name.TryRead(Asn1Tag.Sequence, out var rdns))
         {
             return -1;
         }
 
-        int sEnd = s + sLength;
-        while (s < sEnd)
+        var r = new DerReader(certificate, rdns.Start.Value, rdns.End.Value);
+        while (r.HasData)
         {
-            if (!Read(certificate[..sEnd], s, Asn1Tag.SetOf, out int rdn, out int rdnLength, out int rdnConsumed))
+            if (!r.TryRead(Asn1Tag.SetOf, out var rdn))
             {
                 return -1;
             }
 
-            s += rdnConsumed;
-            int rdnEnd = rdn + rdnLength;
-            while (rdn < rdnEnd)
+            var atvs = new DerReader(certificate, rdn.Start.Value, rdn.End.Value);
+            while (atvs.HasData)
             {
-                if (!Read(certificate[..rdnEnd], rdn, Asn1Tag.Sequence, out int atv, out int atvLength, out int atvConsumed))
+                if (!atvs.TryRead(Asn1Tag.Sequence, out var atv))
                 {
                     return -1;
                 }
 
-                rdn += atvConsumed;
-                int atvEnd = atv + atvLength;
-                if (!Read(certificate[..atvEnd], atv, Asn1Tag.ObjectIdentifier, out int oid, out int oidLength, out int oidConsumed))
+                var a = new DerReader(certificate, atv.Start.Value, atv.End.Value);
+                if (!a.TryRead(Asn1Tag.ObjectIdentifier, out var oid) || !a.TryReadAny(out var vt, out var value, out _) || a.HasData)
                 {
                     return -1;
                 }
 
-                if (!AsnDecoder.TryReadEncodedValue(certificate[(atv + oidConsumed)..atvEnd], AsnEncodingRules.DER, out var vt, out int vc, out int vl, out int vConsumed)
-                    || atv + oidConsumed + vConsumed != atvEnd)
-                {
-                    return -1;
-                }
-
-                if (certificate.Slice(oid, oidLength).SequenceEqual(CommonNameOid))
+                if (certificate[oid].SequenceEqual(CommonNameOid))
                 {
                     if (vt.TagClass != TagClass.Universal || vt.IsConstructed || !IsDirectoryString(vt.TagValue))
                     {
@@ -267,7 +136,8 @@ public static class CertificateNames
                         return -1;
                     }
 
-                    destination[n++] = new PresentedName(PresentedNameKind.CommonName, (byte)vt.TagValue, atv + oidConsumed + vc, vl);
+                    var (offset, length) = value.GetOffsetAndLength(certificate.Length);
+                    destination[n++] = new PresentedName(PresentedNameKind.CommonName, (byte)vt.TagValue, offset, length);
                 }
             }
         }
@@ -312,36 +182,4 @@ public static class CertificateNames
     }
 
     private static bool IsDirectoryString(int tag) => tag is 12 or 19 or 20 or 22 or 28 or 30;
-
-    private static bool Peek(ReadOnlySpan<byte> der, int offset, int end, out Asn1Tag tag)
-    {
-        tag = default;
-        return offset < end && Asn1Tag.TryDecode(der[offset..end], out tag, out _);
-    }
-
-    private static bool Skip(ReadOnlySpan<byte> der, ref int offset, int end)
-    {
-        if (offset >= end || !AsnDecoder.TryReadEncodedValue(der[offset..end], AsnEncodingRules.DER, out _, out _, out _, out int consumed))
-        {
-            return false;
-        }
-
-        offset += consumed;
-        return true;
-    }
-
-    private static bool Read(ReadOnlySpan<byte> der, int offset, Asn1Tag expected, out int contentOffset, out int contentLength, out int consumed)
-    {
-        contentOffset = contentLength = consumed = 0;
-        if (offset >= der.Length
-            || !AsnDecoder.TryReadEncodedValue(der[offset..], AsnEncodingRules.DER, out var tag, out int c, out int l, out consumed)
-            || tag != expected)
-        {
-            return false;
-        }
-
-        contentOffset = offset + c;
-        contentLength = l;
-        return true;
-    }
 }

@@ -1,6 +1,7 @@
 using System.Formats.Asn1;
 using System.Security.Cryptography;
 using System.Text;
+using CertPolicy.X509;
 
 namespace CertPolicy.Trust;
 
@@ -26,7 +27,7 @@ public static class DistinguishedName
         byte[] canon;
         try
         {
-            canon = CanonicalEncoding(nameDer.ToArray());
+            canon = CanonicalEncoding(nameDer);
         }
         catch (Exception ex) when (ex is AsnContentException or CryptographicException or DecoderFallbackException or ArgumentException)
         {
@@ -44,34 +45,50 @@ public static class DistinguishedName
     /// <returns>For example <c>b0e59380</c>.</returns>
     public static string FormatHash(uint hash) => hash.ToString("x8", System.Globalization.CultureInfo.InvariantCulture);
 
-    private static byte[] CanonicalEncoding(byte[] nameDer)
+    // Walks the Name with the X509 DER reader (the one reader of certificate bytes); AsnWriter only writes.
+    private static byte[] CanonicalEncoding(ReadOnlySpan<byte> d)
     {
-        var reader = new AsnReader(nameDer, AsnEncodingRules.DER);
-        var name = reader.ReadSequence();
-        reader.ThrowIfNotEmpty();
+        var reader = new DerReader(d);
+        if (!reader.TryRead(Asn1Tag.Sequence, out var name) || reader.HasData)
+        {
+            throw new AsnContentException("malformed Name");
+        }
+
         var writer = new AsnWriter(AsnEncodingRules.DER);
         using var output = new MemoryStream();
-        while (name.HasData)
+        var rdns = new DerReader(d, name.Start.Value, name.End.Value);
+        while (rdns.HasData)
         {
-            var rdn = name.ReadSetOf();
+            if (!rdns.TryRead(Asn1Tag.SetOf, out var rdn))
+            {
+                throw new AsnContentException("malformed RDN");
+            }
+
             writer.Reset();
             writer.PushSetOf();
-            while (rdn.HasData)
+            var avas = new DerReader(d, rdn.Start.Value, rdn.End.Value);
+            while (avas.HasData)
             {
-                var ava = rdn.ReadSequence();
-                var oid = ava.ReadEncodedValue();
-                var valueTag = ava.PeekTag();
-                var valueEncoded = ava.ReadEncodedValue();
-                ava.ThrowIfNotEmpty();
+                if (!avas.TryRead(Asn1Tag.Sequence, out var ava))
+                {
+                    throw new AsnContentException("malformed attribute");
+                }
+
+                var a = new DerReader(d, ava.Start.Value, ava.End.Value);
+                if (!a.TryReadAny(out _, out _, out var oid) || !a.TryReadAny(out var valueTag, out var valueContent, out var valueEncoded) || a.HasData)
+                {
+                    throw new AsnContentException("malformed attribute");
+                }
+
                 writer.PushSequence();
-                writer.WriteEncodedValue(oid.Span);
-                if (TryDecodeString(valueTag, valueEncoded, out string? text))
+                writer.WriteEncodedValue(d[oid]);
+                if (TryDecodeString(valueTag, d[valueContent], out string? text))
                 {
                     writer.WriteCharacterString(UniversalTagNumber.UTF8String, Canonicalize(text!));
                 }
                 else
                 {
-                    writer.WriteEncodedValue(valueEncoded.Span);
+                    writer.WriteEncodedValue(d[valueEncoded]);
                 }
 
                 writer.PopSequence();
@@ -84,7 +101,7 @@ public static class DistinguishedName
         return output.ToArray();
     }
 
-    private static bool TryDecodeString(Asn1Tag tag, ReadOnlyMemory<byte> encoded, out string? text)
+    private static bool TryDecodeString(Asn1Tag tag, ReadOnlySpan<byte> content, out string? text)
     {
         text = null;
         if (tag.TagClass != TagClass.Universal || tag.IsConstructed)
@@ -105,19 +122,18 @@ public static class DistinguishedName
             return false;
         }
 
-        AsnDecoder.ReadEncodedValue(encoded.Span, AsnEncodingRules.DER, out int contentOffset, out int contentLength, out _);
-        text = enc.GetString(encoded.Span.Slice(contentOffset, contentLength));
+        text = enc.GetString(content);
         return true;
     }
 
     // Display only: a value that does not decode is shown as #hex instead of throwing DecoderFallbackException, which
     // Format's callers do not expect (found by fuzzing the chain validator: fuzz/corpus/chain-validator/regressions).
     // The subject hash keeps failing on such a value, as OpenSSL does.
-    private static bool TryDecodeDisplayString(Asn1Tag tag, ReadOnlyMemory<byte> encoded, out string? text)
+    private static bool TryDecodeDisplayString(Asn1Tag tag, ReadOnlySpan<byte> content, out string? text)
     {
         try
         {
-            return TryDecodeString(tag, encoded, out text);
+            return TryDecodeString(tag, content, out text);
         }
         catch (DecoderFallbackException)
         {
@@ -172,29 +188,55 @@ public static class DistinguishedName
     /// <param name="nameDer">The DER of the Name.</param>
     /// <returns>The rendered name.</returns>
     /// <exception cref="AsnContentException">The Name is malformed.</exception>
-    public static string Format(ReadOnlySpan<byte> nameDer)
+    public static string Format(ReadOnlySpan<byte> nameDer) =>
+        TryFormat(nameDer, out string text) ? text : throw new AsnContentException("malformed Name");
+
+    /// <summary><see cref="Format"/> without the exception: false when the Name is malformed.</summary>
+    /// <param name="d">The DER of the Name.</param>
+    /// <param name="text">The rendered name, or empty.</param>
+    /// <returns>Whether the Name was read.</returns>
+    internal static bool TryFormat(ReadOnlySpan<byte> d, out string text)
     {
-        var reader = new AsnReader(nameDer.ToArray(), AsnEncodingRules.DER);
-        var name = reader.ReadSequence();
-        var rdns = new List<string>();
-        while (name.HasData)
+        text = string.Empty;
+        var reader = new DerReader(d);
+        if (!reader.TryRead(Asn1Tag.Sequence, out var name))
         {
-            var rdn = name.ReadSetOf();
-            var parts = new List<string>();
-            while (rdn.HasData)
+            return false;
+        }
+
+        var rdns = new List<string>();
+        var rr = new DerReader(d, name.Start.Value, name.End.Value);
+        while (rr.HasData)
+        {
+            if (!rr.TryRead(Asn1Tag.SetOf, out var rdn))
             {
-                var ava = rdn.ReadSequence();
-                string oid = ava.ReadObjectIdentifier();
-                var tag = ava.PeekTag();
-                var value = ava.ReadEncodedValue();
-                string? sn = ShortName(oid);
-                if (sn is not null && TryDecodeDisplayString(tag, value, out string? text))
+                return false;
+            }
+
+            var parts = new List<string>();
+            var avas = new DerReader(d, rdn.Start.Value, rdn.End.Value);
+            while (avas.HasData)
+            {
+                if (!avas.TryRead(Asn1Tag.Sequence, out var ava))
                 {
-                    parts.Add(sn + "=" + Escape(text!));
+                    return false;
+                }
+
+                var a = new DerReader(d, ava.Start.Value, ava.End.Value);
+                if (!a.TryRead(Asn1Tag.ObjectIdentifier, out var oidRange) || !Oids.TryFormat(d[oidRange], out string oid)
+                    || !a.TryReadAny(out var tag, out var content, out var value))
+                {
+                    return false;
+                }
+
+                string? sn = ShortName(oid);
+                if (sn is not null && TryDecodeDisplayString(tag, d[content], out string? decoded))
+                {
+                    parts.Add(sn + "=" + Escape(decoded!));
                 }
                 else
                 {
-                    parts.Add((sn ?? oid) + "=#" + Convert.ToHexString(value.Span));
+                    parts.Add((sn ?? oid) + "=#" + Convert.ToHexString(d[value]));
                 }
             }
 
@@ -202,7 +244,8 @@ public static class DistinguishedName
         }
 
         rdns.Reverse();
-        return string.Join(",", rdns);
+        text = string.Join(",", rdns);
+        return true;
     }
 
     private static string Escape(string value)

@@ -1,14 +1,12 @@
-using System.Formats.Asn1;
 using System.Globalization;
 using System.Security.Cryptography;
-using System.Text;
+using CertPolicy.X509;
 
 namespace CertPolicy.Trust;
 
 /// <summary>
-/// The parts of a root certificate the trust store needs, read from its DER with System.Formats.Asn1
-/// (no X509Certificate2). Does not verify the signature, does not check extensions beyond the subject key
-/// identifier, and keeps every raw encoding (<see cref="SubjectDer"/>, <see cref="SpkiDer"/>) as a slice of <see cref="Der"/>.
+/// The parts of a root certificate the trust store needs, read from its DER with the one certificate reader,
+/// <see cref="CertificateView"/> (no X509Certificate2). Does not verify the signature; the view's strict DER and RFC 5280 field checks apply; keeps every raw encoding (<see cref="SubjectDer"/>, <see cref="SpkiDer"/>) as a slice of <see cref="Der"/>.
 /// </summary>
 public sealed class RootCertificate
 {
@@ -69,7 +67,7 @@ public sealed class RootCertificate
         _ => KeyAlgorithm,
     };
 
-    /// <summary>Reads a DER certificate. Never throws on malformed data: returns false with a reason.</summary>
+    /// <summary>Reads a DER certificate with the one certificate reader (<see cref="CertificateView"/>). Never throws on malformed data: returns false with a reason.</summary>
     /// <param name="der">The certificate DER; the bytes are copied.</param>
     /// <param name="certificate">The parsed certificate, or null.</param>
     /// <param name="error">Why parsing failed, or null.</param>
@@ -78,209 +76,76 @@ public sealed class RootCertificate
     {
         certificate = null;
         var c = new RootCertificate(der.ToArray());
-        try
+        if (!CertificateView.TryParse(c.Der, tolerateNonPositiveSerial: true, out var view, out var why))
         {
-            var mem = c.Der;
-            var outer = new AsnReader(mem, AsnEncodingRules.DER);
-            var cert = outer.ReadSequence();
-            outer.ThrowIfNotEmpty();
-            var tbs = cert.ReadSequence();
-            cert.ReadSequence(); // signatureAlgorithm
-            cert.ReadBitString(out _);
-            cert.ThrowIfNotEmpty();
-
-            if (tbs.PeekTag().HasSameClassAndValue(new Asn1Tag(TagClass.ContextSpecific, 0)))
-            {
-                tbs.ReadSequence(new Asn1Tag(TagClass.ContextSpecific, 0));
-            }
-
-            var serial = tbs.ReadIntegerBytes();
-            c.SerialNumber = Slice(mem, serial);
-            tbs.ReadSequence(); // signature
-            c.IssuerDer = Slice(mem, tbs.ReadEncodedValue());
-            var validity = tbs.ReadSequence();
-            c.NotBefore = ReadTime(validity);
-            c.NotAfter = ReadTime(validity);
-            validity.ThrowIfNotEmpty();
-            c.SubjectDer = Slice(mem, tbs.ReadEncodedValue());
-            c.SpkiDer = Slice(mem, tbs.ReadEncodedValue());
-            while (tbs.HasData)
-            {
-                var tag = tbs.PeekTag();
-                if (tag.HasSameClassAndValue(new Asn1Tag(TagClass.ContextSpecific, 3)))
-                {
-                    var extsWrapper = tbs.ReadSequence(new Asn1Tag(TagClass.ContextSpecific, 3));
-                    var exts = extsWrapper.ReadSequence();
-                    while (exts.HasData)
-                    {
-                        var ext = exts.ReadSequence();
-                        string oid = ext.ReadObjectIdentifier();
-                        if (ext.PeekTag().HasSameClassAndValue(Asn1Tag.Boolean))
-                        {
-                            ext.ReadBoolean();
-                        }
-
-                        var value = ext.ReadOctetString();
-                        if (oid == "2.5.29.14")
-                        {
-                            var ski = new AsnReader(value, AsnEncodingRules.DER);
-                            c.SubjectKeyIdentifier = ski.ReadOctetString();
-                        }
-                    }
-                }
-                else
-                {
-                    tbs.ReadEncodedValue();
-                }
-            }
-
-            ReadKey(c);
-            c.Subject = DistinguishedName.Format(c.SubjectDer.Span);
-        }
-        catch (Exception ex) when (ex is AsnContentException or CryptographicException or ArgumentException or InvalidOperationException or OverflowException or DecoderFallbackException)
-        {
-            error = "not a DER X.509 certificate: " + ex.Message;
+            error = "not a DER X.509 certificate: " + CertificateView.Describe(why);
             return false;
         }
 
+        var mem = c.Der;
+        c.SerialNumber = Slice(mem, view.SerialNumber);
+        c.IssuerDer = Slice(mem, view.IssuerDer);
+        c.SubjectDer = Slice(mem, view.SubjectDer);
+        c.SpkiDer = Slice(mem, view.SpkiDer);
+        c.SubjectKeyIdentifier = view.SubjectKeyIdentifier.IsEmpty ? ReadOnlyMemory<byte>.Empty : Slice(mem, view.SubjectKeyIdentifier);
+        c.NotBefore = view.NotBefore;
+        c.NotAfter = view.NotAfter;
+        c.KeySize = view.KeyAlgorithm is X509.KeyAlgorithm.Rsa or X509.KeyAlgorithm.Ec ? view.KeySize : 0;
+        c.KeyAlgorithm = view.KeyAlgorithm switch
+        {
+            X509.KeyAlgorithm.Rsa => "RSA",
+            X509.KeyAlgorithm.Ec => "EC",
+            _ => view.TryFormatKeyAlgorithmOid(out string oid) ? oid : "",
+        };
+        if (!DistinguishedName.TryFormat(c.SubjectDer.Span, out string subject))
+        {
+            error = "not a DER X.509 certificate: the subject name is malformed";
+            return false;
+        }
+
+        c.Subject = subject;
         certificate = c;
         error = null;
         return true;
     }
 
-    private static void ReadKey(RootCertificate c)
-    {
-        var spki = new AsnReader(c.SpkiDer, AsnEncodingRules.DER).ReadSequence();
-        var alg = spki.ReadSequence();
-        string oid = alg.ReadObjectIdentifier();
-        byte[] key = spki.ReadBitString(out _);
-        switch (oid)
-        {
-            case "1.2.840.113549.1.1.1":
-                {
-                    var rsa = new AsnReader(key, AsnEncodingRules.DER).ReadSequence();
-                    var modulus = rsa.ReadIntegerBytes().Span;
-                    int k = 0;
-                    while (k < modulus.Length - 1 && modulus[k] == 0)
-                    {
-                        k++;
-                    }
+    // The view's fields are slices of the same memory: recover each one's offset by overlap.
+    private static ReadOnlyMemory<byte> Slice(ReadOnlyMemory<byte> whole, ReadOnlySpan<byte> part) =>
+        whole.Span.Overlaps(part, out int offset) ? whole.Slice(offset, part.Length) : ReadOnlyMemory<byte>.Empty;
 
-                    int bits = (modulus.Length - k) * 8;
-                    byte top = modulus[k];
-                    while (bits > 0 && (top & 0x80) == 0)
-                    {
-                        top <<= 1;
-                        bits--;
-                    }
+    /// <summary>Most certificates read from one roots file or store bundle.</summary>
+    internal const int MaxCertificatesPerFile = 4096;
 
-                    c.KeyAlgorithm = "RSA";
-                    c.KeySize = bits;
-                    break;
-                }
-
-            case "1.2.840.10045.2.1":
-                {
-                    string curve = alg.HasData && alg.PeekTag().HasSameClassAndValue(Asn1Tag.ObjectIdentifier) ? alg.ReadObjectIdentifier() : "";
-                    c.KeyAlgorithm = "EC";
-                    c.KeySize = curve switch
-                    {
-                        "1.2.840.10045.3.1.7" => 256,
-                        "1.3.132.0.34" => 384,
-                        "1.3.132.0.35" => 521,
-                        _ => 0,
-                    };
-                    break;
-                }
-
-            default:
-                c.KeyAlgorithm = oid;
-                c.KeySize = 0;
-                break;
-        }
-    }
-
-    private static DateTimeOffset ReadTime(AsnReader r)
-    {
-        var tag = r.PeekTag();
-        return tag.HasSameClassAndValue(Asn1Tag.UtcTime) ? r.ReadUtcTime() : r.ReadGeneralizedTime();
-    }
-
-    private static int Offset(ReadOnlyMemory<byte> whole, ReadOnlyMemory<byte> part)
-    {
-        // AsnReader returns slices of the memory it was given; recover the offset by overlap.
-        if (whole.Span.Overlaps(part.Span, out int offset))
-        {
-            return offset;
-        }
-
-        throw new InvalidOperationException("slice is not part of the input");
-    }
-
-    private static ReadOnlyMemory<byte> Slice(ReadOnlyMemory<byte> whole, ReadOnlyMemory<byte> part) =>
-        whole.Slice(Offset(whole, part), part.Length);
-
-    /// <summary>Reads every certificate from PEM text (<c>-----BEGIN CERTIFICATE-----</c> blocks; other text is ignored) or, when there is no PEM block, from DER.</summary>
+    /// <summary>
+    /// Reads every certificate of a PEM file (its CERTIFICATE blocks in order; other text and blocks are ignored exactly as
+    /// OpenSSL does, see <see cref="CertificateChainReader"/>) or of one DER certificate.
+    /// </summary>
     /// <param name="data">File contents.</param>
     /// <param name="certificates">The certificates read, in file order.</param>
-    /// <param name="error">Why reading failed, or null.</param>
+    /// <param name="error">Why reading failed (with its line and column when it has one), or null.</param>
     /// <returns>True when at least one certificate was read and no block was malformed.</returns>
     public static bool TryReadPemOrDer(ReadOnlySpan<byte> data, out List<RootCertificate> certificates, out string? error)
     {
         certificates = [];
-        const string begin = "-----BEGIN CERTIFICATE-----";
-        const string end = "-----END CERTIFICATE-----";
-        string text;
-        try
+        if (!CertificateChainReader.TryRead(data, MaxCertificatesPerFile, out var ders, out PemReadError? pemError))
         {
-            text = new UTF8Encoding(false, true).GetString(data);
-        }
-        catch (DecoderFallbackException)
-        {
-            text = "";
-        }
-
-        int pos = text.IndexOf(begin, StringComparison.Ordinal);
-        if (pos < 0)
-        {
-            if (TryParse(data, out var one, out error))
-            {
-                certificates.Add(one!);
-                return true;
-            }
-
-            error = "no PEM certificate block and not DER: " + error;
+            error = pemError!.ToString();
             return false;
         }
 
-        while (pos >= 0)
+        foreach (var der in ders)
         {
-            int stop = text.IndexOf(end, pos, StringComparison.Ordinal);
-            if (stop < 0)
-            {
-                error = "PEM block without " + end;
-                return false;
-            }
-
-            string b64 = text.Substring(pos + begin.Length, stop - pos - begin.Length);
-            byte[] der;
-            try
-            {
-                der = Convert.FromBase64String(b64.Replace("\r", "", StringComparison.Ordinal).Replace("\n", "", StringComparison.Ordinal).Trim());
-            }
-            catch (FormatException)
-            {
-                error = "PEM block is not valid base64";
-                return false;
-            }
-
             if (!TryParse(der, out var cert, out error))
             {
+                if (ders.Count > 1)
+                {
+                    error = "certificate " + (certificates.Count + 1).ToString(CultureInfo.InvariantCulture) + ": " + error;
+                }
+
                 return false;
             }
 
             certificates.Add(cert!);
-            pos = text.IndexOf(begin, stop, StringComparison.Ordinal);
         }
 
         error = null;
@@ -289,17 +154,5 @@ public sealed class RootCertificate
 
     /// <summary>Encodes the certificate as PEM with 64-character lines and a trailing newline.</summary>
     /// <returns>The PEM text.</returns>
-    public string ToPem()
-    {
-        string b64 = Convert.ToBase64String(Der.Span);
-        var sb = new StringBuilder(b64.Length + 80);
-        sb.Append("-----BEGIN CERTIFICATE-----\n");
-        for (int i = 0; i < b64.Length; i += 64)
-        {
-            sb.Append(b64, i, Math.Min(64, b64.Length - i)).Append('\n');
-        }
-
-        sb.Append("-----END CERTIFICATE-----\n");
-        return sb.ToString();
-    }
+    public string ToPem() => PemSplitter.WriteCertificate(Der.Span);
 }

@@ -143,7 +143,7 @@ public enum CertificateError : byte
 
 /// <summary>
 /// A zero-copy view of one X.509 certificate: every raw field is a slice of <see cref="Der"/>, read once under strict
-/// DER with size and count limits (RFC 5280 4.1). Never throws on data: <see cref="TryParse"/> returns false with a
+/// DER with size and count limits (RFC 5280 4.1). Never throws on data: <see cref="TryParse(ReadOnlyMemory{byte}, out CertificateView, out CertificateError)"/> returns false with a
 /// <see cref="CertificateError"/>. Extensions are located and their small values decoded; policies and name
 /// constraints stay raw until a check walks them. Does not verify signatures, does not compare names beyond bytes,
 /// does not decode RSASSA-PSS parameters, and keeps no copy of the input (the caller keeps the memory alive).
@@ -216,7 +216,7 @@ public readonly struct CertificateView
     /// <summary>The certificate DER (the caller's memory, not a copy).</summary>
     public ReadOnlyMemory<byte> Der { get; }
 
-    /// <summary>True for a view produced by <see cref="TryParse"/> (false for <c>default</c>).</summary>
+    /// <summary>True for a view produced by <see cref="TryParse(ReadOnlyMemory{byte}, out CertificateView, out CertificateError)"/> (false for <c>default</c>).</summary>
     public bool IsValid => !Der.IsEmpty;
 
     /// <summary>X.509 version: 1, 2 or 3.</summary>
@@ -377,7 +377,17 @@ public readonly struct CertificateView
     /// <param name="view">The view, or default.</param>
     /// <param name="error">Why reading failed.</param>
     /// <returns>True when the certificate was read.</returns>
-    public static bool TryParse(ReadOnlyMemory<byte> der, out CertificateView view, out CertificateError error)
+    public static bool TryParse(ReadOnlyMemory<byte> der, out CertificateView view, out CertificateError error) =>
+        TryParse(der, tolerateNonPositiveSerial: false, out view, out error);
+
+    /// <summary>
+    /// <see cref="TryParse(ReadOnlyMemory{byte}, out CertificateView, out CertificateError)"/>, optionally accepting a zero or
+    /// negative serial number. RFC 5280 4.1.2.2: "Non-conforming CAs may issue certificates with serial numbers that are
+    /// negative or zero. Certificate users SHOULD be prepared to gracefully handle such certificates." Inventories of
+    /// roots (the trust store's sources: Go Daddy Class 2, Starfield G2, HARICA 2015 and Security Communication roots in
+    /// Debian's ca-certificates have serial 0) and of containers read them; path validation does not.
+    /// </summary>
+    internal static bool TryParse(ReadOnlyMemory<byte> der, bool tolerateNonPositiveSerial, out CertificateView view, out CertificateError error)
     {
         view = default;
         if (der.Length > MaxCertificateBytes)
@@ -386,7 +396,7 @@ public readonly struct CertificateView
             return false;
         }
 
-        var f = new Fields { PathLength = -1 };
+        var f = new Fields { PathLength = -1, TolerateNonPositiveSerial = tolerateNonPositiveSerial };
         error = Parse(der.Span, ref f);
         if (error != CertificateError.None)
         {
@@ -397,14 +407,79 @@ public readonly struct CertificateView
         return true;
     }
 
+    /// <summary>
+    /// The same strict read as <see cref="TryParse(ReadOnlyMemory{byte}, out CertificateView, out CertificateError)"/> over a span, for readers that need only where the subject Name and the
+    /// subjectAltName GeneralNames lie (the name checks' zero-allocation path): one certificate reader for every caller.
+    /// </summary>
+    /// <param name="der">Exactly one DER certificate.</param>
+    /// <param name="subject">The subject Name TLV.</param>
+    /// <param name="subjectAltNames">The GeneralNames SEQUENCE TLV, or an empty range when there is no subjectAltName.</param>
+    /// <returns><see cref="CertificateError.None"/> when the certificate was read.</returns>
+    internal static CertificateError TryLocateNames(ReadOnlySpan<byte> der, out Range subject, out Range subjectAltNames)
+    {
+        subject = default;
+        subjectAltNames = default;
+        if (der.Length > MaxCertificateBytes)
+        {
+            return CertificateError.TooLarge;
+        }
+
+        // Serial numbers are the chain's business (R-C3): names are read from a zero-serial leaf as before.
+        var f = new Fields { PathLength = -1, TolerateNonPositiveSerial = true };
+        var error = Parse(der, ref f);
+        if (error == CertificateError.None)
+        {
+            subject = f.Subject;
+            subjectAltNames = f.SanTlv;
+        }
+
+        return error;
+    }
+
+    /// <summary>A reason in English for a mail administrator (cold path).</summary>
+    /// <param name="error">The error.</param>
+    /// <returns>The text.</returns>
+    internal static string Describe(CertificateError error) => error switch
+    {
+        CertificateError.TooLarge => "larger than " + MaxCertificateBytes.ToString(System.Globalization.CultureInfo.InvariantCulture) + " bytes",
+        CertificateError.Malformed => "not a strict-DER X.509 certificate (bad length, tag or trailing data)",
+        CertificateError.InvalidField => "a field RFC 5280 forbids (version, serial, time, algorithm mismatch or public key)",
+        CertificateError.InvalidExtension => "a malformed, empty or repeated extension",
+        CertificateError.LimitExceeded => "more extensions, policies or name attributes than allowed",
+        _ => "unreadable",
+    };
+
+    /// <summary>The subjectPublicKeyInfo algorithm OID, dotted (cold path: allocates).</summary>
+    /// <param name="dotted">For example <c>1.2.840.113549.1.1.1</c>.</param>
+    /// <returns>False for a default view.</returns>
+    internal bool TryFormatKeyAlgorithmOid(out string dotted)
+    {
+        dotted = string.Empty;
+        var d = SpkiDer;
+        var r = new DerReader(d);
+        if (!r.TryRead(Asn1Tag.Sequence, out var spki))
+        {
+            return false;
+        }
+
+        var s = new DerReader(d, spki.Start.Value, spki.End.Value);
+        if (!s.TryRead(Asn1Tag.Sequence, out var alg))
+        {
+            return false;
+        }
+
+        var a = new DerReader(d, alg.Start.Value, alg.End.Value);
+        return a.TryRead(Asn1Tag.ObjectIdentifier, out var oid) && Oids.TryFormat(d[oid], out dotted);
+    }
+
     private struct Fields
     {
-        public Range Tbs, Serial, Issuer, Subject, Spki, PublicKey, Signature, Policies, NameConstraints, Aki, Ski, San;
+        public Range Tbs, Serial, Issuer, Subject, Spki, PublicKey, Signature, Policies, NameConstraints, Aki, Ski, San, SanTlv;
         public int Version, KeySize, PathLength;
         public DateTimeOffset NotBefore, NotAfter;
         public KeyAlgorithm KeyAlgorithm;
         public SignatureAlgorithm SignatureAlgorithm;
-        public bool HasBasicConstraints, IsCa, HasKeyUsage, HasEku, EkuServerAuth, EkuAny, EkuEmailProtection, EkuClientAuth, HasPolicies, HasNameConstraints, UnknownCritical, HasOrganization;
+        public bool TolerateNonPositiveSerial, HasBasicConstraints, IsCa, HasKeyUsage, HasEku, EkuServerAuth, EkuAny, EkuEmailProtection, EkuClientAuth, HasPolicies, HasNameConstraints, UnknownCritical, HasOrganization;
         public KnownExtensions Critical;
         public KeyUsages KeyUsage;
     }
@@ -456,7 +531,7 @@ public readonly struct CertificateView
         // serialNumber: at most 20 octets of value (RFC 5280 4.1.2.2), plus a sign octet.
         // RFC 5280 4.1.2.2: a positive integer (zero and negative serials are refused, as Go 1.23 does).
         if (!t.TryRead(Asn1Tag.Integer, out f.Serial) || !DerReader.IsMinimalInteger(d[f.Serial]) || d[f.Serial].Length > 21
-            || (d[f.Serial][0] & 0x80) != 0 || (d[f.Serial].Length == 1 && d[f.Serial][0] == 0))
+            || (!f.TolerateNonPositiveSerial && ((d[f.Serial][0] & 0x80) != 0 || (d[f.Serial].Length == 1 && d[f.Serial][0] == 0))))
         {
             return CertificateError.InvalidField;
         }
@@ -829,6 +904,7 @@ public readonly struct CertificateView
                 kind = KnownExtensions.SubjectAltName;
                 var s = new DerReader(d, value.Start.Value, value.End.Value);
                 known = s.TryRead(Asn1Tag.Sequence, out f.San) && !s.HasData;
+                f.SanTlv = value;
             }
             else
             {

@@ -828,6 +828,8 @@ public sealed class ChainValidator
                     // RFC 5280 6.1.3 (b, c): every certificate below the constraining CA (self-issued intermediates excepted).
                     var names = new PresentedName[CertificateNames.MaxNames];
                     var res = NameConstraintResult.Ok;
+                    NameConstraintViolation violation = default;
+                    int violator = 0;
                     for (int k = 0; k < d && res == NameConstraintResult.Ok; k++)
                     {
                         if (k > 0 && _path[k].IsSelfIssued)
@@ -837,7 +839,8 @@ public sealed class ChainValidator
 
                         var der = _path[k].Der.Span;
                         int n = CertificateNames.Read(der, names);
-                        res = n < 0 ? NameConstraintResult.Malformed : NameConstraintChecker.Check(c, der, names.AsSpan(0, n), isLeaf: k == 0, ref _budget);
+                        res = n < 0 ? NameConstraintResult.Malformed : NameConstraintChecker.Check(c, der, names.AsSpan(0, n), isLeaf: k == 0, ref _budget, out violation);
+                        violator = k;
                     }
 
                     switch (res)
@@ -849,6 +852,9 @@ public sealed class ChainValidator
                             return list;
                         case NameConstraintResult.Unsupported:
                             (list ??= []).Add(new Finding("chain.name-constraints-unsupported", "R-C3", d, "certificate " + Depth(d) + " constrains a name form other than dNSName/iPAddress (refused: not implemented)", VerdictReasons.InvalidChain));
+                            break;
+                        case NameConstraintResult.Violated:
+                            (list ??= []).Add(new Finding("chain.name-constraints", "R-C3", d, NameConstraintChecker.Describe(c, d, _path[violator].Der.Span, violator, violation), VerdictReasons.InvalidChain));
                             break;
                         default:
                             (list ??= []).Add(new Finding("chain.name-constraints", "R-C3", d, "a name below certificate " + Depth(d) + " violates its name constraints", VerdictReasons.InvalidChain));

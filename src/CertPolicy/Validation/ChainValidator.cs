@@ -21,7 +21,8 @@ namespace CertPolicy.Validation;
 /// names the failures of the best path reached (fewest findings), or "no path" when none reached an anchor.
 /// A certificate (or a subject+key pair) never appears twice on a path; at most <see cref="MaxIntermediates"/>
 /// intermediates; every signature, candidate and name-constraint comparison spends the <see cref="Budget"/>.</para>
-/// <para>Does not check revocation (no CRL, OCSP or CRLite), does not fetch missing intermediates (AIA), does not
+/// <para>Checks revocation only against CRLs the caller supplies (<see cref="ValidationRequest.Crls"/>, R-C12, see
+/// RevocationChecker): never fetches a CRL, no OCSP or CRLite. Does not fetch missing intermediates (AIA), does not
 /// process policy mappings or policy constraints (such critical extensions are refused as unknown), does not verify
 /// RSASSA-PSS or Ed25519 signatures, and compares names bytewise (as webpki does), not with RFC 5280 7.1 folding.</para>
 /// <para>Two paths, one search: <see cref="Evaluate"/> records only the verdict flags (no findings, chain
@@ -276,7 +277,7 @@ public sealed class ChainValidator
 
     // Anchor keys were imported by the constructor; other issuer keys are cached by SPKI (bounded; a full cache
     // imports without caching). A hit allocates nothing (span alternate look-up).
-    private AsymmetricAlgorithm? GetKey(in CertificateView issuer)
+    internal AsymmetricAlgorithm? GetKey(in CertificateView issuer)
     {
         var spki = issuer.SpkiDer;
         if (_anchorKeys.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(spki, out var anchorKey))
@@ -328,7 +329,7 @@ public sealed class ChainValidator
     /// <summary>One validation: state for the search and the findings.</summary>
     /// <remarks>Explain makes a new run per call; Evaluate reuses one per thread (<see cref="Reset"/> clears every
     /// field). Without <c>_explain</c> the run records only the reason flags: no findings, chain elements or matched name.</remarks>
-    private sealed class Run
+    private sealed class Run : IFindingSink
     {
         private ChainValidator _v = null!;
         private ValidationRequest _req = null!;
@@ -400,6 +401,10 @@ public sealed class ChainValidator
 
             _reasons |= reason;
         }
+
+        bool IFindingSink.Explaining => _explain;
+
+        void IFindingSink.Add(string code, string rule, int depth, string message, VerdictReasons reason) => Add(code, rule, depth, message, reason);
 
         internal Verdict ToVerdict() => new(_reasons, _assurance);
 
@@ -879,6 +884,12 @@ public sealed class ChainValidator
             var anchor = _anchor!;
             var leaf = _path[0];
             int last = _path.Count - 1;
+
+            // R-C12 (RULES.md): revocation by the CRLs the caller supplied (RevocationChecker); none, nothing is done.
+            if (_req.Crls.Count > 0)
+            {
+                RevocationChecker.Check(_v, _path, _req, this);
+            }
 
             if (profile.CheckKeyStrength)
             {

@@ -3,6 +3,8 @@ using System.Security.Cryptography;
 using CertPolicy.Tests.Support;
 using CertPolicy.Validation;
 using CertPolicy.X509;
+using FsCheck;
+using FsCheck.Fluent;
 using Org.BouncyCastle.Asn1;
 using Org.BouncyCastle.Asn1.X509;
 using Org.BouncyCastle.Crypto.Operators;
@@ -211,8 +213,12 @@ public sealed class RevocationTests
         { "only-ca-certs", VerdictReasons.None, "revocation.not-checked" },
         { "only-user-certs", VerdictReasons.Revoked, "revocation.revoked" },
 
-        // A partition for another distribution point (the leaf has no cRLDistributionPoints): not applicable.
+        // A partition for another distribution point (the leaf names another one, or none): not applicable.
         { "other-partition", VerdictReasons.None, "revocation.not-checked" },
+        { "partition-without-leaf-crldp", VerdictReasons.None, "revocation.not-checked" },
+
+        // The partition the leaf names in its cRLDistributionPoints: applies.
+        { "same-partition", VerdictReasons.Revoked, "revocation.revoked" },
         { "malformed", VerdictReasons.RevocationUnknown, "revocation.crl-malformed" },
     };
 
@@ -220,7 +226,7 @@ public sealed class RevocationTests
     [MemberData(nameof(ScopeCases))]
     public void Crl_scope_and_unsupported_forms(string id, VerdictReasons expected, string code)
     {
-        var chain = TestChains.Create(new ChainSpec());
+        var chain = TestChains.Create(new ChainSpec { LeafCrlDistributionPoint = id == "partition-without-leaf-crldp" ? null : id == "other-partition" ? "http://crl.example/part1.crl" : "http://crl.example/part7.crl" });
         var dp = new DistributionPointName(new GeneralNames(new GeneralName(GeneralName.UniformResourceIdentifier, "http://crl.example/part7.crl")));
         byte[] crl = id switch
         {
@@ -230,7 +236,7 @@ public sealed class RevocationTests
             "only-some-reasons" => Crl(chain, new CrlSpec { Idp = new IssuingDistributionPoint(null, false, false, new ReasonFlags(ReasonFlags.KeyCompromise), false, false) }),
             "only-ca-certs" => Crl(chain, new CrlSpec { RevokeLeaf = true, Idp = new IssuingDistributionPoint(null, false, true, null, false, false) }),
             "only-user-certs" => Crl(chain, new CrlSpec { RevokeLeaf = true, Idp = new IssuingDistributionPoint(null, true, false, null, false, false) }),
-            "other-partition" => Crl(chain, new CrlSpec { RevokeLeaf = true, Idp = new IssuingDistributionPoint(dp, false, false, null, false, false) }),
+            "other-partition" or "partition-without-leaf-crldp" or "same-partition" => Crl(chain, new CrlSpec { RevokeLeaf = true, Idp = new IssuingDistributionPoint(dp, false, false, null, false, false) }),
             "malformed" => [.. Crl(chain, new CrlSpec()), 0x00],
             _ => throw new ArgumentException(id),
         };
@@ -240,6 +246,42 @@ public sealed class RevocationTests
         Assert.True(expected == report.Verdict.Reasons, string.Join("; ", report.Findings.Select(f => f.Code + "@" + f.Depth + " " + f.Message)));
         Assert.Contains(report.Findings, f => f.Code == code && f.Rule == "R-C12");
         Assert.Equal(report.Verdict, validator.Evaluate(chain.Presented, request));
+    }
+
+    private static readonly Config Fixed = Config.QuickThrowOnFailure.WithMaxTest(200).WithReplay(20261204UL, 13UL);
+
+    /// <summary>Mutated CRLs (byte flips, truncations) never throw and never pass as usable evidence of anything but what they say.</summary>
+    [Fact]
+    public void Mutated_crls_never_throw_and_fail_closed()
+    {
+        var chain = TestChains.Create(new ChainSpec());
+        var der = Crl(chain, new CrlSpec { RevokeLeaf = true });
+        var rootCrl = Crl(chain, new CrlSpec { ByRoot = true });
+        var validator = new ChainValidator(TestChains.Store(chain));
+        var gen = from at in Gen.Choose(0, der.Length - 1)
+                  from xor in Gen.Choose(1, 255)
+                  from mode in Gen.Choose(0, 3)
+                  select (at, xor, mode);
+        int refused = 0;
+        Prop.ForAll(gen.ToArbitrary(), t =>
+        {
+            var (at, xor, mode) = t;
+            byte[] m = mode == 0 ? der[..at] : [.. der];
+            if (mode != 0)
+            {
+                m[at] ^= (byte)xor;
+            }
+
+            // Complete checking: a mutation that makes the CRL name another issuer leaves the leaf without a CRL, which must fail too.
+            var request = new ValidationRequest { Time = TestChains.At, NextHop = "example.com", Crls = [m, rootCrl], RequireCrlForEveryCertificate = true };
+            var verdict = validator.Evaluate(chain.Presented, request);
+            Assert.True((verdict.Reasons & VerdictReasons.InternalError) == 0);
+
+            // The leaf is listed in the original: a mutated CRL either still says so, or cannot be used. Never a pass.
+            Assert.False(verdict.IsCompliant, "a mutated CRL hid the revocation: offset " + at + " xor " + xor + " mode " + mode);
+            refused += (verdict.Reasons & VerdictReasons.RevocationUnknown) != 0 ? 1 : 0;
+        }).Check(Fixed);
+        Assert.True(refused > 100, refused.ToString(CultureInfo.InvariantCulture));
     }
 
     [Fact]

@@ -40,6 +40,9 @@ internal sealed record ChainSpec
     internal string[]? ExcludedDns { get; init; }
     internal bool LeafUnknownCritical { get; init; }
 
+    /// <summary>A cRLDistributionPoints URI on the leaf, or null.</summary>
+    internal string? LeafCrlDistributionPoint { get; init; }
+
     /// <summary>Root key selector (different values give different roots).</summary>
     internal int RootKeyIndex { get; init; }
 }
@@ -178,6 +181,11 @@ internal static class TestChains
         if (s.LeafPolicies.Length > 0)
         {
             lreq.CertificateExtensions.Add(Policies(s.LeafPolicies));
+        }
+
+        if (s.LeafCrlDistributionPoint is { } cdp)
+        {
+            lreq.CertificateExtensions.Add(CertificateRevocationListBuilder.BuildCrlDistributionPointExtension([cdp]));
         }
 
         if (s.LeafUnknownCritical)

@@ -27,12 +27,14 @@ internal static class VerifyCommand
         var ev = new Option<string[]>("--ev-policy") { Description = "A dotted EV policy OID bound to the --roots anchors; repeatable.", AllowMultipleArgumentsPerToken = false };
         var at = new Option<string?>("--at") { Description = "Validation time (ISO 8601, e.g. 2026-11-28T00:00:00Z); default: now." };
         var format = new Option<string?>("--format") { Description = "text (default) or json." };
+        var crl = new Option<string[]>("--crl") { Description = "CRL file(s) (PEM X509 CRL blocks or one DER CRL) to check revocation against (R-C12); repeatable. Nothing is fetched.", AllowMultipleArgumentsPerToken = true };
+        var crlAll = new Option<bool>("--crl-check-all") { Description = "With --crl: every certificate below the anchor needs an applicable CRL (like openssl verify -crl_check_all)." };
         var cmd = new Command("verify", "Validate a presented certificate chain against the trust store and a rule profile (exit 0 compliant, 1 not, 2 unusable input).")
         {
-            chain, nexthop, mx, level, match, profile, roots, ev, at, format,
+            chain, nexthop, mx, level, match, profile, roots, ev, at, format, crl, crlAll,
         };
         cmd.SetAction(r => Run(
-            new Args(r.GetValue(chain)!, r.GetValue(nexthop)!, r.GetValue(mx), r.GetValue(level), r.GetValue(match), r.GetValue(profile), r.GetValue(roots), r.GetValue(ev) ?? [], r.GetValue(at), r.GetValue(format)),
+            new Args(r.GetValue(chain)!, r.GetValue(nexthop)!, r.GetValue(mx), r.GetValue(level), r.GetValue(match), r.GetValue(profile), r.GetValue(roots), r.GetValue(ev) ?? [], r.GetValue(at), r.GetValue(format), r.GetValue(crl) ?? [], r.GetValue(crlAll)),
             stdout,
             stderr));
         root.Subcommands.Add(cmd);
@@ -41,7 +43,7 @@ internal static class VerifyCommand
         ConformanceCommand.Add(root, stdout, stderr);
     }
 
-    private sealed record Args(string Chain, string NextHop, string? Mx, string? Level, string? Match, string? Profile, string? Roots, string[] EvPolicies, string? At, string? Format);
+    private sealed record Args(string Chain, string NextHop, string? Mx, string? Level, string? Match, string? Profile, string? Roots, string[] EvPolicies, string? At, string? Format, string[] Crls, bool CrlCheckAll);
 
     private static int Run(Args a, TextWriter stdout, TextWriter stderr)
     {
@@ -112,6 +114,30 @@ internal static class VerifyCommand
             return ExitCodes.Unusable;
         }
 
+        if (a.CrlCheckAll && a.Crls.Length == 0)
+        {
+            stderr.WriteLine("certpolicy verify: --crl-check-all needs --crl");
+            return ExitCodes.Unusable;
+        }
+
+        var crls = new List<ReadOnlyMemory<byte>>();
+        foreach (var file in a.Crls)
+        {
+            if (!CliFiles.TryReadBytes(file, out var crlBytes, out var crlError))
+            {
+                stderr.WriteLine(crlError);
+                return ExitCodes.Unusable;
+            }
+
+            if (!CertPolicy.X509.CrlReader.TryRead(crlBytes, out var ders, out var why))
+            {
+                stderr.WriteLine(file + ": " + why);
+                return ExitCodes.Unusable;
+            }
+
+            crls.AddRange(ders.Select(d => new ReadOnlyMemory<byte>(d)));
+        }
+
         // The one pipeline (CompiledPolicy): the level and match list are the next hop's policy, as in a tls_policy entry.
         string policyText = securityLevel.ToPostfixName() + (a.Match is null ? string.Empty : " match=" + a.Match);
         if (!TlsPolicy.TryParse(policyText, out var tlsPolicy, out var policyError))
@@ -120,7 +146,14 @@ internal static class VerifyCommand
             return ExitCodes.Unusable;
         }
 
-        var compiled = new CompiledPolicy([], new ChainValidator(store), new CompiledPolicyOptions { CacheSize = 1, Profile = profile!, DefaultPolicy = tlsPolicy });
+        var compiled = new CompiledPolicy([], new ChainValidator(store), new CompiledPolicyOptions
+        {
+            CacheSize = 1,
+            Profile = profile!,
+            DefaultPolicy = tlsPolicy,
+            Crls = crls,
+            RequireCrlForEveryCertificate = a.CrlCheckAll,
+        });
         var chain = new List<ReadOnlyMemory<byte>>(chainDers.Count);
         foreach (var d in chainDers)
         {
@@ -202,7 +235,8 @@ internal static class VerifyCommand
 
         foreach (var f in report.Findings)
         {
-            stdout.WriteLine(f.Rule + " " + f.Code + " (depth " + f.Depth.ToString(CultureInfo.InvariantCulture) + "): " + f.Message);
+            // A finding without a reason flag is a note (e.g. revocation.not-checked): it does not fail the verdict.
+            stdout.WriteLine((f.Reason == VerdictReasons.None ? "note: " : string.Empty) + f.Rule + " " + f.Code + " (depth " + f.Depth.ToString(CultureInfo.InvariantCulture) + "): " + f.Message);
         }
     }
 }

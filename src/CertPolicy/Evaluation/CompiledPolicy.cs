@@ -28,6 +28,13 @@ public sealed class CompiledPolicyOptions
     /// <summary>The whole policy for destinations without a table entry (level, <c>match=</c>, <c>protocols=</c>,
     /// <c>ciphers=</c>, ...); when set it replaces <see cref="DefaultLevel"/> and <see cref="DefaultMatchList"/>.</summary>
     public TlsPolicy? DefaultPolicy { get; init; }
+
+    /// <summary>DER CRLs to check every presented chain against (R-C12; at most 64); none by default. The library never
+    /// fetches a CRL: the caller (or the curator) supplies them and compiles a new policy when they change.</summary>
+    public IReadOnlyList<ReadOnlyMemory<byte>> Crls { get; init; } = [];
+
+    /// <summary>With <see cref="Crls"/>: a certificate of the path for which no CRL applies fails (OpenSSL's <c>-crl_check_all</c>).</summary>
+    public bool RequireCrlForEveryCertificate { get; init; }
 }
 
 /// <summary>
@@ -245,7 +252,7 @@ public sealed class CompiledPolicy
                 ValidationReport report;
                 lock (_coldPath)
                 {
-                    report = _validator.ExplainChain(chain, _options.Profile, now);
+                    report = _validator.ExplainChain(chain, _options.Profile, now, _options.Crls, _options.RequireCrlForEveryCertificate);
                 }
 
                 reasons = report.Verdict.Reasons;
@@ -343,7 +350,7 @@ public sealed class CompiledPolicy
         lock (_coldPath)
         {
             // Names are checked per connection against the next hop's match list: the chain alone here.
-            report = _validator.ExplainChain(presented, _options.Profile, now);
+            report = _validator.ExplainChain(presented, _options.Profile, now, _options.Crls, _options.RequireCrlForEveryCertificate);
         }
 
         var buffer = new PresentedName[CertificateNames.MaxNames];
@@ -378,6 +385,19 @@ public sealed class CompiledPolicy
             {
                 Consider(view.NotBefore);
                 Consider(view.NotAfter.AddSeconds(1)); // RFC 5280: notAfter is inclusive
+            }
+        }
+
+        // A CRL's thisUpdate/nextUpdate bound when it applies (R-C12): the verdict may change there.
+        foreach (var crl in _options.Crls)
+        {
+            if (CrlView.TryParse(crl, out var view, out _))
+            {
+                Consider(view.ThisUpdate);
+                if (view.HasNextUpdate)
+                {
+                    Consider(view.NextUpdate.AddSeconds(1));
+                }
             }
         }
 

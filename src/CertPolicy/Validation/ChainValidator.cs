@@ -21,7 +21,8 @@ namespace CertPolicy.Validation;
 /// names the failures of the best path reached (fewest findings), or "no path" when none reached an anchor.
 /// A certificate (or a subject+key pair) never appears twice on a path; at most <see cref="MaxIntermediates"/>
 /// intermediates; every signature, candidate and name-constraint comparison spends the <see cref="Budget"/>.</para>
-/// <para>Does not check revocation (no CRL, OCSP or CRLite), does not fetch missing intermediates (AIA), does not
+/// <para>Checks revocation only against CRLs the caller supplies (<see cref="ValidationRequest.Crls"/>, R-C12, see
+/// RevocationChecker): never fetches a CRL, no OCSP or CRLite. Does not fetch missing intermediates (AIA), does not
 /// process policy mappings or policy constraints (such critical extensions are refused as unknown), does not verify
 /// RSASSA-PSS or Ed25519 signatures, and compares names bytewise (as webpki does), not with RFC 5280 7.1 folding.</para>
 /// <para>Two paths, one search: <see cref="Evaluate"/> records only the verdict flags (no findings, chain
@@ -142,12 +143,16 @@ public sealed class ChainValidator
     /// <param name="profile">The profile.</param>
     /// <param name="time">The validation time.</param>
     /// <returns>The report, names excluded.</returns>
-    public ValidationReport ExplainChain(IReadOnlyList<ReadOnlyMemory<byte>> chain, ValidationProfile profile, DateTimeOffset time)
+    public ValidationReport ExplainChain(IReadOnlyList<ReadOnlyMemory<byte>> chain, ValidationProfile profile, DateTimeOffset time) =>
+        ExplainChain(chain, profile, time, [], false);
+
+    // The same with caller-supplied CRLs (R-C12): CompiledPolicy's chain step.
+    internal ValidationReport ExplainChain(IReadOnlyList<ReadOnlyMemory<byte>> chain, ValidationProfile profile, DateTimeOffset time, IReadOnlyList<ReadOnlyMemory<byte>> crls, bool requireCrlForEveryCertificate)
     {
         ArgumentNullException.ThrowIfNull(profile);
 
         // The engine always checks a name: "." yields no reference name, and that one result is removed.
-        var report = Explain(chain, new ValidationRequest { Profile = profile, Time = time, NextHop = "invalid", MatchList = NoNames });
+        var report = Explain(chain, new ValidationRequest { Profile = profile, Time = time, NextHop = "invalid", MatchList = NoNames, Crls = crls, RequireCrlForEveryCertificate = requireCrlForEveryCertificate });
         var findings = new List<Finding>(report.Findings.Count);
         foreach (var f in report.Findings)
         {
@@ -276,7 +281,7 @@ public sealed class ChainValidator
 
     // Anchor keys were imported by the constructor; other issuer keys are cached by SPKI (bounded; a full cache
     // imports without caching). A hit allocates nothing (span alternate look-up).
-    private AsymmetricAlgorithm? GetKey(in CertificateView issuer)
+    internal AsymmetricAlgorithm? GetKey(in CertificateView issuer)
     {
         var spki = issuer.SpkiDer;
         if (_anchorKeys.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(spki, out var anchorKey))
@@ -328,7 +333,7 @@ public sealed class ChainValidator
     /// <summary>One validation: state for the search and the findings.</summary>
     /// <remarks>Explain makes a new run per call; Evaluate reuses one per thread (<see cref="Reset"/> clears every
     /// field). Without <c>_explain</c> the run records only the reason flags: no findings, chain elements or matched name.</remarks>
-    private sealed class Run
+    private sealed class Run : IFindingSink
     {
         private ChainValidator _v = null!;
         private ValidationRequest _req = null!;
@@ -395,11 +400,16 @@ public sealed class ChainValidator
         {
             if (_explain)
             {
-                _findings.Add(new Finding(code, rule, depth, message, reason));
+                // A finding that sets no verdict flag is a note (e.g. revocation.not-checked), never a failure.
+                _findings.Add(new Finding(code, rule, depth, message, reason) { Status = reason == VerdictReasons.None ? FindingStatus.Info : FindingStatus.Failed });
             }
 
             _reasons |= reason;
         }
+
+        bool IFindingSink.Explaining => _explain;
+
+        void IFindingSink.Add(string code, string rule, int depth, string message, VerdictReasons reason) => Add(code, rule, depth, message, reason);
 
         internal Verdict ToVerdict() => new(_reasons, _assurance);
 
@@ -829,6 +839,8 @@ public sealed class ChainValidator
                     // RFC 5280 6.1.3 (b, c): every certificate below the constraining CA (self-issued intermediates excepted).
                     var names = new PresentedName[CertificateNames.MaxNames];
                     var res = NameConstraintResult.Ok;
+                    NameConstraintViolation violation = default;
+                    int violator = 0;
                     for (int k = 0; k < d && res == NameConstraintResult.Ok; k++)
                     {
                         if (k > 0 && _path[k].IsSelfIssued)
@@ -838,7 +850,8 @@ public sealed class ChainValidator
 
                         var der = _path[k].Der.Span;
                         int n = CertificateNames.Read(der, names);
-                        res = n < 0 ? NameConstraintResult.Malformed : NameConstraintChecker.Check(c, der, names.AsSpan(0, n), isLeaf: k == 0, ref _budget);
+                        res = n < 0 ? NameConstraintResult.Malformed : NameConstraintChecker.Check(c, der, names.AsSpan(0, n), isLeaf: k == 0, ref _budget, out violation);
+                        violator = k;
                     }
 
                     switch (res)
@@ -850,6 +863,9 @@ public sealed class ChainValidator
                             return list;
                         case NameConstraintResult.Unsupported:
                             (list ??= []).Add(new Finding("chain.name-constraints-unsupported", "R-C3", d, "certificate " + Depth(d) + " constrains a name form other than dNSName/iPAddress (refused: not implemented)", VerdictReasons.InvalidChain));
+                            break;
+                        case NameConstraintResult.Violated:
+                            (list ??= []).Add(new Finding("chain.name-constraints", "R-C3", d, NameConstraintChecker.Describe(c, d, _path[violator].Der.Span, violator, violation), VerdictReasons.InvalidChain));
                             break;
                         default:
                             (list ??= []).Add(new Finding("chain.name-constraints", "R-C3", d, "a name below certificate " + Depth(d) + " violates its name constraints", VerdictReasons.InvalidChain));
@@ -874,6 +890,12 @@ public sealed class ChainValidator
             var anchor = _anchor!;
             var leaf = _path[0];
             int last = _path.Count - 1;
+
+            // R-C12 (RULES.md): revocation by the CRLs the caller supplied (RevocationChecker); none, nothing is done.
+            if (_req.Crls.Count > 0)
+            {
+                RevocationChecker.Check(_v, _path, _req, this);
+            }
 
             if (profile.CheckKeyStrength)
             {

@@ -39,6 +39,22 @@ public sealed class ValidationRequest
     /// <summary>The work limits (default: webpki's).</summary>
     public Budget Budget { get; init; } = Budget.Default;
 
-    /// <summary>DER certificate revocation lists supplied by the caller (R-C12); none by default. The library never fetches a CRL.</summary>
+    /// <summary>
+    /// DER certificate revocation lists supplied by the caller (R-C12); none by default. The library never fetches a CRL (no
+    /// network: no CRL distribution point, AIA or OCSP look-up). Each certificate of the path below the anchor is checked
+    /// against the CRLs that apply to it (issuer name, issuing distribution point; RFC 5280 6.3): a listed serial fails with
+    /// <see cref="VerdictReasons.Revoked"/>; an applicable CRL that cannot be used (bad signature, expired, no CRL number,
+    /// indirect, delta, unknown critical extension, issuer without cRLSign, unreadable) fails closed with
+    /// <see cref="VerdictReasons.RevocationUnknown"/>. A certificate no supplied CRL applies to is not checked (the report
+    /// says so) unless <see cref="RequireCrlForEveryCertificate"/> is set. At most 64 CRLs.
+    /// </summary>
     public IReadOnlyList<ReadOnlyMemory<byte>> Crls { get; init; } = [];
+
+    /// <summary>
+    /// Complete CRL checking (like <c>openssl verify -crl_check_all</c>): when <see cref="Crls"/> is not empty, a
+    /// certificate of the path below the anchor that no supplied CRL applies to fails with
+    /// <see cref="VerdictReasons.RevocationUnknown"/>. Default false: such a certificate is not checked and the report notes it.
+    /// Without CRLs this has no effect (no revocation checking is asked for).
+    /// </summary>
+    public bool RequireCrlForEveryCertificate { get; init; }
 }

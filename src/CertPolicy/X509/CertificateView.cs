@@ -625,7 +625,7 @@ public readonly struct CertificateView
         return CertificateError.None;
     }
 
-    private static SignatureAlgorithm ReadSignatureAlgorithm(ReadOnlySpan<byte> d, Range algTlv)
+    internal static SignatureAlgorithm ReadSignatureAlgorithm(ReadOnlySpan<byte> d, Range algTlv)
     {
         var r = new DerReader(d, algTlv.Start.Value, algTlv.End.Value);
         if (!r.TryRead(Asn1Tag.Sequence, out var alg))
@@ -698,7 +698,7 @@ public readonly struct CertificateView
     }
 
     // Name ::= SEQUENCE OF RelativeDistinguishedName; RDN ::= SET SIZE (1..MAX) OF AttributeTypeAndValue.
-    private static bool TryWalkName(ReadOnlySpan<byte> d, Range content, out bool hasOrganization)
+    internal static bool TryWalkName(ReadOnlySpan<byte> d, Range content, out bool hasOrganization)
     {
         hasOrganization = false;
         int count = 0;

@@ -27,6 +27,9 @@ internal sealed record ChainSpec
     internal bool IntermediateIsCa { get; init; } = true;
     internal int? IntermediatePathLength { get; init; }
     internal bool IntermediateKeyCertSign { get; init; } = true;
+
+    /// <summary>cRLSign in the intermediate's keyUsage (with keyCertSign).</summary>
+    internal bool IntermediateCrlSign { get; init; } = true;
     internal string[]? IntermediateEku { get; init; }
     internal string[]? LeafEku { get; init; } = ["1.3.6.1.5.5.7.3.1"];
 
@@ -36,6 +39,9 @@ internal sealed record ChainSpec
     /// <summary>Excluded dNSName subtrees on the intermediate, or null.</summary>
     internal string[]? ExcludedDns { get; init; }
     internal bool LeafUnknownCritical { get; init; }
+
+    /// <summary>A cRLDistributionPoints URI on the leaf, or null.</summary>
+    internal string? LeafCrlDistributionPoint { get; init; }
 
     /// <summary>Root key selector (different values give different roots).</summary>
     internal int RootKeyIndex { get; init; }
@@ -81,6 +87,12 @@ internal static class TestChains
     private static readonly Dictionary<string, byte[]> RootCache = [];
     private static int _serial;
 
+    /// <summary>The root's private key (signs CRLs for the intermediate in the revocation tests).</summary>
+    internal static RSA RootSigningKey(int keyIndex) => RootKeys[keyIndex].Value;
+
+    /// <summary>The intermediate's private key (signs CRLs for the leaf in the revocation tests).</summary>
+    internal static ECDsa IntermediateSigningKey => IntermediateKey.Value;
+
     internal static ReadOnlyMemory<byte> RootFor(int keyIndex, string name)
     {
         lock (RootCache)
@@ -113,7 +125,7 @@ internal static class TestChains
         ireq.CertificateExtensions.Add(s.IntermediatePathLength is { } pl
             ? new X509BasicConstraintsExtension(s.IntermediateIsCa, true, pl, true)
             : new X509BasicConstraintsExtension(s.IntermediateIsCa, false, 0, true));
-        ireq.CertificateExtensions.Add(new X509KeyUsageExtension(s.IntermediateKeyCertSign ? X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign : X509KeyUsageFlags.DigitalSignature, true));
+        ireq.CertificateExtensions.Add(new X509KeyUsageExtension(s.IntermediateKeyCertSign ? X509KeyUsageFlags.KeyCertSign | (s.IntermediateCrlSign ? X509KeyUsageFlags.CrlSign : X509KeyUsageFlags.None) : X509KeyUsageFlags.DigitalSignature, true));
         var intSki = new X509SubjectKeyIdentifierExtension(ireq.PublicKey, false);
         ireq.CertificateExtensions.Add(intSki);
         ireq.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromSubjectKeyIdentifier(rootSki));
@@ -169,6 +181,11 @@ internal static class TestChains
         if (s.LeafPolicies.Length > 0)
         {
             lreq.CertificateExtensions.Add(Policies(s.LeafPolicies));
+        }
+
+        if (s.LeafCrlDistributionPoint is { } cdp)
+        {
+            lreq.CertificateExtensions.Add(CertificateRevocationListBuilder.BuildCrlDistributionPointExtension([cdp]));
         }
 
         if (s.LeafUnknownCritical)

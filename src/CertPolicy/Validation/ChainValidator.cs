@@ -328,7 +328,7 @@ public sealed class ChainValidator
     /// <summary>One validation: state for the search and the findings.</summary>
     /// <remarks>Explain makes a new run per call; Evaluate reuses one per thread (<see cref="Reset"/> clears every
     /// field). Without <c>_explain</c> the run records only the reason flags: no findings, chain elements or matched name.</remarks>
-    private sealed class Run
+    private sealed class Run : IFindingSink
     {
         private ChainValidator _v = null!;
         private ValidationRequest _req = null!;
@@ -390,6 +390,10 @@ public sealed class ChainValidator
             _v = null!;
             _req = null!;
         }
+
+        public bool Explaining => _explain;
+
+        void IFindingSink.Add(string code, string rule, int depth, string message, VerdictReasons reason) => Add(code, rule, depth, message, reason);
 
         internal void Add(string code, string rule, int depth, string message, VerdictReasons reason)
         {
@@ -866,13 +870,19 @@ public sealed class ChainValidator
             return list;
         }
 
-        // The profile's rules over the path found (R-C1, R-C3 distrust and annex, R-C4..R-C8, R-C10).
+        // The profile's rules over the path found (R-C1, R-C3 distrust and annex, R-C4..R-C8, R-C10, R-C11).
         private void CheckPolicy()
         {
             var profile = _req.Profile;
             var anchor = _anchor!;
             var leaf = _path[0];
             int last = _path.Count - 1;
+
+            // R-C11 (RULES.md): RFC 5280 MUSTs and the CA/B certificate profiles (CertificateProfileRules.cs).
+            if (profile.CheckCertificateProfile)
+            {
+                CertificateProfileRules.Check(_path, _req.Purpose == RootPurposes.TlsServer, this);
+            }
 
             if (profile.CheckKeyStrength)
             {

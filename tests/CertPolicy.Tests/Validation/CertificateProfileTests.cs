@@ -1,0 +1,103 @@
+using System.Globalization;
+using CertPolicy.Tests.Support;
+using CertPolicy.Validation;
+using Xunit.Abstractions;
+
+namespace CertPolicy.Tests.Validation;
+
+/// <summary>
+/// R-C11 (RULES.md): each certificate-profile rule broken alone by a hand-written chain
+/// (<see cref="ProfileCases"/>). Real <c>openssl verify -purpose sslserver</c> and postfix-secure accept it,
+/// partner-2026 and document-2019 refuse it with the rule's finding; Evaluate and Explain agree.
+/// </summary>
+public sealed class CertificateProfileTests(ITestOutputHelper output)
+{
+    private static (bool Ok, string Output) OpenSsl(TestChain chain)
+    {
+        var openssl = Tool.Require("openssl", "openssl");
+        using var dir = new TempDir();
+        var root = dir.File("root.pem", TestCertificates.ToPem(chain.Root));
+        var inter = dir.File("int.pem", TestCertificates.ToPem(chain.Intermediate));
+        var leaf = dir.File("leaf.pem", TestCertificates.ToPem(chain.Leaf));
+        var (exit, stdout, stderr) = Tool.Run(openssl, ["verify", "-CAfile", root, "-untrusted", inter, "-purpose", "sslserver", "-attime", TestChains.At.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture), leaf]);
+        return (exit == 0, stdout + stderr);
+    }
+
+    private static ValidationReport Explain(TestChain chain, ValidationProfile profile, string nextHop)
+    {
+        var validator = new ChainValidator(TestChains.Store(chain.Root, [], null));
+        var request = TestChains.Request(profile, nextHop);
+        var report = validator.Explain(chain.Presented, request);
+        Assert.Equal(report.Verdict, validator.Evaluate(chain.Presented, request));
+        return report;
+    }
+
+    private static string Describe(ValidationReport r) => string.Join("; ", r.Findings.Select(f => f.Code + "@" + f.Depth + " " + f.Message));
+
+    [Theory]
+    [MemberData(nameof(ProfileCases.ProfileRules), MemberType = typeof(ProfileCases))]
+    public void Rule_broken_alone_passes_postfix_secure_and_fails_partner_2026(ProfileCase c)
+    {
+        var chain = ProfileCases.Sign(c.Mutate(ProfileCases.Base()));
+        var (opensslOk, opensslOut) = OpenSsl(chain);
+        output.WriteLine("openssl: " + opensslOut);
+        if (c.OpenSslRefuses is { } why)
+        {
+            // A known divergence of postfix-secure from OpenSSL (not an R-C11 matter): asserted, so that it is noticed when it changes.
+            Assert.False(opensslOk, c.Name + ": openssl now accepts; drop the note (" + why + ")");
+        }
+        else
+        {
+            Assert.True(opensslOk, "openssl verify refuses " + c.Name + ": " + opensslOut);
+        }
+
+        var lax = Explain(chain, ValidationProfile.PostfixSecure, c.NextHop);
+        Assert.True(lax.Verdict.IsCompliant, Describe(lax));
+
+        var strict = Explain(chain, ValidationProfile.Partner2026, c.NextHop);
+        output.WriteLine(Describe(strict));
+        Assert.Contains(strict.Findings, f => f.Code == c.Code && f.Rule == "R-C11" && f.Depth == c.Depth && f.Reason == VerdictReasons.ProfileViolation);
+
+        // Only that rule: every other finding is one the same defect implies.
+        foreach (var f in strict.Findings)
+        {
+            Assert.True(f.Code == c.Code || c.AlsoCodes.Contains(f.Code), c.Name + ": unexpected " + f.Code + " " + f.Message);
+            Assert.DoesNotContain("System.", f.Message, StringComparison.Ordinal);
+        }
+
+        var finding = strict.Findings.First(f => f.Code == c.Code);
+        Assert.Matches(@"\((RFC \d+|BR) [0-9.]+", finding.Message);
+
+        // document-2019 is stricter still (annex CAs only: the generated root is not one, so only the rule's presence is checked).
+        var doc = Explain(chain, ValidationProfile.Document2019, c.NextHop);
+        Assert.Contains(doc.Findings, f => f.Code == c.Code);
+    }
+
+    [Theory]
+    [MemberData(nameof(ProfileCases.Conformant), MemberType = typeof(ProfileCases))]
+    public void Conformant_variant_passes_every_profile(ProfileCase c)
+    {
+        var chain = ProfileCases.Sign(c.Mutate(ProfileCases.Base()));
+        Assert.True(OpenSsl(chain).Ok);
+        foreach (var profile in new[] { ValidationProfile.PostfixSecure, ValidationProfile.Partner2026 })
+        {
+            var r = Explain(chain, profile, c.NextHop);
+            Assert.True(r.Verdict.IsCompliant, profile.Name + ": " + Describe(r));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(ProfileCases.RefusedEverywhere), MemberType = typeof(ProfileCases))]
+    public void Defect_refused_by_openssl_is_refused_by_every_profile(ProfileCase c)
+    {
+        var chain = ProfileCases.Sign(c.Mutate(ProfileCases.Base()));
+        var (ok, text) = OpenSsl(chain);
+        output.WriteLine("openssl: " + text);
+        Assert.False(ok, "openssl accepts " + c.Name + ": move the check into the R-C11 rules");
+        foreach (var profile in ValidationProfile.All)
+        {
+            var r = Explain(chain, profile, c.NextHop);
+            Assert.Contains(r.Findings, f => f.Code == c.Code && f.Depth == c.Depth);
+        }
+    }
+}

@@ -1,6 +1,7 @@
 using System.Globalization;
 using CertPolicy.Tests.Support;
 using CertPolicy.Validation;
+using CertPolicy.X509;
 using Xunit.Abstractions;
 
 namespace CertPolicy.Tests.Validation;
@@ -99,5 +100,77 @@ public sealed class CertificateProfileTests(ITestOutputHelper output)
             var r = Explain(chain, profile, c.NextHop);
             Assert.Contains(r.Findings, f => f.Code == c.Code && f.Depth == c.Depth);
         }
+    }
+}
+
+/// <summary>The R-C11 anchor rules (BR 7.1.2.1) against the curated anchors, and the embedded Public Suffix List.</summary>
+public sealed class CertificateProfileAnchorTests
+{
+    private sealed class Collect : IFindingSink
+    {
+        internal List<Finding> Findings { get; } = [];
+
+        public bool Explaining => true;
+
+        public void Add(string code, string rule, int depth, string message, VerdictReasons reason) => Findings.Add(new Finding(code, rule, depth, message, reason));
+    }
+
+    [Fact]
+    public void Every_curated_anchor_meets_the_root_profile()
+    {
+        var manifest = CertPolicy.Trust.TrustManifestLoader.LoadEmbedded(new DateTimeOffset(2026, 11, 28, 0, 0, 0, TimeSpan.Zero));
+        var store = new CertPolicy.Trust.TrustStore(manifest);
+        var leaf = ProfileCases.Sign(ProfileCases.Base()).Leaf;
+        Assert.True(CertPolicy.X509.CertificateView.TryParse(leaf, out var leafView, out _));
+        var refused = new List<string>();
+        int checkedAnchors = 0;
+        foreach (var a in store.Anchors)
+        {
+            Assert.True(CertPolicy.X509.CertificateView.TryParse(a.Certificate!.Der, out var v, out _), a.Label);
+            var sink = new Collect();
+            CertificateProfileRules.Check([leafView, v], tls: true, sink);
+            checkedAnchors++;
+            foreach (var f in sink.Findings)
+            {
+                if (f.Depth == 1)
+                {
+                    refused.Add(a.Label + ": " + f.Code + " " + f.Message);
+                }
+            }
+        }
+
+        Assert.True(checkedAnchors >= 10, "only " + checkedAnchors + " anchors");
+        Assert.True(refused.Count == 0, string.Join("\n", refused));
+    }
+
+    [Fact]
+    public void The_rules_see_a_broken_anchor_through_the_same_entry_point()
+    {
+        // The check above is not vacuous: the same call reports an anchor that breaks BR 7.1.2.1.2.
+        var t = ProfileCases.Base();
+        var chain = ProfileCases.Sign(t with { Root = t.Root.Without(RawDer.Ski) });
+        Assert.True(CertPolicy.X509.CertificateView.TryParse(chain.Leaf, out var leaf, out _));
+        Assert.True(CertPolicy.X509.CertificateView.TryParse(chain.Root, out var root, out _));
+        var sink = new Collect();
+        CertificateProfileRules.Check([leaf, root], tls: true, sink);
+        Assert.Contains(sink.Findings, f => f.Code == "profile.ski-missing" && f.Depth == 1);
+    }
+
+    [Theory]
+    [InlineData("com", true)]
+    [InlineData("co.uk", true)]
+    [InlineData("CO.UK", true)]
+    [InlineData("example.co.uk", false)]
+    [InlineData("foo.ck", true)] // *.ck
+    [InlineData("www.ck", false)] // !www.ck
+    [InlineData("xn--55qx5d.cn", true)] // 公司.cn, held as an A-label
+    [InlineData("github.io", false)] // PRIVATE section: not read
+    [InlineData("notatld", true)] // the implicit "*" rule
+    [InlineData("example.com", false)]
+    public void Public_suffix_list_is_embedded_and_dated(string name, bool expected)
+    {
+        Assert.Equal(expected, PublicSuffixList.IsPublicSuffix(name));
+        Assert.Equal("2023-02-09", PublicSuffixList.Version);
+        Assert.InRange(PublicSuffixList.RuleCount, 7000, 8000);
     }
 }

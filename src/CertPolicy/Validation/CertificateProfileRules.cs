@@ -28,7 +28,7 @@ internal interface IFindingSink
 /// 6.1.1 (d)); its subject, names and other extensions are not judged. A v1/v2 certificate gets one finding
 /// (<c>profile.version</c>) and no extension rule: the missing extensions follow from the version.</para>
 /// <para>The S/MIME purpose (<see cref="ValidationRequest.Purpose"/> Email) gets the RFC 5280 rules and the key rules;
-/// the TLS subscriber rules (SAN, CN, DNS syntax, wildcards, EKU presence, subject attributes) are skipped, because the
+/// the TLS BR rules (SAN, CN, DNS syntax, wildcards, EKU presence and criticality, subject attributes) are skipped, because the
 /// S/MIME BR profile differs and is the S/MIME evaluator's concern.</para>
 /// <para>Not checked here: what the path check already refuses in every profile (unknown critical extensions,
 /// non-critical name constraints, critical key identifiers, anyExtendedKeyUsage in the leaf), and what the reader
@@ -84,15 +84,15 @@ internal static class CertificateProfileRules
                 CheckNameConstraints(c, d, anchor, sink);
             }
 
+            if (!tls)
+            {
+                continue;
+            }
+
             // R-C11 (RULES.md), BR 7.1.2.7.6 (subscriber) / 7.1.2.10.6 (CA): extKeyUsage is never critical.
             if ((c.CriticalExtensions & KnownExtensions.ExtendedKeyUsage) != 0)
             {
                 Add(sink, "profile.eku-critical", d, sink.Explaining ? Who(d, false) + " marks its extended key usage critical (" + (d == 0 ? "BR 7.1.2.7.6" : "BR 7.1.2.10.6") + ")" : string.Empty);
-            }
-
-            if (!tls)
-            {
-                continue;
             }
 
             // R-C11 (RULES.md), BR 7.1.4: subject attributes hold information, not placeholders.

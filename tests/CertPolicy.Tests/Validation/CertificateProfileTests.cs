@@ -74,6 +74,21 @@ public sealed class CertificateProfileTests(ITestOutputHelper output)
         Assert.Contains(doc.Findings, f => f.Code == c.Code);
     }
 
+    [Fact]
+    public void Email_purpose_gets_the_RFC_5280_rules_but_not_the_TLS_profile()
+    {
+        // An S/MIME-style leaf: critical emailProtection EKU, no SAN, and no AKI.
+        var t = ProfileCases.Base();
+        var leaf = t.Leaf.With(RawDer.ExtKeyUsage, true, RawDer.EkuValue("1.3.6.1.5.5.7.3.4")).Without(RawDer.SubjectAltName).Without(RawDer.Aki);
+        var chain = ProfileCases.Sign(t with { Leaf = leaf });
+        var validator = new ChainValidator(TestChains.Store(chain.Root, [], null));
+        var request = new ValidationRequest { Time = TestChains.At, NextHop = "example.com", Profile = ValidationProfile.Partner2026, Purpose = CertPolicy.Trust.RootPurposes.Email };
+        var report = validator.Explain(chain.Presented, request);
+        Assert.Equal(report.Verdict, validator.Evaluate(chain.Presented, request));
+        Assert.Contains(report.Findings, f => f.Code == "profile.aki-missing" && f.Depth == 0);
+        Assert.DoesNotContain(report.Findings, f => f.Code is "profile.san-missing" or "profile.eku-critical" or "profile.eku-missing");
+    }
+
     [Theory]
     [MemberData(nameof(ProfileCases.Conformant), MemberType = typeof(ProfileCases))]
     public void Conformant_variant_passes_every_profile(ProfileCase c)

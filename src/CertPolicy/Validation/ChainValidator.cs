@@ -883,7 +883,7 @@ public sealed class ChainValidator
             return list;
         }
 
-        // The profile's rules over the path found (R-C1, R-C3 distrust and annex, R-C4..R-C8, R-C10).
+        // The profile's rules over the path found (R-C1, R-C3 distrust and annex, R-C4..R-C8, R-C10, R-C11).
         private void CheckPolicy()
         {
             var profile = _req.Profile;
@@ -895,6 +895,12 @@ public sealed class ChainValidator
             if (_req.Crls.Count > 0)
             {
                 RevocationChecker.Check(_v, _path, _req, this);
+            }
+
+            // R-C11 (RULES.md): RFC 5280 MUSTs and the CA/B certificate profiles (CertificateProfileRules.cs).
+            if (profile.CheckCertificateProfile)
+            {
+                CertificateProfileRules.Check(_path, _req.Purpose == RootPurposes.TlsServer, this);
             }
 
             if (profile.CheckKeyStrength)

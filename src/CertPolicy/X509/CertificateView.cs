@@ -119,6 +119,43 @@ public enum KnownExtensions : ushort
     SubjectAltName = 1 << 7,
 }
 
+/// <summary>Facts the R-C11 certificate-profile rules need that no public property carries (internal, may change).</summary>
+[Flags]
+internal enum ProfileFacts : ushort
+{
+    None = 0,
+
+    /// <summary>The certificate has an extensions field (whatever its version).</summary>
+    HasExtensions = 1 << 0,
+
+    /// <summary>An authorityKeyIdentifier extension is present (with or without keyIdentifier).</summary>
+    AkiPresent = 1 << 1,
+
+    /// <summary>The AKI carries authorityCertIssuer.</summary>
+    AkiIssuer = 1 << 2,
+
+    /// <summary>The AKI carries authorityCertSerialNumber.</summary>
+    AkiSerial = 1 << 3,
+
+    /// <summary>A subjectAltName extension is present (possibly empty).</summary>
+    SanPresent = 1 << 4,
+
+    /// <summary>An authorityInfoAccess extension is present (value in <see cref="CertificateView.AuthorityInfoAccessRange"/>).</summary>
+    AiaPresent = 1 << 5,
+
+    /// <summary>A cRLDistributionPoints extension is present (value in <see cref="CertificateView.CrlDistributionPointsRange"/>).</summary>
+    CrlDpPresent = 1 << 6,
+
+    /// <summary>A policyConstraints extension is present.</summary>
+    PolicyConstraintsPresent = 1 << 7,
+
+    /// <summary>The policyConstraints extension is critical.</summary>
+    PolicyConstraintsCritical = 1 << 8,
+
+    /// <summary>A subject attribute value is blank or metadata only (spaces, '.', '-').</summary>
+    BlankSubjectAttribute = 1 << 9,
+}
+
 /// <summary>Why a certificate could not be read. Values are API: never renumber.</summary>
 public enum CertificateError : byte
 {
@@ -174,6 +211,8 @@ public readonly struct CertificateView
     private readonly Range _aki;
     private readonly Range _ski;
     private readonly Range _san;
+    private readonly Range _aia;
+    private readonly Range _crlDp;
 
     private CertificateView(ReadOnlyMemory<byte> der, in Fields f)
     {
@@ -190,6 +229,9 @@ public readonly struct CertificateView
         _aki = f.Aki;
         _ski = f.Ski;
         _san = f.San;
+        _aia = f.Aia;
+        _crlDp = f.CrlDp;
+        Facts = f.Facts;
         Version = f.Version;
         NotBefore = f.NotBefore;
         NotAfter = f.NotAfter;
@@ -318,13 +360,31 @@ public readonly struct CertificateView
     /// <summary>The subject is an empty Name (SEQUENCE {}).</summary>
     public bool IsSubjectEmpty => SubjectDer.Length == 2;
 
-    /// <summary>The subject has a non-empty organizationName (R-C6).</summary>
+    /// <summary>The subject has an organizationName that is not blank: not empty, not only spaces, '.' or '-' (R-C6, BR 7.1.4).</summary>
     public bool HasOrganization { get; }
 
     /// <summary>Subject and issuer are byte-identical (self-issued, RFC 5280 3.2; byte comparison like webpki).</summary>
     public bool IsSelfIssued => IssuerDer.SequenceEqual(SubjectDer);
 
     internal Range NameConstraintsRange => _nameConstraints;
+
+    /// <summary>The facts the R-C11 rules read (AKI form, SAN/AIA/CRLDP/policyConstraints presence, blank attributes).</summary>
+    internal ProfileFacts Facts { get; }
+
+    /// <summary>The authorityInfoAccess extension value (the OCTET STRING content), empty when absent.</summary>
+    internal Range AuthorityInfoAccessRange => _aia;
+
+    /// <summary>The cRLDistributionPoints extension value (the OCTET STRING content), empty when absent.</summary>
+    internal Range CrlDistributionPointsRange => _crlDp;
+
+    /// <summary>The subject Name TLV range.</summary>
+    internal Range SubjectRange => _subject;
+
+    /// <summary>The subjectPublicKey bits range (RSAPublicKey DER or EC point).</summary>
+    internal Range PublicKeyRange => _publicKey;
+
+    /// <summary>The subjectAltName GeneralNames content range, empty when absent.</summary>
+    internal Range SubjectAltNamesRange => _san;
 
     internal Range PoliciesRange => _policies;
 
@@ -474,7 +534,8 @@ public readonly struct CertificateView
 
     private struct Fields
     {
-        public Range Tbs, Serial, Issuer, Subject, Spki, PublicKey, Signature, Policies, NameConstraints, Aki, Ski, San, SanTlv;
+        public Range Tbs, Serial, Issuer, Subject, Spki, PublicKey, Signature, Policies, NameConstraints, Aki, Ski, San, SanTlv, Aia, CrlDp;
+        public ProfileFacts Facts;
         public int Version, KeySize, PathLength;
         public DateTimeOffset NotBefore, NotAfter;
         public KeyAlgorithm KeyAlgorithm;
@@ -541,7 +602,8 @@ public readonly struct CertificateView
             return CertificateError.Malformed;
         }
 
-        // RFC 5280 4.1.1.2: signatureAlgorithm MUST equal TBSCertificate.signature.
+        // RFC 5280 4.1.1.2: signatureAlgorithm MUST equal TBSCertificate.signature. Refused for every profile: OpenSSL
+        // 3.0 refuses it too (X509_verify compares the two AlgorithmIdentifiers; CertificateProfileTests asserts it).
         if (!d[innerAlg].SequenceEqual(d[outerAlg]))
         {
             return CertificateError.InvalidField;
@@ -549,7 +611,7 @@ public readonly struct CertificateView
 
         f.SignatureAlgorithm = ReadSignatureAlgorithm(d, outerAlg);
         if (!t.TryRead(Asn1Tag.Sequence, out var issuerContent, out f.Issuer)
-            || !TryWalkName(d, issuerContent, out _))
+            || !TryWalkName(d, issuerContent, out _, out _))
         {
             return CertificateError.Malformed;
         }
@@ -568,9 +630,14 @@ public readonly struct CertificateView
         }
 
         if (!t.TryRead(Asn1Tag.Sequence, out var subjectContent, out f.Subject)
-            || !TryWalkName(d, subjectContent, out f.HasOrganization))
+            || !TryWalkName(d, subjectContent, out f.HasOrganization, out bool blank))
         {
             return CertificateError.Malformed;
+        }
+
+        if (blank)
+        {
+            f.Facts |= ProfileFacts.BlankSubjectAttribute;
         }
 
         if (!t.TryRead(Asn1Tag.Sequence, out var spki, out f.Spki) || !TryReadSpki(d, spki, ref f))
@@ -604,11 +671,9 @@ public readonly struct CertificateView
 
         if (hasExt)
         {
-            if (f.Version != 3)
-            {
-                return CertificateError.InvalidField;
-            }
-
+            // RFC 5280 4.1.2.9: extensions only in v3. Not refused here: OpenSSL 3.0 accepts a v1/v2 certificate with
+            // extensions and processes them (CertificateProfileTests asserts it), so the R-C11 rules report it.
+            f.Facts |= ProfileFacts.HasExtensions;
             var ew = new DerReader(d, extWrap.Start.Value, extWrap.End.Value);
             if (!ew.TryRead(Asn1Tag.Sequence, out var exts) || ew.HasData)
             {
@@ -698,9 +763,10 @@ public readonly struct CertificateView
     }
 
     // Name ::= SEQUENCE OF RelativeDistinguishedName; RDN ::= SET SIZE (1..MAX) OF AttributeTypeAndValue.
-    internal static bool TryWalkName(ReadOnlySpan<byte> d, Range content, out bool hasOrganization)
+    internal static bool TryWalkName(ReadOnlySpan<byte> d, Range content, out bool hasOrganization, out bool hasBlank)
     {
         hasOrganization = false;
+        hasBlank = false;
         int count = 0;
         var r = new DerReader(d, content.Start.Value, content.End.Value);
         while (r.HasData)
@@ -719,15 +785,72 @@ public readonly struct CertificateView
                 }
 
                 var a = new DerReader(d, atv.Start.Value, atv.End.Value);
-                if (!a.TryRead(Asn1Tag.ObjectIdentifier, out var type) || !a.TryReadAny(out _, out var value, out _) || a.HasData)
+                if (!a.TryRead(Asn1Tag.ObjectIdentifier, out var type) || !a.TryReadAny(out var valueTag, out var value, out _) || a.HasData)
                 {
                     return false;
                 }
 
-                if (d[type].SequenceEqual(Oids.OrganizationName) && value.End.Value > value.Start.Value)
+                // R-C6 / BR 7.1.4: an O of spaces, '.' or '-' only names no organisation.
+                bool blank = IsBlankString(valueTag, d[value]);
+                hasBlank |= blank;
+                if (d[type].SequenceEqual(Oids.OrganizationName) && !blank)
                 {
                     hasOrganization = true;
                 }
+            }
+        }
+
+        return true;
+    }
+
+    // BR 7.1.4 (subject attributes "MUST NOT contain only metadata such as '.', '-', and ' '"): a string value that
+    // is empty or holds only those characters and other white space. Any string type (1-byte, BMPString 2-byte,
+    // UniversalString 4-byte units); a value that is not a string (or not whole code units) is not judged here.
+    internal static bool IsBlankString(Asn1Tag tag, ReadOnlySpan<byte> content)
+    {
+        if (tag.TagClass != TagClass.Universal || tag.IsConstructed)
+        {
+            return false;
+        }
+
+        int unit;
+        switch ((UniversalTagNumber)tag.TagValue)
+        {
+            case UniversalTagNumber.UTF8String:
+            case UniversalTagNumber.PrintableString:
+            case UniversalTagNumber.IA5String:
+            case UniversalTagNumber.T61String:
+            case UniversalTagNumber.VisibleString:
+                unit = 1;
+                break;
+            case UniversalTagNumber.BMPString:
+                unit = 2;
+                break;
+            case UniversalTagNumber.UniversalString:
+                unit = 4;
+                break;
+            default:
+                return false;
+        }
+
+        if (content.Length % unit != 0)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < content.Length; i += unit)
+        {
+            for (int k = 0; k < unit - 1; k++)
+            {
+                if (content[i + k] != 0)
+                {
+                    return false;
+                }
+            }
+
+            if (content[i + unit - 1] is not ((byte)' ' or (byte)'.' or (byte)'-' or (byte)'\t' or (byte)'\n' or (byte)'\r' or 0x0B or 0x0C))
+            {
+                return false;
             }
         }
 
@@ -850,6 +973,8 @@ public readonly struct CertificateView
                 return CertificateError.InvalidExtension;
             }
 
+            // RFC 5280 4.2: no extension twice. Refused for every profile: OpenSSL 3.0 refuses it too (a repeated
+            // extension marks the certificate invalid; CertificateProfileTests asserts it).
             var oid = d[oidR];
             for (int i = 0; i < count; i++)
             {
@@ -905,9 +1030,26 @@ public readonly struct CertificateView
                 var s = new DerReader(d, value.Start.Value, value.End.Value);
                 known = s.TryRead(Asn1Tag.Sequence, out f.San) && !s.HasData;
                 f.SanTlv = value;
+                f.Facts |= ProfileFacts.SanPresent;
             }
             else
             {
+                // Located for the R-C11 rules, not processed: a critical one stays an unknown critical extension.
+                if (oid.SequenceEqual(Oids.AuthorityInfoAccess))
+                {
+                    f.Facts |= ProfileFacts.AiaPresent;
+                    f.Aia = value;
+                }
+                else if (oid.SequenceEqual(Oids.CrlDistributionPoints))
+                {
+                    f.Facts |= ProfileFacts.CrlDpPresent;
+                    f.CrlDp = value;
+                }
+                else if (oid.SequenceEqual(Oids.PolicyConstraints))
+                {
+                    f.Facts |= critical ? ProfileFacts.PolicyConstraintsPresent | ProfileFacts.PolicyConstraintsCritical : ProfileFacts.PolicyConstraintsPresent;
+                }
+
                 f.UnknownCritical |= critical;
                 continue;
             }
@@ -1085,9 +1227,16 @@ public readonly struct CertificateView
         }
 
         var s = new DerReader(d, seq.Start.Value, seq.End.Value);
-        return s.TryReadOptional(new Asn1Tag(TagClass.ContextSpecific, 0), out _, out f.Aki)
-            && s.TryReadOptional(new Asn1Tag(TagClass.ContextSpecific, 1, true), out _, out _)
-            && s.TryReadOptional(new Asn1Tag(TagClass.ContextSpecific, 2), out _, out _)
-            && !s.HasData;
+        f.Facts |= ProfileFacts.AkiPresent;
+        if (!s.TryReadOptional(new Asn1Tag(TagClass.ContextSpecific, 0), out _, out f.Aki)
+            || !s.TryReadOptional(new Asn1Tag(TagClass.ContextSpecific, 1, true), out bool issuer, out _)
+            || !s.TryReadOptional(new Asn1Tag(TagClass.ContextSpecific, 2), out bool serial, out _)
+            || s.HasData)
+        {
+            return false;
+        }
+
+        f.Facts |= (issuer ? ProfileFacts.AkiIssuer : ProfileFacts.None) | (serial ? ProfileFacts.AkiSerial : ProfileFacts.None);
+        return true;
     }
 }

@@ -260,7 +260,7 @@ internal readonly struct CrlView
         }
 
         f.SignatureAlgorithm = CertificateView.ReadSignatureAlgorithm(d, outerAlg);
-        if (!t.TryRead(Asn1Tag.Sequence, out var issuerContent, out f.Issuer) || !CertificateView.TryWalkName(d, issuerContent, out _))
+        if (!t.TryRead(Asn1Tag.Sequence, out var issuerContent, out f.Issuer) || !CertificateView.TryWalkName(d, issuerContent, out _, out _))
         {
             return CrlError.Malformed;
         }

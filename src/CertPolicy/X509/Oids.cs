@@ -48,6 +48,15 @@ internal static class Oids
     // 2.5.29.17 subjectAltName
     internal static ReadOnlySpan<byte> SubjectAltName => [0x55, 0x1D, 0x11];
 
+    // 1.3.6.1.5.5.7.1.1 id-pe-authorityInfoAccess
+    internal static ReadOnlySpan<byte> AuthorityInfoAccess => [0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x01];
+
+    // 2.5.29.31 cRLDistributionPoints
+    internal static ReadOnlySpan<byte> CrlDistributionPoints => [0x55, 0x1D, 0x1F];
+
+    // 2.5.29.36 policyConstraints
+    internal static ReadOnlySpan<byte> PolicyConstraints => [0x55, 0x1D, 0x24];
+
     // 2.5.4.10 organizationName
     internal static ReadOnlySpan<byte> OrganizationName => [0x55, 0x04, 0x0A];
 

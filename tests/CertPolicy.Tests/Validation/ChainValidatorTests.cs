@@ -339,6 +339,8 @@ public sealed class ChainValidatorTests
         var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var rootReq = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=Long Root,O=Test,C=DE", key, HashAlgorithmName.SHA256);
         rootReq.CertificateExtensions.Add(new System.Security.Cryptography.X509Certificates.X509BasicConstraintsExtension(true, false, 0, true));
+        var issuerSki = new System.Security.Cryptography.X509Certificates.X509SubjectKeyIdentifierExtension(rootReq.PublicKey, false);
+        rootReq.CertificateExtensions.Add(issuerSki);
         using var root = rootReq.CreateSelfSigned(nb, na);
         var issuerName = root.SubjectName;
         var issuerKey = key;
@@ -350,15 +352,24 @@ public sealed class ChainValidatorTests
             var req = new System.Security.Cryptography.X509Certificates.CertificateRequest(leaf ? "CN=example.com,O=Example GmbH,C=DE" : "CN=Long CA " + i + ",O=Test,C=DE", k, HashAlgorithmName.SHA256);
             bool constrained = i == 0 && topPathLength is not null && !leaf;
             req.CertificateExtensions.Add(new System.Security.Cryptography.X509Certificates.X509BasicConstraintsExtension(!leaf, constrained, constrained ? topPathLength!.Value : 0, true));
+            // Key identifiers, and a leaf with SAN and EKU: the BR profile (R-C11) that partner-2026 checks.
+            var ski = new System.Security.Cryptography.X509Certificates.X509SubjectKeyIdentifierExtension(req.PublicKey, false);
+            req.CertificateExtensions.Add(ski);
+            req.CertificateExtensions.Add(System.Security.Cryptography.X509Certificates.X509AuthorityKeyIdentifierExtension.CreateFromSubjectKeyIdentifier(issuerSki));
             if (leaf)
             {
                 req.CertificateExtensions.Add(new System.Security.Cryptography.X509Certificates.X509Extension("2.5.29.32", OvPolicy(), false));
+                var san = new System.Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder();
+                san.AddDnsName("example.com");
+                req.CertificateExtensions.Add(san.Build());
+                req.CertificateExtensions.Add(CorpusExtensions.Eku(["1.3.6.1.5.5.7.3.1"]));
             }
 
             using var c = req.Create(issuerName, System.Security.Cryptography.X509Certificates.X509SignatureGenerator.CreateForECDsa(issuerKey), nb, na, [(byte)(i + 1)]);
             certs.Insert(0, c.RawData);
             issuerName = c.SubjectName;
             issuerKey = k;
+            issuerSki = ski;
         }
 
         return (root.RawData, certs);

@@ -11,8 +11,12 @@ internal sealed record ChainSpec
 {
     internal string RootName { get; init; } = "CN=Test Root CA,O=Test Trust,C=DE";
     internal string IntermediateName { get; init; } = "CN=Test Issuing CA,O=Test Trust,C=DE";
-    internal string LeafName { get; init; } = "CN=mail.example.com,O=Example GmbH,C=DE";
+    /// <summary>The leaf subject; null = "CN={first DNS name},O=Example GmbH,C=DE", so that the CN is one of the
+    /// SANs (BR 7.1.4.3, R-C11) whatever <see cref="LeafDns"/> a test picks.</summary>
+    internal string? LeafName { get; init; }
     internal string[] LeafDns { get; init; } = ["mail.example.com", "example.com"];
+
+    internal string LeafSubject => LeafName ?? "CN=" + (LeafDns.Length > 0 ? LeafDns[0] : "mail.example.com") + ",O=Example GmbH,C=DE";
     internal string[] LeafPolicies { get; init; } = [TestOids.Ov];
 
     /// <summary>Intermediate policies; null = no certificatePolicies extension.</summary>
@@ -153,10 +157,10 @@ internal static class TestChains
 
         CertificateRequest lreq = s.LeafKey switch
         {
-            "rsa2048" => new CertificateRequest(s.LeafName, LeafRsa2048.Value, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1),
-            "rsa1024" => new CertificateRequest(s.LeafName, LeafRsa1024.Value, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1),
-            "ec384" => new CertificateRequest(s.LeafName, LeafEc384.Value, HashAlgorithmName.SHA256),
-            _ => new CertificateRequest(s.LeafName, LeafEc.Value, HashAlgorithmName.SHA256),
+            "rsa2048" => new CertificateRequest(s.LeafSubject, LeafRsa2048.Value, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1),
+            "rsa1024" => new CertificateRequest(s.LeafSubject, LeafRsa1024.Value, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1),
+            "ec384" => new CertificateRequest(s.LeafSubject, LeafEc384.Value, HashAlgorithmName.SHA256),
+            _ => new CertificateRequest(s.LeafSubject, LeafEc.Value, HashAlgorithmName.SHA256),
         };
         lreq.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         lreq.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, true));

@@ -24,12 +24,6 @@ namespace CertPolicy.Cli.Commands;
 /// </summary>
 internal static class ConformanceCommand
 {
-    /// <summary>
-    /// Whether <see cref="ChainValidator"/> checks <see cref="ValidationRequest.Crls"/> (R-C12). Until it does, a case
-    /// with CRLs is unsupported: its CRLs are passed through but would be ignored. Set when R-C12 checking lands.
-    /// </summary>
-    internal static readonly bool CrlCheckingImplemented;
-
     internal static void Add(RootCommand root, TextWriter stdout, TextWriter stderr)
     {
         var file = new Argument<string>("FILE.json") { Description = "An x509-limbo test-case file (limbo.json)." };
@@ -229,23 +223,19 @@ internal static class ConformanceCommand
             }
         }
 
-        // crls: passed through to the request (R-C12); unsupported until the validator checks them.
+        // crls: checked by the validator (R-C12, RevocationChecker); an unreadable CRL fails closed, as in the library.
         var crls = new List<ReadOnlyMemory<byte>>();
         if (NonEmptyArray(c, "crls") is { } crlArray)
         {
             foreach (var crl in crlArray.EnumerateArray())
             {
-                if (!TryReadCrl(crl.GetString() ?? string.Empty, crls))
+                if (!CertPolicy.X509.CrlReader.TryRead(Encoding.UTF8.GetBytes(crl.GetString() ?? string.Empty), out var crlDers, out var crlError))
                 {
-                    detail = "a CRL is not PEM";
-                    return Outcome.Unsupported;
+                    detail = "revocation.crl-malformed: a CRL is unreadable (" + crlError + ")";
+                    return Outcome.Failure;
                 }
-            }
 
-            if (!CrlCheckingImplemented)
-            {
-                detail = "CRLs (R-C12 revocation checking is not implemented yet)";
-                return Outcome.Unsupported;
+                crls.AddRange(crlDers.Select(d => new ReadOnlyMemory<byte>(d)));
             }
         }
 
@@ -401,24 +391,6 @@ internal static class ConformanceCommand
 
         detail = "peer name of kind " + kind + " (only DNS names and IP addresses are checked)";
         return false;
-    }
-
-    private static bool TryReadCrl(string pem, List<ReadOnlyMemory<byte>> crls)
-    {
-        var text = pem.AsSpan();
-        bool any = false;
-        while (PemEncoding.TryFind(text, out var fields))
-        {
-            if (text[fields.Label].SequenceEqual("X509 CRL"))
-            {
-                crls.Add(Convert.FromBase64String(text[fields.Base64Data].ToString()));
-                any = true;
-            }
-
-            text = text[fields.Location.End..];
-        }
-
-        return any;
     }
 
     // A refusal that only says our validator lacks the feature (name forms it does not constrain, a signature

@@ -151,6 +151,13 @@ internal static class CertificateProfileRules
                 Add(sink, "profile.anchor-aki", d, sink.Explaining ? "the anchor's authority key identifier " + (c.AuthorityKeyIdentifier.IsEmpty ? "has no key identifier" : (f & (ProfileFacts.AkiIssuer | ProfileFacts.AkiSerial)) != 0 ? "names an issuer or serial number" : "differs from its subject key identifier") + "; a root's is its own key identifier only (BR 7.1.2.1.3)" : string.Empty);
             }
 
+            // RFC 5280 4.2.1.1 (x509-limbo rfc5280::aki::cross-signed-root-missing-aki): an anchor that is not
+            // self-issued (a cross-signed CA trusted directly) was issued by another CA, so it carries an AKI too.
+            if (c.AuthorityKeyIdentifier.IsEmpty && !c.IsSelfIssued)
+            {
+                Add(sink, "profile.aki-missing", d, sink.Explaining ? "the anchor is not self-issued (a cross-signed CA) and has no authority key identifier (keyIdentifier) (RFC 5280 4.2.1.1)" : string.Empty);
+            }
+
             return;
         }
 

@@ -33,18 +33,19 @@ internal static class ProbeCommand
         var noRetry = new Option<bool>("--no-retry") { Description = "After a failed handshake, do not connect again with a permissive offer (TLS 1.0-1.3, NULL suites, security level 0) to name what a weak-only gateway negotiates." };
         var format = new Option<string?>("--format") { Description = "Output format: text (default) or json." };
         var roots = new Option<string?>("--roots") { Description = "PEM file of anchors that replaces the curated trust store (private PKIs, tests)." };
+        var partner = new Option<string[]>("--partner") { Description = "A partner domain with mandatory TLS (R-T6), repeatable: for it a level that does not verify fails (R-T8 for none), and so does a gateway without STARTTLS." };
         var cmd = new Command("probe", "Probe a gateway with SMTP STARTTLS and evaluate it (exit 0 compliant, 1 not compliant, 2 unusable input, 3 could not evaluate: retry).")
         {
-            target, nexthop, mx, policy, level, match, profile, smtps, timeout, legacy, noRetry, format, roots,
+            target, nexthop, mx, policy, level, match, profile, smtps, timeout, legacy, noRetry, format, roots, partner,
         };
         cmd.SetAction(r => Run(
-            new Request(r.GetValue(target)!, r.GetValue(nexthop)!, r.GetValue(mx), r.GetValue(policy), r.GetValue(level), r.GetValue(match), r.GetValue(profile), r.GetValue(smtps), r.GetValue(timeout), r.GetValue(legacy), r.GetValue(noRetry), r.GetValue(format), r.GetValue(roots)),
+            new Request(r.GetValue(target)!, r.GetValue(nexthop)!, r.GetValue(mx), r.GetValue(policy), r.GetValue(level), r.GetValue(match), r.GetValue(profile), r.GetValue(smtps), r.GetValue(timeout), r.GetValue(legacy), r.GetValue(noRetry), r.GetValue(format), r.GetValue(roots), r.GetValue(partner) ?? []),
             stdout,
             stderr));
         root.Subcommands.Add(cmd);
     }
 
-    private sealed record Request(string Target, string NextHop, string? Mx, string? PolicyFile, string? Level, string? Match, string? Profile, bool Smtps, double? Timeout, bool OfferLegacy, bool NoRetry, string? Format, string? Roots);
+    private sealed record Request(string Target, string NextHop, string? Mx, string? PolicyFile, string? Level, string? Match, string? Profile, bool Smtps, double? Timeout, bool OfferLegacy, bool NoRetry, string? Format, string? Roots, string[] Partners);
 
     private static int Run(Request q, TextWriter stdout, TextWriter stderr)
     {
@@ -137,6 +138,7 @@ internal static class ProbeCommand
             Floor = floor!,
             Validator = new ChainValidator(store),
             Profile = validationProfile!,
+            MandatoryTlsPartners = q.Partners,
             ValidationTime = now,
         });
 

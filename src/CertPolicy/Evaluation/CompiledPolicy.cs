@@ -35,6 +35,13 @@ public sealed class CompiledPolicyOptions
 
     /// <summary>With <see cref="Crls"/>: a certificate of the path for which no CRL applies fails (OpenSSL's <c>-crl_check_all</c>).</summary>
     public bool RequireCrlForEveryCertificate { get; init; }
+
+    /// <summary>
+    /// Partner domains with which mandatory TLS was agreed (R-T6): a next hop equal to one of them, or below one, must
+    /// have a level that verifies the certificate (<c>verify</c> or <c>secure</c>, or a DANE/fingerprint level);
+    /// <c>none</c> fails R-T8, <c>may</c> and <c>encrypt</c> fail R-T6, whatever the server offers. Empty by default.
+    /// </summary>
+    public IReadOnlyList<string> MandatoryTlsPartners { get; init; } = [];
 }
 
 /// <summary>
@@ -176,6 +183,13 @@ public sealed class CompiledPolicy
                 return new ConnectionVerdict(ConnectionFailures.PolicyInvalid, VerdictReasons.None, TlsFloorFailures.None, AssuranceLevel.None, false);
             }
 
+            // R-T6, R-T8 (RULES.md): a mandatory-TLS partner needs a level that verifies, whatever the server offers.
+            if (!plan.Level.IsPkix() && plan.Level is not (SecurityLevel.Fingerprint or SecurityLevel.Dane or SecurityLevel.DaneOnly) && IsPartner(DomainOf(nextHop)))
+            {
+                sink?.Add(PartnerLevelCode, plan.Level == SecurityLevel.None ? "R-T8" : "R-T6", -1, FindingStatus.Failed, PartnerLevelMessage(nextHop, plan.Level));
+                return new ConnectionVerdict(ConnectionFailures.PartnerLevelTooWeak, VerdictReasons.None, TlsFloorFailures.None, AssuranceLevel.None, false);
+            }
+
             if (plan.Level <= SecurityLevel.May)
             {
                 // Opportunistic or no TLS (R-T7): nothing is enforced.
@@ -278,6 +292,38 @@ public sealed class CompiledPolicy
             sink?.Add("internal-error", "R-C3", -1, FindingStatus.Failed, "evaluation failed internally; failing closed");
             return new ConnectionVerdict(ConnectionFailures.InternalError, VerdictReasons.InternalError, TlsFloorFailures.None, AssuranceLevel.None, false);
         }
+    }
+
+    /// <summary>The finding code of a mandatory-TLS partner whose level does not verify (R-T6, R-T8).</summary>
+    public const string PartnerLevelCode = "partner-level-too-weak";
+
+    internal static string PartnerLevelMessage(ReadOnlySpan<char> nextHop, SecurityLevel level) =>
+        "next hop " + nextHop.ToString() + " is a partner with mandatory TLS, but its level is " + level.ToPostfixName()
+        + (level == SecurityLevel.None
+            ? ": TLS is turned off, which is not allowed for such a partner (R-T8)"
+            : ": mail may go without a verified certificate; use secure (or verify) with the partner's match list (R-T6)");
+
+    /// <summary>True when <paramref name="domain"/> is a mandatory-TLS partner or below one (ASCII case-insensitive).</summary>
+    /// <param name="domain">The next hop's domain.</param>
+    /// <returns>Whether the partner rules apply.</returns>
+    public bool IsPartner(ReadOnlySpan<char> domain)
+    {
+        if (domain.EndsWith('.'))
+        {
+            domain = domain[..^1];
+        }
+
+        foreach (var partner in _options.MandatoryTlsPartners)
+        {
+            var p = partner.AsSpan().TrimStart('.');
+            if (domain.Equals(p, StringComparison.OrdinalIgnoreCase)
+                || (domain.Length > p.Length && domain[^(p.Length + 1)] == '.' && domain[^p.Length..].Equals(p, StringComparison.OrdinalIgnoreCase)))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     internal static ReadOnlySpan<char> DomainOf(ReadOnlySpan<char> nextHop)

@@ -31,6 +31,10 @@ public enum ConnectionFailures
 
     /// <summary>The evaluation itself failed (fail closed).</summary>
     InternalError = 1 << 6,
+
+    /// <summary>The next hop is a partner with mandatory TLS (R-T6) but its level does not verify the certificate:
+    /// <c>none</c> (R-T8), <c>may</c> or <c>encrypt</c>.</summary>
+    PartnerLevelTooWeak = 1 << 7,
 }
 
 /// <summary>

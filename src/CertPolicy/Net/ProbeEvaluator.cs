@@ -32,6 +32,10 @@ public sealed class ProbeEvaluationInput
     /// </summary>
     public ChainValidator? Validator { get; init; }
 
+    /// <summary>Partner domains with mandatory TLS (R-T6): for them a level that does not verify fails (R-T8 for
+    /// <c>none</c>) and a server without STARTTLS fails, whatever the level says. Empty by default.</summary>
+    public IReadOnlyList<string> MandatoryTlsPartners { get; init; } = [];
+
     /// <summary>The chain rules (R-C1, R-C3..R-C12); default <see cref="ValidationProfile.Partner2026"/>.</summary>
     public ValidationProfile Profile { get; init; } = ValidationProfile.Partner2026;
 
@@ -155,13 +159,34 @@ public static class ProbeEvaluator
             return;
         }
 
-        if (level == SecurityLevel.None)
+        var compiled = new CompiledPolicy(
+            [],
+            input.Validator ?? NoTrust.Value,
+            new CompiledPolicyOptions
+            {
+                CacheSize = 1,
+                Profile = input.Profile,
+                Floor = input.Floor,
+                DefaultPolicy = input.Policy,
+                MandatoryTlsPartners = input.MandatoryTlsPartners,
+            });
+
+        // R-T6, R-T8: for a partner with mandatory TLS a level that does not verify fails, and TLS is required whatever
+        // the level says; the same rule the pipeline applies (CompiledPolicy.IsPartner), reported before any connection
+        // outcome so that it also stands when the server offers no STARTTLS.
+        bool partner = compiled.IsPartner(CompiledPolicy.DomainOf(input.NextHop));
+        bool verifies = level.IsPkix() || level is SecurityLevel.Fingerprint or SecurityLevel.Dane or SecurityLevel.DaneOnly;
+        if (partner && !verifies)
         {
-            // R-T8: turning TLS off for a partner with mandatory TLS is not allowed; the probe cannot know the agreement.
-            findings.Add(new("level-none", "R-T8", FindingStatus.Info, "level none: Postfix would not use TLS for this next hop; not allowed for a partner with mandatory TLS (R-T8)"));
+            findings.Add(new(CompiledPolicy.PartnerLevelCode, level == SecurityLevel.None ? "R-T8" : "R-T6", FindingStatus.Failed, CompiledPolicy.PartnerLevelMessage(input.NextHop, level)));
+        }
+        else if (level == SecurityLevel.None)
+        {
+            // R-T8: turning TLS off for a partner with mandatory TLS is not allowed; without --partner the probe cannot know the agreement.
+            findings.Add(new("level-none", "R-T8", FindingStatus.Info, "level none: Postfix would not use TLS for this next hop; not allowed for a partner with mandatory TLS (R-T8; name the partner with --partner)"));
         }
 
-        bool required = level.RequiresTls();
+        bool required = level.RequiresTls() || partner;
         switch (probe.Outcome)
         {
             case ProbeOutcome.DnsFailed:
@@ -194,7 +219,7 @@ public static class ProbeEvaluator
                 // What a weak-only server negotiates with a client that offers everything: the findings
                 // below name the weak parameters (R-T2..R-T5) and still check the certificate.
                 findings.Add(new("permissive-retry", "R-T5", FindingStatus.Info, "a permissive retry (TLS 1.0 to 1.3, CBC and NULL suites, OpenSSL security level 0) negotiated " + TlsProtocols.ToOpenSslName(TlsProtocols.FromSslProtocols(retry.Protocol)) + " with " + CipherSuiteTable.NameOf((ushort)retry.CipherSuite) + ": the server's parameters below are from that session"));
-                EvaluateSession(retry, input, mx, findings);
+                EvaluateSession(retry, input, mx, findings, compiled);
                 return;
             case ProbeOutcome.TlsEstablished:
                 break;
@@ -203,23 +228,19 @@ public static class ProbeEvaluator
                 return;
         }
 
-        EvaluateSession(probe, input, mx, findings);
+        EvaluateSession(probe, input, mx, findings, compiled);
     }
 
     /// <summary>An established session: R-T1, the floor, the certificate's names and chain.</summary>
     // The session is judged by the one pipeline (CompiledPolicy.Explain) with the next hop's policy as its only entry;
     // the probe only adds what the pipeline cannot know (implicit TLS, the host it reached) and renders the findings.
-    private static void EvaluateSession(ProbeResult probe, ProbeEvaluationInput input, string mx, List<ProbeFinding> findings)
+    private static void EvaluateSession(ProbeResult probe, ProbeEvaluationInput input, string mx, List<ProbeFinding> findings, CompiledPolicy compiled)
     {
         // R-T1: STARTTLS on the SMTP port; implicit TLS is not used between gateways.
         findings.Add(probe.ImplicitTls
             ? new("implicit-tls", "R-T1", FindingStatus.Failed, "implicit TLS (SMTPS, port " + probe.Port.ToString(CultureInfo.InvariantCulture) + ") is not used between gateways; use STARTTLS on port 25")
             : new("starttls", "R-T1", FindingStatus.Passed, "STARTTLS offered and accepted by " + probe.Host));
 
-        var compiled = new CompiledPolicy(
-            [],
-            input.Validator ?? NoTrust.Value,
-            new CompiledPolicyOptions { CacheSize = 1, Profile = input.Profile, Floor = input.Floor, DefaultPolicy = input.Policy });
         var chain = new ReadOnlyMemory<byte>[probe.Certificates.IsDefault ? 0 : probe.Certificates.Length];
         for (int i = 0; i < chain.Length; i++)
         {
@@ -234,7 +255,8 @@ public static class ProbeEvaluator
             switch (f.Code)
             {
                 case "policy":
-                    continue; // the probe's own "policy" line says where the policy came from
+                case CompiledPolicy.PartnerLevelCode:
+                    continue; // the probe's own lines above say where the policy came from and judge the partner's level
                 case "name.mismatch":
                     // Postfix's wording (postfix-tls.md 7.1), so the report reads like the log line it predicts.
                     findings.Add(new(f.Code, f.Rule, f.Status, "server certificate verification failed for " + where + ": num=62:hostname mismatch: " + f.Message));

@@ -303,4 +303,22 @@ public class CompiledPolicyTests
         Assert.Equal(1_000_000, total);
         Assert.Equal(0, wrong);
     }
+
+    [Theory]
+    [InlineData("audi.de", "none", ConnectionFailures.PartnerLevelTooWeak, "R-T8")]
+    [InlineData("mail.audi.de", "may", ConnectionFailures.PartnerLevelTooWeak, "R-T6")]
+    [InlineData("AUDI.HU.", "encrypt", ConnectionFailures.PartnerLevelTooWeak, "R-T6")]
+    [InlineData("notaudi.de", "none", ConnectionFailures.None, null)]
+    [InlineData("audi.de.example", "may", ConnectionFailures.None, null)]
+    public void A_mandatory_TLS_partner_needs_a_verifying_level(string nextHop, string level, ConnectionFailures expected, string? rule)
+    {
+        // R-T6, R-T8: whatever the server offers, a partner's level that does not verify fails; other domains stay opportunistic.
+        var map = PolicyMap.Parse(nextHop.TrimEnd('.') + " " + level + "\n").Map;
+        var p = new CompiledPolicy([map], Shared.Value.Validator, new CompiledPolicyOptions { MandatoryTlsPartners = ["audi.de", ".audi.hu"] });
+        var chain = Shared.Value.Chains[0].Presented;
+        Assert.Equal(expected, p.Evaluate(nextHop, "", chain, TlsProtocol.Tls13, 0x1302, TestChains.At).Failures);
+        var report = p.Explain(nextHop, null, chain, null, TestChains.At);
+        Assert.Equal(expected, report.Verdict.Failures);
+        Assert.Equal(rule, report.Findings.FirstOrDefault(f => f.Code == CompiledPolicy.PartnerLevelCode)?.Rule);
+    }
 }

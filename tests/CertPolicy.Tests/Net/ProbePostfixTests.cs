@@ -3,6 +3,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Text.Json;
+using CertPolicy.Evaluation;
 using CertPolicy.Net;
 using CertPolicy.Validation;
 using CertPolicy.Policy;
@@ -37,7 +38,7 @@ public class ProbePostfixTests(PostfixSmtpd smtpd) : IClassFixture<PostfixSmtpd>
         return p!;
     }
 
-    private ProbeEvaluationInput Input(string policy, ChainValidator? validator = null, string nextHop = "example.net") => new()
+    private ProbeEvaluationInput Input(string policy, ChainValidator? validator = null, string nextHop = "example.net", string[]? partners = null) => new()
     {
         NextHop = nextHop,
         MxHost = PostfixSmtpd.GatewayName,
@@ -45,6 +46,7 @@ public class ProbePostfixTests(PostfixSmtpd smtpd) : IClassFixture<PostfixSmtpd>
         Floor = TlsFloor.Partner2026,
         Validator = validator,
         Profile = ValidationProfile.PostfixSecure,
+        MandatoryTlsPartners = partners ?? [],
         ValidationTime = InsideValidity(),
     };
 
@@ -298,6 +300,37 @@ public class ProbePostfixTests(PostfixSmtpd smtpd) : IClassFixture<PostfixSmtpd>
         var within = ProbeEvaluator.Evaluate(probe, Input("secure protocols=>=TLSv1.2 ciphers=high", TestCa()));
         Assert.True(within.Verdict == ProbeVerdict.Compliant, Why(within));
         Assert.Equal(FindingStatus.Passed, within.Find("policy-tls")?.Status);
+    }
+
+    [Fact]
+    public async Task A_partner_at_none_or_may_fails_R_T8_or_R_T6_whatever_the_server_offers()
+    {
+        // Issue 13: a partner with mandatory TLS whose entry is none (or may) used to pass, mail going out in plain text.
+        var plain = await Probe(smtpd.NoTlsPort);
+        var none = ProbeEvaluator.Evaluate(plain, Input("none", partners: ["example.net"]));
+        Assert.Equal(ProbeVerdict.NotCompliant, none.Verdict);
+        Assert.Equal(("R-T8", FindingStatus.Failed), (none.Find(CompiledPolicy.PartnerLevelCode)?.RuleId, none.Find(CompiledPolicy.PartnerLevelCode)?.Status));
+        Assert.Equal(FindingStatus.Failed, none.Find("tls-not-offered")?.Status); // TLS is required for a partner
+
+        // The same table entry for a domain that is no partner: opportunistic, as before (R-T7).
+        Assert.Equal(ProbeVerdict.Compliant, ProbeEvaluator.Evaluate(plain, Input("none")).Verdict);
+
+        // A gateway that does everything right does not save a partner entry at may (R-T6): the policy is the fault.
+        var good = await Probe(smtpd.CompliantPort);
+        var may = ProbeEvaluator.Evaluate(good, Input("may", TestCa(), partners: ["net"]));
+        Assert.Equal(ProbeVerdict.NotCompliant, may.Verdict);
+        Assert.Equal(("R-T6", FindingStatus.Failed), (may.Find(CompiledPolicy.PartnerLevelCode)?.RuleId, may.Find(CompiledPolicy.PartnerLevelCode)?.Status));
+        var secure = ProbeEvaluator.Evaluate(good, Input("secure", TestCa(), partners: ["example.net"]));
+        Assert.True(secure.Verdict == ProbeVerdict.Compliant, Why(secure));
+
+        // The CLI: --partner, exit 1 with the rule.
+        using var dir = new TempDir();
+        string policy = dir.File("tls_policy", "example.net none\n");
+        var cli = CliRunner.Run("probe", "127.0.0.1:" + smtpd.NoTlsPort, "--nexthop", "example.net", "--policy", policy, "--partner", "example.net", "--timeout", "30");
+        Assert.True(cli.Exit == 1, cli.Out + cli.Err);
+        Assert.Contains("[fail] R-T8 " + CompiledPolicy.PartnerLevelCode, cli.Out, StringComparison.Ordinal);
+        var notPartner = CliRunner.Run("probe", "127.0.0.1:" + smtpd.NoTlsPort, "--nexthop", "example.net", "--policy", policy, "--timeout", "30");
+        Assert.True(notPartner.Exit == 0, notPartner.Out + notPartner.Err);
     }
 
     [Fact]

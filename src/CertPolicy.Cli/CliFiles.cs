@@ -37,8 +37,9 @@ internal static class CliFiles
         }
     }
 
-    /// <summary>Reads a text file as strict UTF-8 (a BOM is allowed); invalid bytes are reported with their position.</summary>
-    internal static bool TryReadText(string path, out string text, out string error)
+    /// <summary>Reads a text file as strict UTF-8 (a BOM is allowed, and dropped unless <paramref name="keepBom"/>: Postfix
+    /// tables keep it as part of the first key); invalid bytes are reported with their position.</summary>
+    internal static bool TryReadText(string path, out string text, out string error, bool keepBom = false)
     {
         text = string.Empty;
         if (!TryReadBytes(path, out var bytes, out error))
@@ -47,7 +48,7 @@ internal static class CliFiles
         }
 
         ReadOnlySpan<byte> span = bytes;
-        if (span.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
+        if (!keepBom && span.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
         {
             span = span[3..];
         }

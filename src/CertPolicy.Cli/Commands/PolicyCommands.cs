@@ -211,7 +211,7 @@ internal static class PolicyCommands
     private static bool TryLoad(string path, TextWriter stderr, out PolicyParseResult parsed)
     {
         parsed = null!;
-        if (!CliFiles.TryReadText(path, out var text, out var error))
+        if (!CliFiles.TryReadText(path, out var text, out var error, keepBom: true))
         {
             stderr.WriteLine(error);
             return false;

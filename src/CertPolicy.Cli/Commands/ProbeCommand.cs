@@ -258,7 +258,7 @@ internal static class ProbeCommand
                 return false;
             }
 
-            if (!CliFiles.TryReadText(q.PolicyFile, out var text, out var readError))
+            if (!CliFiles.TryReadText(q.PolicyFile, out var text, out var readError, keepBom: true))
             {
                 stderr.WriteLine(readError);
                 return false;

@@ -93,7 +93,7 @@ public static class PolicyLinter
         if (!found.Found)
         {
             findings.Add(new PolicyDiagnostic(map.Source, 0, 0, DiagnosticSeverity.Finding, "partner-missing", "R-T6",
-                $"partner \"{partner}\" has no entry: it gets the global smtp_tls_security_level (Postfix default: may); add \"{partner} secure match=.{partner} ciphers=high\""));
+                $"partner \"{partner}\" has no entry: it gets the global smtp_tls_security_level (Postfix default: may); add \"{partner} secure match=.{partner} ciphers=high protocols=>=TLSv1.2\""));
             return;
         }
 

@@ -168,6 +168,17 @@ public sealed class PolicyMap
             }
 
             string key = AsciiLower(l.AsSpan(0, keyEnd));
+
+            // postmap and texthash read bytes: a UTF-8 byte-order mark before the first key is part of that key (checked
+            // with postmap -q in PolicyBomTests), so "\uFEFFaudi.de" never matches audi.de and the destination silently
+            // falls back to the global level. Kept as the key Postfix sees, with a warning.
+            if (key.StartsWith('\uFEFF'))
+            {
+                var (bl, bc) = Position(segs, 0);
+                diagnostics.Add(new PolicyDiagnostic(source, bl, bc, DiagnosticSeverity.Warning, "bom-in-key", null,
+                    $"the key \"{key[1..]}\" starts with a UTF-8 byte-order mark, which Postfix keeps as part of the key: look-ups of \"{key[1..]}\" will not find this entry (save the table without a BOM)"));
+            }
+
             int valueStart = keyEnd;
             while (valueStart < l.Length && IsSpace(l[valueStart]))
             {

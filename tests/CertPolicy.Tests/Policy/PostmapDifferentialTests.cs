@@ -126,4 +126,31 @@ public class PostmapDifferentialTests
     }
 
     private static string Show(string? v) => v is null ? "NOTFOUND" : $"\"{v}\"";
+
+    [Fact]
+    public void A_byte_order_mark_before_the_first_key_is_part_of_that_key_as_in_postmap()
+    {
+        // Issue 13: an editor's BOM before "audi.de" made policy check and lookup find the entry that Postfix never finds.
+        var postmap = Tool.Require("postmap", "postfix");
+        using var dir = new TempDir();
+        var env = MailConfig(dir);
+        var file = Path.Combine(dir.Path, "bom_policy");
+        File.WriteAllBytes(file, [0xEF, 0xBB, 0xBF, .. System.Text.Encoding.ASCII.GetBytes("audi.de secure match=.audi.de ciphers=high protocols=>=TLSv1.2\naudi.hu secure match=.audi.de ciphers=high protocols=>=TLSv1.2\n")]);
+        var build = Tool.Run(postmap, [file], env: env);
+        Assert.True(build.ExitCode == 0, build.Stderr);
+        foreach (var key in new[] { "audi.de", "audi.hu" })
+        {
+            var q = Tool.Run(postmap, ["-q", key, "hash:" + file], env: env);
+            Assert.True(q.ExitCode is 0 or 1, q.Stderr);
+            var cli = CliRunner.Run("policy", "lookup", file, key);
+            Assert.True((q.ExitCode == 0) == (cli.Exit == 0), $"{key}: postmap -q exit {q.ExitCode}, certpolicy policy lookup exit {cli.Exit}: {cli.Out}{cli.Err}");
+        }
+
+        // postmap finds audi.hu only; the check says why audi.de is missing and that it is a partner without an entry.
+        Assert.Equal(1, Tool.Run(postmap, ["-q", "audi.de", "hash:" + file], env: env).ExitCode);
+        var check = CliRunner.Run("policy", "check", file, "--partner", "audi.de", "--partner", "audi.hu");
+        Assert.Equal(1, check.Exit);
+        Assert.Contains("starts with a UTF-8 byte-order mark", check.Out + check.Err, StringComparison.Ordinal);
+        Assert.Contains("R-T6", check.Out, StringComparison.Ordinal);
+    }
 }

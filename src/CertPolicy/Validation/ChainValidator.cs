@@ -740,6 +740,13 @@ public sealed class ChainValidator
                     (list ??= []).Add(new Finding("chain.key-cert-sign-without-ca", "R-C3", d, "certificate " + Depth(d) + " asserts keyCertSign without being a CA", VerdictReasons.InvalidChain));
                 }
 
+                // R-C3: what OpenSSL 3.0 (Postfix) refuses by default (OpenSslValidityRules.cs cites the OpenSSL code).
+                var openssl = OpenSslValidityRules.Check(c, d == last && d > 0);
+                if (openssl != OpenSslValidityDefect.None)
+                {
+                    (list ??= []).Add(new Finding(OpenSslValidityRules.Code(openssl), "R-C3", d, OpenSslValidityRules.Describe(openssl, d == 0 ? "the leaf" : d == last ? "the anchor" : "certificate " + Depth(d)), VerdictReasons.InvalidChain));
+                }
+
                 if (d == 0)
                 {
                     // RFC 5280 4.2.1.10: name constraints only in CA certificates.

@@ -869,7 +869,7 @@ public sealed class ChainValidator
                             _budgetExceeded = true;
                             return list;
                         case NameConstraintResult.Unsupported:
-                            (list ??= []).Add(new Finding("chain.name-constraints-unsupported", "R-C3", d, "certificate " + Depth(d) + " constrains a name form other than dNSName/iPAddress (refused: not implemented)", VerdictReasons.InvalidChain));
+                            (list ??= []).Add(new Finding("chain.name-constraints-unsupported", "R-C3", d, "certificate " + Depth(d) + " constrains a name form (URI, other name, X.400, EDI party or registered ID) that a certificate below it uses and this validator does not evaluate (refused: not implemented)", VerdictReasons.InvalidChain));
                             break;
                         case NameConstraintResult.Violated:
                             (list ??= []).Add(new Finding("chain.name-constraints", "R-C3", d, NameConstraintChecker.Describe(c, d, _path[violator].Der.Span, violator, violation), VerdictReasons.InvalidChain));

@@ -142,11 +142,12 @@ internal static class CertificateProfileRules
             }
 
             // BR 7.1.2.1.3 (x509-limbo webpki::aki::root-with-aki-*): a root's AKI, when present, is keyIdentifier
-            // only, equal to its SKI; no authorityCertIssuer, no authorityCertSerialNumber.
+            // only, equal to its SKI; no authorityCertIssuer, no authorityCertSerialNumber. A self-issued anchor whose keyIdentifier
+            // differs from its SKI is refused in every profile (chain.anchor-aki-mismatch, OpenSslValidityRules), not reported twice.
             var f = c.Facts;
             if ((f & ProfileFacts.AkiPresent) != 0
                 && (c.AuthorityKeyIdentifier.IsEmpty || (f & (ProfileFacts.AkiIssuer | ProfileFacts.AkiSerial)) != 0
-                    || (!c.SubjectKeyIdentifier.IsEmpty && !c.AuthorityKeyIdentifier.SequenceEqual(c.SubjectKeyIdentifier))))
+                    || (!c.SubjectKeyIdentifier.IsEmpty && !c.AuthorityKeyIdentifier.SequenceEqual(c.SubjectKeyIdentifier) && !OpenSslValidityRules.IsAnchorAkiMismatch(c))))
             {
                 Add(sink, "profile.anchor-aki", d, sink.Explaining ? "the anchor's authority key identifier " + (c.AuthorityKeyIdentifier.IsEmpty ? "has no key identifier" : (f & (ProfileFacts.AkiIssuer | ProfileFacts.AkiSerial)) != 0 ? "names an issuer or serial number" : "differs from its subject key identifier") + "; a root's is its own key identifier only (BR 7.1.2.1.3)" : string.Empty);
             }
@@ -183,7 +184,8 @@ internal static class CertificateProfileRules
             Add(sink, "profile.aia-malformed", d, sink.Explaining ? Who(d, false) + " has a malformed or empty authority information access extension (RFC 5280 4.2.2.1)" : string.Empty);
         }
 
-        if ((c.Facts & ProfileFacts.CrlDpPresent) != 0 && !IsWellFormedCrlDp(der, c.CrlDistributionPointsRange))
+        // One that does not decode at all is refused in every profile (chain.crldp-malformed, OpenSslValidityRules), not reported twice.
+        if ((c.Facts & ProfileFacts.CrlDpPresent) != 0 && !IsWellFormedCrlDp(der, c.CrlDistributionPointsRange) && OpenSslValidityRules.CrlDpDecodes(der, c.CrlDistributionPointsRange))
         {
             Add(sink, "profile.crldp-malformed", d, sink.Explaining ? Who(d, false) + " has a malformed or empty CRL distribution points extension (RFC 5280 4.2.1.13)" : string.Empty);
         }
@@ -353,8 +355,9 @@ internal static class CertificateProfileRules
                 }
             }
         }
-        else if (c.KeyAlgorithm == KeyAlgorithm.Ec && c.KeySize == 0)
+        else if (c.KeyAlgorithm == KeyAlgorithm.Ec && c.KeySize == 0 && !OpenSslValidityRules.HasExplicitEcParameters(c))
         {
+            // Explicit parameters are refused in every profile (chain.ec-explicit-parameters, OpenSslValidityRules), not reported twice.
             // BR 7.1.3.1.2, RFC 5480 2.1.1: namedCurve P-256, P-384 or P-521 (no explicit parameters, no other curve).
             Add(sink, "profile.ec-curve", d, sink.Explaining ? Who(d, anchor) + " has an EC key that is not on the named curve P-256, P-384 or P-521 (BR 7.1.3.1.2, RFC 5480 2.1.1)" : string.Empty);
         }

@@ -740,6 +740,13 @@ public sealed class ChainValidator
                     (list ??= []).Add(new Finding("chain.key-cert-sign-without-ca", "R-C3", d, "certificate " + Depth(d) + " asserts keyCertSign without being a CA", VerdictReasons.InvalidChain));
                 }
 
+                // R-C3: what OpenSSL 3.0 (Postfix) refuses by default (OpenSslValidityRules.cs cites the OpenSSL code).
+                var openssl = OpenSslValidityRules.Check(c, d == last && d > 0);
+                if (openssl != OpenSslValidityDefect.None)
+                {
+                    (list ??= []).Add(new Finding(OpenSslValidityRules.Code(openssl), "R-C3", d, OpenSslValidityRules.Describe(openssl, d == 0 ? "the leaf" : d == last ? "the anchor" : "certificate " + Depth(d)), VerdictReasons.InvalidChain));
+                }
+
                 if (d == 0)
                 {
                     // RFC 5280 4.2.1.10: name constraints only in CA certificates.
@@ -862,7 +869,7 @@ public sealed class ChainValidator
                             _budgetExceeded = true;
                             return list;
                         case NameConstraintResult.Unsupported:
-                            (list ??= []).Add(new Finding("chain.name-constraints-unsupported", "R-C3", d, "certificate " + Depth(d) + " constrains a name form other than dNSName/iPAddress (refused: not implemented)", VerdictReasons.InvalidChain));
+                            (list ??= []).Add(new Finding("chain.name-constraints-unsupported", "R-C3", d, "certificate " + Depth(d) + " constrains a name form (URI, other name, X.400, EDI party or registered ID) that a certificate below it uses and this validator does not evaluate (refused: not implemented)", VerdictReasons.InvalidChain));
                             break;
                         case NameConstraintResult.Violated:
                             (list ??= []).Add(new Finding("chain.name-constraints", "R-C3", d, NameConstraintChecker.Describe(c, d, _path[violator].Der.Span, violator, violation), VerdictReasons.InvalidChain));

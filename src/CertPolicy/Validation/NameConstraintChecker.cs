@@ -19,13 +19,32 @@ internal enum NameConstraintResult
 /// <param name="Subtree">The content of the subtree's base name in the CA's DER; default when the name has no permitted subtree at all.</param>
 /// <param name="Excluded">True when the name falls in an excluded subtree, false when no permitted subtree contains it.</param>
 /// <param name="Wildcard">True when the name is a wildcard judged by every name it can match.</param>
-internal readonly record struct NameConstraintViolation(PresentedName Name, Range Subtree, bool Excluded, bool Wildcard);
+/// <param name="Form">The GeneralName form (RFC 5280 4.2.1.6 tag): 2 dNSName or 7 iPAddress (then <paramref name="Name"/>'s kind says which,
+/// a CN standing in for a DNS name included), 1 rfc822Name, 4 directoryName. For forms 1 and 4 only <paramref name="Name"/>'s offset and
+/// length count (the name's content in the certificate: an e-mail address, a Name TLV); a StringTag other than 0 marks the subject's
+/// emailAddress attribute.</param>
+internal readonly record struct NameConstraintViolation(PresentedName Name, Range Subtree, bool Excluded, bool Wildcard, byte Form = 2);
 
 /// <summary>
-/// RFC 5280 4.2.1.10 name constraints for dNSName and iPAddress, applied to the DNS and IP SANs of every certificate below the
-/// constraining CA, and to the leaf's CN when the leaf has no DNS SAN (name matching falls back to it). Any other constrained form (directoryName,
-/// rfc822Name, URI, ...) is refused as unsupported: failing closed, where webpki and Go implement more forms.
-/// Intermediates' subject CNs are not treated as DNS names. Each comparison spends the budget.
+/// RFC 5280 4.2.1.10 / 6.1.3 (b, c) name constraints, applied to every certificate below the constraining CA:
+/// <list type="bullet">
+/// <item>dNSName and iPAddress: the DNS and IP SANs, and the leaf's CN when the leaf has no DNS SAN (name matching falls back to it).
+/// Intermediates' subject CNs are not treated as DNS names.</item>
+/// <item>directoryName: the subject (when not empty, as OpenSSL's NAME_CONSTRAINTS_check) and every directoryName SAN. A name lies in a
+/// subtree when the subtree's RDNs are its first RDNs (RFC 5280 7.1). Deviation from RFC 5280 7.1 / RFC 4518: two attribute values are
+/// equal when their DER is, or when both are UTF8String, PrintableString or IA5String and equal after ASCII case folding, trimming and
+/// folding runs of spaces (what OpenSSL's canonical encoding does for ASCII); non-ASCII characters are compared byte for byte, and
+/// TeletexString, BMPString and UniversalString values only by their DER. A multi-valued RDN matches another with the same
+/// attributes in any order.</item>
+/// <item>rfc822Name: the rfc822Name SANs, or, when there is none, the subject's emailAddress attributes (RFC 5280 4.2.1.10). A subtree
+/// is a mailbox (<c>a@example.com</c>, local part exact, host case-insensitive), a host (<c>example.com</c>: every mailbox at that host)
+/// or a domain (<c>.example.com</c>: mailboxes at any host below it). OpenSSL checks the emailAddress attributes even beside rfc822Name
+/// SANs; this checker follows RFC 5280.</item>
+/// <item>Every other form (URI, otherName, x400Address, ediPartyName, registeredID): a subtree of a form the certificate does not use is
+/// ignored (RFC 5280 4.2.1.10 constrains names of that form only); when the certificate has a SAN of that form the result is
+/// <see cref="NameConstraintResult.Unsupported"/>, failing closed.</item>
+/// </list>
+/// Each comparison of a name with a subtree spends the budget.
 /// </summary>
 /// <remarks>
 /// <para>Wildcards (CVE-2025-61727; RUSTSEC-2026-0099). A DNS name whose left-most label is exactly <c>*</c> (<c>*.example.com</c>) is
@@ -47,6 +66,12 @@ internal static class NameConstraintChecker
     private static readonly Asn1Tag Excluded = new(TagClass.ContextSpecific, 1, true);
     private static readonly Asn1Tag DnsName = new(TagClass.ContextSpecific, 2);
     private static readonly Asn1Tag IpAddress = new(TagClass.ContextSpecific, 7);
+    private static readonly Asn1Tag Rfc822Name = new(TagClass.ContextSpecific, 1);
+    private static readonly Asn1Tag DirectoryName = new(TagClass.ContextSpecific, 4, true);
+
+    // GeneralName forms (tag numbers) as bits.
+    private const int Rfc822Bit = 1 << 1, DnsBit = 1 << 2, DirectoryBit = 1 << 4, IpBit = 1 << 7;
+    private const int EvaluatedForms = Rfc822Bit | DnsBit | DirectoryBit | IpBit;
 
     // RFC 5280 4.2.1.10
     internal static NameConstraintResult Check(in CertificateView ca, ReadOnlySpan<byte> certificateDer, ReadOnlySpan<PresentedName> names, bool isLeaf, ref Budget budget)
@@ -62,6 +87,30 @@ internal static class NameConstraintChecker
         Range permitted = default, excluded = default;
         bool hasPermitted = r.TryReadOptional(Permitted, out bool p, out permitted) && p;
         bool hasExcluded = r.TryReadOptional(Excluded, out bool e, out excluded) && e;
+        int constrained = 0;
+        if ((hasPermitted && !Forms(d, permitted, ref constrained)) || (hasExcluded && !Forms(d, excluded, ref constrained)))
+        {
+            return NameConstraintResult.Malformed;
+        }
+
+        // Forms other than dNSName/iPAddress need the certificate's subject and SANs (read only then: the DNS-only case costs nothing more).
+        Range subject = default, san = default;
+        int used = 0;
+        if ((constrained & ~(DnsBit | IpBit)) != 0)
+        {
+            if (CertificateView.TryLocateNames(certificateDer, out subject, out san) != CertificateError.None || !UsedForms(certificateDer, subject, san, out used))
+            {
+                return NameConstraintResult.Malformed;
+            }
+
+            // RFC 5280 4.2.1.10: a constraint on a form the certificate does not use does not concern it; one we cannot evaluate on a
+            // form it does use fails closed.
+            if ((constrained & used & ~EvaluatedForms) != 0)
+            {
+                return NameConstraintResult.Unsupported;
+            }
+        }
+
         bool hasDnsSan = false;
         foreach (var n in names)
         {
@@ -113,7 +162,194 @@ internal static class NameConstraintChecker
             }
         }
 
+        if ((constrained & used & (Rfc822Bit | DirectoryBit)) == 0)
+        {
+            return NameConstraintResult.Ok;
+        }
+
+        return CheckOtherForms(d, hasPermitted, permitted, hasExcluded, excluded, constrained & used, certificateDer, subject, san, ref budget, out violation);
+    }
+
+    // RFC 5280 4.2.1.10 / 6.1.3 (b, c): directoryName over the subject and directoryName SANs, rfc822Name over the rfc822Name SANs or,
+    // without any, the subject's emailAddress attributes.
+    private static NameConstraintResult CheckOtherForms(ReadOnlySpan<byte> d, bool hasPermitted, Range permitted, bool hasExcluded, Range excluded, int forms, ReadOnlySpan<byte> cert, Range subject, Range san, ref Budget budget, out NameConstraintViolation violation)
+    {
+        violation = default;
+        bool hasRfc822San = false;
+        if (san.End.Value > san.Start.Value)
+        {
+            var outer = new DerReader(cert, san.Start.Value, san.End.Value);
+            if (!outer.TryRead(Asn1Tag.Sequence, out var names))
+            {
+                return NameConstraintResult.Malformed;
+            }
+
+            var g = new DerReader(cert, names.Start.Value, names.End.Value);
+            while (g.HasData)
+            {
+                if (!g.TryReadAny(out var tag, out var content, out _))
+                {
+                    return NameConstraintResult.Malformed;
+                }
+
+                hasRfc822San |= tag == Rfc822Name;
+                if ((tag == Rfc822Name && (forms & Rfc822Bit) != 0) || (tag == DirectoryName && (forms & DirectoryBit) != 0))
+                {
+                    var res = CheckOne(d, hasPermitted, permitted, hasExcluded, excluded, tag, cert, content, 0, ref budget, out violation);
+                    if (res != NameConstraintResult.Ok)
+                    {
+                        return res;
+                    }
+                }
+            }
+        }
+
+        // The subject (a Name TLV) for directoryName when it is not empty; its emailAddress attributes for rfc822Name without rfc822Name SANs.
+        if ((forms & DirectoryBit) != 0 && subject.End.Value - subject.Start.Value > 2)
+        {
+            var res = CheckOne(d, hasPermitted, permitted, hasExcluded, excluded, DirectoryName, cert, subject, 0, ref budget, out violation);
+            if (res != NameConstraintResult.Ok)
+            {
+                return res;
+            }
+        }
+
+        if ((forms & Rfc822Bit) == 0 || hasRfc822San)
+        {
+            return NameConstraintResult.Ok;
+        }
+
+        var rdns = new DerReader(cert, subject.Start.Value, subject.End.Value);
+        if (!rdns.TryRead(Asn1Tag.Sequence, out var seq))
+        {
+            return NameConstraintResult.Malformed;
+        }
+
+        var r = new DerReader(cert, seq.Start.Value, seq.End.Value);
+        while (r.HasData)
+        {
+            if (!r.TryRead(Asn1Tag.SetOf, out var rdn))
+            {
+                return NameConstraintResult.Malformed;
+            }
+
+            var atvs = new DerReader(cert, rdn.Start.Value, rdn.End.Value);
+            while (atvs.HasData)
+            {
+                if (!atvs.TryRead(Asn1Tag.Sequence, out var atv))
+                {
+                    return NameConstraintResult.Malformed;
+                }
+
+                var a = new DerReader(cert, atv.Start.Value, atv.End.Value);
+                if (!a.TryRead(Asn1Tag.ObjectIdentifier, out var oid) || !a.TryReadAny(out var vt, out var value, out _))
+                {
+                    return NameConstraintResult.Malformed;
+                }
+
+                if (cert[oid].SequenceEqual(Oids.EmailAddress))
+                {
+                    var res = CheckOne(d, hasPermitted, permitted, hasExcluded, excluded, Rfc822Name, cert, value, (byte)vt.TagValue, ref budget, out violation);
+                    if (res != NameConstraintResult.Ok)
+                    {
+                        return res;
+                    }
+                }
+            }
+        }
+
         return NameConstraintResult.Ok;
+    }
+
+    // One name of form 'form' (content 'name' in the certificate) against the excluded, then the permitted subtrees.
+    private static NameConstraintResult CheckOne(ReadOnlySpan<byte> d, bool hasPermitted, Range permitted, bool hasExcluded, Range excluded, Asn1Tag form, ReadOnlySpan<byte> cert, Range name, byte stringTag, ref Budget budget, out NameConstraintViolation violation)
+    {
+        var (offset, length) = name.GetOffsetAndLength(cert.Length);
+        var presented = new PresentedName(PresentedNameKind.DnsSan, stringTag, offset, length);
+        byte formNumber = (byte)form.TagValue;
+        violation = default;
+        if (hasExcluded)
+        {
+            var res = AnyMatch(d, excluded, form, cert[name], excludedSubtrees: true, ref budget, out bool any, out _, out var subtree);
+            if (res != NameConstraintResult.Ok || any)
+            {
+                violation = new NameConstraintViolation(presented, subtree, true, false, formNumber);
+                return res != NameConstraintResult.Ok ? res : NameConstraintResult.Violated;
+            }
+        }
+
+        if (hasPermitted)
+        {
+            var res = AnyMatch(d, permitted, form, cert[name], excludedSubtrees: false, ref budget, out bool any, out bool formConstrained, out _);
+            if (res != NameConstraintResult.Ok || (formConstrained && !any))
+            {
+                violation = new NameConstraintViolation(presented, default, false, false, formNumber);
+                return res != NameConstraintResult.Ok ? res : NameConstraintResult.Violated;
+            }
+        }
+
+        return NameConstraintResult.Ok;
+    }
+
+    // The forms (GeneralName tag numbers as bits) of a GeneralSubtrees list; false when it is malformed (a base that is no GeneralName
+    // [0]..[8] included).
+    private static bool Forms(ReadOnlySpan<byte> d, Range subtrees, ref int forms)
+    {
+        var r = new DerReader(d, subtrees.Start.Value, subtrees.End.Value);
+        while (r.HasData)
+        {
+            if (!r.TryRead(Asn1Tag.Sequence, out var subtree))
+            {
+                return false;
+            }
+
+            var s = new DerReader(d, subtree.Start.Value, subtree.End.Value);
+            if (!s.TryReadAny(out var tag, out _, out _) || s.HasData)
+            {
+                return false;
+            }
+
+            if (tag.TagClass != TagClass.ContextSpecific || tag.TagValue > 8)
+            {
+                return false;
+            }
+
+            forms |= 1 << tag.TagValue;
+        }
+
+        return true;
+    }
+
+    // The forms the certificate uses: its SANs' forms, directoryName for a non-empty subject, rfc822Name for an emailAddress attribute.
+    private static bool UsedForms(ReadOnlySpan<byte> cert, Range subject, Range san, out int used)
+    {
+        used = subject.End.Value - subject.Start.Value > 2 ? DirectoryBit : 0;
+        if (san.End.Value > san.Start.Value)
+        {
+            var outer = new DerReader(cert, san.Start.Value, san.End.Value);
+            if (!outer.TryRead(Asn1Tag.Sequence, out var names))
+            {
+                return false;
+            }
+
+            var g = new DerReader(cert, names.Start.Value, names.End.Value);
+            while (g.HasData)
+            {
+                if (!g.TryReadAny(out var tag, out _, out _))
+                {
+                    return false;
+                }
+
+                used |= tag.TagClass == TagClass.ContextSpecific && tag.TagValue <= 8 ? 1 << tag.TagValue : 1 << 31;
+            }
+        }
+
+        if (cert[subject].IndexOf(Oids.EmailAddress) >= 0)
+        {
+            used |= Rfc822Bit;
+        }
+
+        return true;
     }
 
     // GeneralSubtree ::= SEQUENCE { base GeneralName, minimum [0] DEFAULT 0, maximum [1] OPTIONAL }: RFC 5280 says
@@ -138,11 +374,6 @@ internal static class NameConstraintChecker
                 return NameConstraintResult.Malformed;
             }
 
-            if (tag != DnsName && tag != IpAddress)
-            {
-                return NameConstraintResult.Unsupported;
-            }
-
             if (tag != form)
             {
                 continue;
@@ -161,9 +392,32 @@ internal static class NameConstraintChecker
                 return NameConstraintResult.Violated;
             }
 
-            bool hit = tag != DnsName ? IpMatches(d[value], name)
-                : !IsWildcard(name) ? DnsMatches(d[value], name)
-                : excludedSubtrees ? WildcardMayMatch(d[value], name) : WildcardAlwaysMatches(d[value], name);
+            // A malformed e-mail address cannot be shown to lie inside a subtree either (RFC 5280 4.2.1.6: a Mailbox, RFC 5321 4.1.2).
+            if (tag == Rfc822Name && !IsPlausibleMailbox(name))
+            {
+                matchedSubtree = value;
+                return NameConstraintResult.Violated;
+            }
+
+            bool hit;
+            if (tag == DirectoryName)
+            {
+                var within = DirectoryNameWithin(d[value], name);
+                if (within is null)
+                {
+                    return NameConstraintResult.Malformed;
+                }
+
+                hit = within.Value;
+            }
+            else
+            {
+                hit = tag == IpAddress ? IpMatches(d[value], name)
+                    : tag == Rfc822Name ? MailboxMatches(d[value], name)
+                    : !IsWildcard(name) ? DnsMatches(d[value], name)
+                    : excludedSubtrees ? WildcardMayMatch(d[value], name) : WildcardAlwaysMatches(d[value], name);
+            }
+
             if (hit && !matched)
             {
                 matched = true;
@@ -247,11 +501,208 @@ internal static class NameConstraintChecker
         return constraint[^(suffix.Length + 1)] == (byte)'.' && label.IndexOf((byte)'.') < 0 && EqualsIgnoreCase(constraint[^suffix.Length..], suffix);
     }
 
+    /// <summary>
+    /// RFC 5280 4.2.1.10 rfc822Name: a subtree with <c>@</c> is one mailbox (local part exact, host case-insensitive), one starting
+    /// with <c>.</c> every mailbox on a host below that domain, any other one every mailbox on exactly that host; empty covers all.
+    /// The address's host is what follows its last <c>@</c>.
+    /// </summary>
+    internal static bool MailboxMatches(ReadOnlySpan<byte> constraint, ReadOnlySpan<byte> address)
+    {
+        if (constraint.IsEmpty)
+        {
+            return true;
+        }
+
+        int at = address.LastIndexOf((byte)'@');
+        var host = address[(at + 1)..];
+        int cat = constraint.LastIndexOf((byte)'@');
+        if (cat >= 0)
+        {
+            return address.Length == constraint.Length && address[..at].SequenceEqual(constraint[..cat]) && EqualsIgnoreCase(host, constraint[(cat + 1)..]);
+        }
+
+        if (constraint[0] == (byte)'.')
+        {
+            return host.Length > constraint.Length && EqualsIgnoreCase(host[^constraint.Length..], constraint);
+        }
+
+        return host.Length == constraint.Length && EqualsIgnoreCase(host, constraint);
+    }
+
+    // local@host with a non-empty local part and a plausible host name.
+    private static bool IsPlausibleMailbox(ReadOnlySpan<byte> address)
+    {
+        int at = address.LastIndexOf((byte)'@');
+        return at > 0 && IsPlausibleDnsName(address[(at + 1)..]);
+    }
+
+    /// <summary>
+    /// RFC 5280 4.2.1.10 / 7.1: whether the Name <paramref name="name"/> (a Name TLV) lies in the directoryName subtree
+    /// <paramref name="constraint"/> (a Name TLV): the subtree's RDNs are the name's first RDNs (see <see cref="RdnEquals"/>).
+    /// Null when either is not a Name.
+    /// </summary>
+    internal static bool? DirectoryNameWithin(ReadOnlySpan<byte> constraint, ReadOnlySpan<byte> name)
+    {
+        var cr = new DerReader(constraint);
+        var nr = new DerReader(name);
+        if (!cr.TryRead(Asn1Tag.Sequence, out var cseq) || cr.HasData || !nr.TryRead(Asn1Tag.Sequence, out var nseq) || nr.HasData)
+        {
+            return null;
+        }
+
+        var c = new DerReader(constraint, cseq.Start.Value, cseq.End.Value);
+        var n = new DerReader(name, nseq.Start.Value, nseq.End.Value);
+        while (c.HasData)
+        {
+            if (!c.TryRead(Asn1Tag.SetOf, out var crdn))
+            {
+                return null;
+            }
+
+            if (!n.HasData)
+            {
+                return false;
+            }
+
+            if (!n.TryRead(Asn1Tag.SetOf, out var nrdn))
+            {
+                return null;
+            }
+
+            var eq = RdnEquals(constraint[crdn], name[nrdn]);
+            if (eq != true)
+            {
+                return eq;
+            }
+        }
+
+        return true;
+    }
+
+    // Two RDNs (SET OF AttributeTypeAndValue contents) are equal when they hold the same attributes in any order (AttributeEquals).
+    private static bool? RdnEquals(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b)
+    {
+        if (a.SequenceEqual(b))
+        {
+            return true;
+        }
+
+        int countA = 0, countB = 0;
+        var rb = new DerReader(b);
+        while (rb.HasData)
+        {
+            if (!rb.TryRead(Asn1Tag.Sequence, out _))
+            {
+                return null;
+            }
+
+            countB++;
+        }
+
+        var ra = new DerReader(a);
+        while (ra.HasData)
+        {
+            if (!ra.TryRead(Asn1Tag.Sequence, out var atvA))
+            {
+                return null;
+            }
+
+            countA++;
+            bool found = false;
+            rb = new DerReader(b);
+            while (!found && rb.TryRead(Asn1Tag.Sequence, out var atvB))
+            {
+                var eq = AttributeEquals(a[atvA], b[atvB]);
+                if (eq is null)
+                {
+                    return null;
+                }
+
+                found = eq.Value;
+            }
+
+            if (!found)
+            {
+                return false;
+            }
+        }
+
+        return countA == countB;
+    }
+
+    // RFC 5280 7.1 (subset): the same type, and DER-equal values, or UTF8String/PrintableString/IA5String values equal after ASCII case
+    // folding, trimming and folding runs of spaces (non-ASCII bytes compared exactly).
+    private static bool? AttributeEquals(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b)
+    {
+        var ra = new DerReader(a);
+        var rb = new DerReader(b);
+        if (!ra.TryRead(Asn1Tag.ObjectIdentifier, out var oidA) || !ra.TryReadAny(out var tagA, out var valueA, out var tlvA) || ra.HasData
+            || !rb.TryRead(Asn1Tag.ObjectIdentifier, out var oidB) || !rb.TryReadAny(out var tagB, out var valueB, out var tlvB) || rb.HasData)
+        {
+            return null;
+        }
+
+        if (!a[oidA].SequenceEqual(b[oidB]))
+        {
+            return false;
+        }
+
+        if (a[tlvA].SequenceEqual(b[tlvB]))
+        {
+            return true;
+        }
+
+        return IsFoldable(tagA) && IsFoldable(tagB) && FoldedEquals(a[valueA], b[valueB]);
+    }
+
+    private static bool IsFoldable(Asn1Tag tag) =>
+        tag.TagClass == TagClass.Universal && !tag.IsConstructed && tag.TagValue is (int)UniversalTagNumber.UTF8String or (int)UniversalTagNumber.PrintableString or (int)UniversalTagNumber.IA5String;
+
+    // Compares two strings after trimming spaces and folding runs of spaces into one, ASCII letters case-insensitively.
+    private static bool FoldedEquals(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b)
+    {
+        a = a.Trim((byte)' ');
+        b = b.Trim((byte)' ');
+        int i = 0, j = 0;
+        while (i < a.Length && j < b.Length)
+        {
+            if (a[i] == (byte)' ' && b[j] == (byte)' ')
+            {
+                while (i < a.Length && a[i] == (byte)' ')
+                {
+                    i++;
+                }
+
+                while (j < b.Length && b[j] == (byte)' ')
+                {
+                    j++;
+                }
+
+                continue;
+            }
+
+            if (!EqualsIgnoreCase(a.Slice(i, 1), b.Slice(j, 1)))
+            {
+                return false;
+            }
+
+            i++;
+            j++;
+        }
+
+        return i == a.Length && j == b.Length;
+    }
+
     /// <summary>The finding's message for a violation (explain path only): names the name, the subtree and both certificates.</summary>
     internal static string Describe(in CertificateView ca, int caDepth, ReadOnlySpan<byte> certificateDer, int certificateDepth, in NameConstraintViolation v)
     {
         var n = v.Name;
         var content = CertificateNames.Content(certificateDer, n);
+        if (v.Form is 1 or 4)
+        {
+            return DescribeOtherForm(ca, caDepth, content, certificateDepth, v);
+        }
+
         bool ip = n.Kind == PresentedNameKind.IPAddressSan;
         string name = ip ? IpText(content) : System.Text.Encoding.Latin1.GetString(content);
         string what = n.Kind == PresentedNameKind.CommonName ? "common name " : ip ? "IP address " : "name ";
@@ -274,6 +725,42 @@ internal static class NameConstraintChecker
         return v.Wildcard
             ? "the wildcard " + name + " of certificate " + cert + " can match names outside every permitted subtree of certificate " + caText + " (a permitted subtree must contain every name a wildcard can match)"
             : "the " + what + name + " of certificate " + cert + " lies outside every permitted subtree of certificate " + caText;
+    }
+
+    private static string DescribeOtherForm(in CertificateView ca, int caDepth, ReadOnlySpan<byte> content, int certificateDepth, in NameConstraintViolation v)
+    {
+        bool mail = v.Form == 1;
+        string caText = caDepth.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        string cert = certificateDepth.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        string what = mail ? (v.Name.StringTag != 0 ? "e-mail address (subject emailAddress) " : "e-mail address ") : "directory name ";
+        string name = mail ? System.Text.Encoding.Latin1.GetString(content) : DnText(content);
+        if (mail && !IsPlausibleMailbox(content))
+        {
+            return "the " + what + "\"" + name + "\" of certificate " + cert + " is not a well-formed e-mail address, so it cannot be shown to lie within the name constraints of certificate " + caText;
+        }
+
+        if (v.Excluded)
+        {
+            var value = ca.Der.Span[v.Subtree];
+            string subtree = value.IsEmpty ? "\"\" (every address)" : mail ? System.Text.Encoding.Latin1.GetString(value) : DnText(value);
+            return "the " + what + "\"" + name + "\" of certificate " + cert + " lies in the excluded subtree \"" + subtree + "\" of certificate " + caText;
+        }
+
+        return "the " + what + "\"" + name + "\" of certificate " + cert + " lies outside every permitted " + (mail ? "e-mail" : "directory name") + " subtree of certificate " + caText;
+    }
+
+    // RFC 4514 text of a Name TLV (explain path only); hex when .NET cannot render it.
+    private static string DnText(ReadOnlySpan<byte> name)
+    {
+        try
+        {
+            var text = new System.Security.Cryptography.X509Certificates.X500DistinguishedName(name).Name;
+            return text.Length == 0 ? "(empty)" : text;
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            return Convert.ToHexString(name);
+        }
     }
 
     private static string IpText(ReadOnlySpan<byte> b) => b.Length is 4 or 16 ? new System.Net.IPAddress(b).ToString() : Convert.ToHexString(b);

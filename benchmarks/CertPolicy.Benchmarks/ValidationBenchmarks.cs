@@ -70,6 +70,10 @@ public class ValidationBenchmarks
         var rreq = new CertificateRequest("CN=Bench Root,O=Bench,C=DE", rootKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         rreq.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
         rreq.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign, true));
+
+        // Key identifiers as CA/B profiles require them (R-C11): the chains are compliant under partner-2026.
+        var rootSki = new X509SubjectKeyIdentifierExtension(rreq.PublicKey, false);
+        rreq.CertificateExtensions.Add(rootSki);
         using (var root = rreq.CreateSelfSigned(nb, na))
         {
             _root = root.RawData;
@@ -89,6 +93,8 @@ public class ValidationBenchmarks
             ireq.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, true, 0, true));
             ireq.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign, true));
             ireq.CertificateExtensions.Add(Policies("2.5.29.32.0"));
+            ireq.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(ireq.PublicKey, false));
+            ireq.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromSubjectKeyIdentifier(rootSki));
             using (var inter = ireq.Create(rootName, X509SignatureGenerator.CreateForRSA(rootKey, RSASignaturePadding.Pkcs1), nb, na, [1, (byte)i]))
             {
                 _intermediates[i] = inter.RawData;
@@ -156,6 +162,7 @@ public class ValidationBenchmarks
         lreq.CertificateExtensions.Add(san.Build());
         lreq.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
         lreq.CertificateExtensions.Add(Policies("2.23.140.1.2.2"));
+        lreq.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromSubjectKeyIdentifier(new X509SubjectKeyIdentifierExtension(new PublicKey(issuerKey), false)));
         using var leaf = lreq.Create(issuer, X509SignatureGenerator.CreateForRSA(issuerKey, RSASignaturePadding.Pkcs1), nb, na, serial);
         return leaf.RawData;
     }

@@ -9,6 +9,8 @@ namespace CertPolicy.Tests;
 /// </summary>
 public class PackageTests
 {
+    private const int CoreApiLineLimit = 500;
+
     private static readonly Assembly Core = typeof(CertPolicy.Validation.ChainValidator).Assembly;
     private static readonly Assembly Tooling = typeof(CertPolicy.Trust.TrustBundle).Assembly;
     private static readonly Assembly Messaging = typeof(CertPolicy.Messaging.OpenPgpKeyReader).Assembly;
@@ -41,6 +43,20 @@ public class PackageTests
         Assert.Contains(Tooling.GetReferencedAssemblies(), n => n.Name == "CertPolicy");
         Assert.Contains(Messaging.GetReferencedAssemblies(), n => n.Name == "CertPolicy");
         Assert.DoesNotContain(Core.GetReferencedAssemblies(), n => n.Name!.StartsWith("CertPolicy.", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Core_public_api_is_at_most_500_lines()
+    {
+        int lines = 0;
+        foreach (var name in new[] { "PublicAPI.Shipped.txt", "PublicAPI.Unshipped.txt" })
+        {
+            string path = Path.Combine(TrustTestSupport.RepoRoot, "src", "CertPolicy", name);
+            Assert.True(File.Exists(path), path + " is missing");
+            lines += File.ReadAllLines(path).Count(l => l.Trim().Length > 0 && l.Trim() != "#nullable enable");
+        }
+
+        Assert.InRange(lines, 1, CoreApiLineLimit);
     }
 
     [Fact]

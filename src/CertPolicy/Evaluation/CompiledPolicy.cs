@@ -306,7 +306,7 @@ public sealed class CompiledPolicy
     /// <summary>True when <paramref name="domain"/> is a mandatory-TLS partner or below one (ASCII case-insensitive).</summary>
     /// <param name="domain">The next hop's domain.</param>
     /// <returns>Whether the partner rules apply.</returns>
-    public bool IsPartner(ReadOnlySpan<char> domain)
+    internal bool IsPartner(ReadOnlySpan<char> domain)
     {
         if (domain.EndsWith('.'))
         {

@@ -4,7 +4,7 @@ using CertPolicy.X509;
 namespace CertPolicy.Names;
 
 /// <summary>What kind of presented identifier a <see cref="PresentedName"/> is.</summary>
-public enum PresentedNameKind : byte
+internal enum PresentedNameKind : byte
 {
     /// <summary>A subjectAltName dNSName (IA5String).</summary>
     DnsSan = 0,
@@ -24,7 +24,7 @@ public enum PresentedNameKind : byte
 /// <param name="StringTag">The universal tag number of a CN's string type (12 UTF8, 19 Printable, 20 Teletex, 22 IA5, 28 Universal, 30 BMP); 0 for SANs.</param>
 /// <param name="Offset">Offset of the content in the certificate DER.</param>
 /// <param name="Length">Length of the content in bytes.</param>
-public readonly record struct PresentedName(PresentedNameKind Kind, byte StringTag, int Offset, int Length);
+internal readonly record struct PresentedName(PresentedNameKind Kind, byte StringTag, int Offset, int Length);
 
 /// <summary>
 /// Reads the presented identifiers of an X.509 certificate straight from its DER, without copies
@@ -32,7 +32,7 @@ public readonly record struct PresentedName(PresentedNameKind Kind, byte StringT
 /// attributes. Strict DER; never throws on data. The certificate itself is read by <see cref="CertificateView"/>
 /// (the one certificate reader in <c>X509/</c>); this class only walks the two name fields it located.
 /// </summary>
-public static class CertificateNames
+internal static class CertificateNames
 {
     /// <summary>Most presented names examined; a certificate with more is refused as hostile (webpki and Go bound SAN work similarly).</summary>
     public const int MaxNames = 4096;

@@ -17,7 +17,7 @@ namespace CertPolicy.Names;
 /// also a presented name equal to the reference itself (a dNSName <c>.example.net</c>, which
 /// OpenSSL's skip_prefix() compares whole).
 /// </remarks>
-public static class DnsNameMatcher
+internal static class DnsNameMatcher
 {
     /// <summary>
     /// Compares one reference name (a host name, or a suffix reference starting with <c>.</c>)

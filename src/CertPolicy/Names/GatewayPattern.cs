@@ -8,7 +8,7 @@ namespace CertPolicy.Names;
 /// Used to check that an MX host name follows the published pattern; the certificate must then
 /// name that host (R-C2).
 /// </summary>
-public sealed class GatewayPattern
+internal sealed class GatewayPattern
 {
     private readonly string _pattern;
 

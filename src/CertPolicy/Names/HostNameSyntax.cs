@@ -1,7 +1,7 @@
 namespace CertPolicy.Names;
 
 /// <summary>Host-name syntax checks with the exact rules of the peers we model.</summary>
-public static class HostNameSyntax
+internal static class HostNameSyntax
 {
     /// <summary>Postfix <c>VALID_HOSTNAME_LEN</c>.</summary>
     public const int MaxHostNameLength = 255;

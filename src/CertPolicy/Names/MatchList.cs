@@ -5,7 +5,7 @@ using CertPolicy.Policy;
 namespace CertPolicy.Names;
 
 /// <summary>The kinds of elements a Postfix certificate match list holds (postfix-tls.md 3.1).</summary>
-public enum MatchElementKind : byte
+internal enum MatchElementKind : byte
 {
     /// <summary><c>nexthop</c>: the next-hop domain (an IP-literal next hop becomes an IP check).</summary>
     NextHop = 0,
@@ -30,7 +30,7 @@ public enum MatchElementKind : byte
 /// <param name="Kind">Strategy or literal kind.</param>
 /// <param name="Name">The literal name as compared (A-label, as written otherwise), or the keyword for strategies.</param>
 /// <param name="Address">The address octets for <see cref="MatchElementKind.IPAddress"/>, else empty.</param>
-public readonly record struct MatchElement(MatchElementKind Kind, string Name, ImmutableArray<byte> Address);
+internal readonly record struct MatchElement(MatchElementKind Kind, string Name, ImmutableArray<byte> Address);
 
 /// <summary>
 /// A compiled Postfix certificate match list: the value of a <c>match=</c> attribute at
@@ -48,7 +48,7 @@ public sealed class MatchList
     }
 
     /// <summary>The elements, in order.</summary>
-    public ImmutableArray<MatchElement> Elements { get; }
+    internal ImmutableArray<MatchElement> Elements { get; }
 
     /// <summary>Elements Postfix ignores with a warning (<c>.</c>).</summary>
     public ImmutableArray<string> Ignored { get; }

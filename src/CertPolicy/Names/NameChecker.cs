@@ -38,7 +38,7 @@ public readonly struct NameCheckResult
     public bool IsMatch => Status == NameCheckStatus.Matched;
 
     /// <summary>The presented name that matched a host reference (or the IP SAN when only IP references exist); default otherwise.</summary>
-    public PresentedName MatchedName { get; }
+    internal PresentedName MatchedName { get; }
 
     /// <summary>Index into <see cref="MatchList.Elements"/> of the element that matched, or -1.</summary>
     public int MatchedElement { get; }
@@ -114,7 +114,7 @@ public static class NameChecker
     /// <param name="matchList">The compiled match list.</param>
     /// <param name="nextHopDomain">The next-hop domain without brackets and port.</param>
     /// <param name="mxHost">The MX host name, or empty.</param>
-    public static NameCheckResult CheckPresented(ReadOnlySpan<byte> certificate, ReadOnlySpan<PresentedName> names, MatchList matchList, ReadOnlySpan<char> nextHopDomain, ReadOnlySpan<char> mxHost)
+    internal static NameCheckResult CheckPresented(ReadOnlySpan<byte> certificate, ReadOnlySpan<PresentedName> names, MatchList matchList, ReadOnlySpan<char> nextHopDomain, ReadOnlySpan<char> mxHost)
     {
         ArgumentNullException.ThrowIfNull(matchList);
         foreach (var n in names)

@@ -9,7 +9,7 @@ using CertPolicy.Validation;
 namespace CertPolicy.Net;
 
 /// <summary>What a probe result is evaluated against.</summary>
-public sealed class ProbeEvaluationInput
+internal sealed class ProbeEvaluationInput
 {
     /// <summary>The next-hop domain (the destination domain the policy was looked up for), without brackets or port.</summary>
     public required string NextHop { get; init; }
@@ -44,7 +44,7 @@ public sealed class ProbeEvaluationInput
 }
 
 /// <summary>The evaluation of one probe: a verdict and the findings that led to it.</summary>
-public sealed class ProbeReport
+internal sealed class ProbeReport
 {
     internal ProbeReport(ProbeVerdict verdict, IReadOnlyList<ProbeFinding> findings, ProbeResult probe, ProbeEvaluationInput input, string mxHost)
     {
@@ -100,7 +100,7 @@ public sealed class ProbeReport
 /// Known gaps, written down: the levels <c>fingerprint</c>,
 /// <c>dane</c> and <c>dane-only</c> are not modelled (could not evaluate); no revocation checks.
 /// </remarks>
-public static class ProbeEvaluator
+internal static class ProbeEvaluator
 {
     /// <summary>Finding code: the chain was not validated because no validator is plugged in (fails closed at verify/secure).</summary>
     public const string ChainNotValidatedCode = "chain-not-validated";

@@ -10,10 +10,10 @@ namespace CertPolicy.Net;
 /// <param name="RuleId">The rule from RULES.md, e.g. <c>R-T6</c>.</param>
 /// <param name="Status">Passed, failed, information or not evaluated.</param>
 /// <param name="Message">Human-readable explanation (Postfix wording where Postfix has one).</param>
-public sealed record ProbeFinding(string Code, string RuleId, FindingStatus Status, string Message);
+internal sealed record ProbeFinding(string Code, string RuleId, FindingStatus Status, string Message);
 
 /// <summary>The overall verdict of a probe report.</summary>
-public enum ProbeVerdict : byte
+internal enum ProbeVerdict : byte
 {
     /// <summary>Every evaluated requirement holds.</summary>
     Compliant = 0,

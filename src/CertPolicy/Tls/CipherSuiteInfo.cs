@@ -1,7 +1,7 @@
 namespace CertPolicy.Tls;
 
 /// <summary>Key exchange of a cipher suite (from the IANA name; TLS 1.3 suites say <see cref="Any"/>).</summary>
-public enum TlsKeyExchange : byte
+internal enum TlsKeyExchange : byte
 {
     /// <summary>None (<c>TLS_NULL_WITH_NULL_NULL</c>).</summary>
     Null,
@@ -47,7 +47,7 @@ public enum TlsKeyExchange : byte
 }
 
 /// <summary>Server authentication of a cipher suite.</summary>
-public enum TlsAuthentication : byte
+internal enum TlsAuthentication : byte
 {
     /// <summary>None (<c>TLS_NULL_WITH_NULL_NULL</c>).</summary>
     Null,
@@ -81,7 +81,7 @@ public enum TlsAuthentication : byte
 }
 
 /// <summary>Bulk cipher (algorithm and mode) of a cipher suite; the key size is in <see cref="CipherSuiteInfo.KeyBits"/>.</summary>
-public enum TlsBulkCipher : byte
+internal enum TlsBulkCipher : byte
 {
     /// <summary>No encryption (OpenSSL <c>eNULL</c>).</summary>
     Null,
@@ -133,7 +133,7 @@ public enum TlsBulkCipher : byte
 }
 
 /// <summary>Record MAC of a cipher suite (<see cref="Aead"/> for AEAD ciphers).</summary>
-public enum TlsMac : byte
+internal enum TlsMac : byte
 {
     /// <summary>No MAC.</summary>
     Null,
@@ -159,7 +159,7 @@ public enum TlsMac : byte
 /// rather than of its algorithms. Public values are API: never renumber.
 /// </summary>
 [Flags]
-public enum OpenSslClasses : ushort
+internal enum OpenSslClasses : ushort
 {
     /// <summary>No class (or not an OpenSSL suite).</summary>
     None = 0,
@@ -193,7 +193,7 @@ public enum OpenSslClasses : ushort
 }
 
 /// <summary>Whether and how an OpenSSL 3.0 build offers a suite.</summary>
-public enum OpenSslAvailability : byte
+internal enum OpenSslAvailability : byte
 {
     /// <summary>OpenSSL 3.0 has no such suite.</summary>
     None,
@@ -212,7 +212,7 @@ public enum OpenSslAvailability : byte
 /// One row of the cipher-suite table: the IANA registry facts and OpenSSL 3.0's view of the suite.
 /// A plain value; reading it allocates nothing. Does not say whether a peer supports the suite.
 /// </summary>
-public readonly struct CipherSuiteInfo
+internal readonly struct CipherSuiteInfo
 {
     internal CipherSuiteInfo(
         ushort id,

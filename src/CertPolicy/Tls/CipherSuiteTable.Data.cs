@@ -13,7 +13,7 @@ using P = CertPolicy.Tls.TlsProtocol;
 
 namespace CertPolicy.Tls;
 
-public static partial class CipherSuiteTable
+internal static partial class CipherSuiteTable
 {
     // id, IANA name, OpenSSL name, min/max protocol, Kx, Au, cipher, key bits, strength bits, MAC, classes,
     // OpenSSL availability, OpenSSL masks (mkey, auth, enc, mac), OpenSSL collection rank.

@@ -9,7 +9,7 @@ namespace CertPolicy.Tls;
 /// (the generator says where each column comes from). Lookups by id allocate nothing.
 /// Not in the table: signalling values (SCSV), GOST suites (private code points, engine only).
 /// </summary>
-public static partial class CipherSuiteTable
+internal static partial class CipherSuiteTable
 {
     /// <summary>All rows, sorted by <see cref="CipherSuiteInfo.Id"/>.</summary>
     public static ReadOnlySpan<CipherSuiteInfo> All => s_rows;

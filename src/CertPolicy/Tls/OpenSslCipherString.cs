@@ -4,7 +4,7 @@ namespace CertPolicy.Tls;
 
 /// <summary>Which optional parts of OpenSSL 3.0 a cipher-string evaluation assumes.</summary>
 [Flags]
-public enum OpenSslBuild : byte
+internal enum OpenSslBuild : byte
 {
     /// <summary>A default OpenSSL 3.0 build and configuration (what <c>openssl ciphers</c> shows on Debian 12).</summary>
     Default = 0,
@@ -20,7 +20,7 @@ public enum OpenSslBuild : byte
 }
 
 /// <summary>What went wrong with a cipher string.</summary>
-public enum CipherStringErrorKind
+internal enum CipherStringErrorKind
 {
     /// <summary>No error.</summary>
     None = 0,
@@ -48,7 +48,7 @@ public enum CipherStringErrorKind
 }
 
 /// <summary>A cipher-string error: kind, character position and a message for people.</summary>
-public readonly struct CipherStringError
+internal readonly struct CipherStringError
 {
     /// <summary>Creates an error.</summary>
     /// <param name="kind">The kind.</param>
@@ -75,7 +75,7 @@ public readonly struct CipherStringError
 }
 
 /// <summary>Options for <see cref="OpenSslCipherString"/>.</summary>
-public sealed class CipherStringOptions
+internal sealed class CipherStringOptions
 {
     /// <summary>The default maximum length (OpenSSL has none; a cipher string in a config is never this long).</summary>
     public const int DefaultMaxLength = 8192;
@@ -97,7 +97,7 @@ public sealed class CipherStringOptions
 }
 
 /// <summary>The ordered result of a cipher string: the TLS 1.3 suites, then the TLS &lt;= 1.2 selection.</summary>
-public sealed class CipherSelection
+internal sealed class CipherSelection
 {
     private readonly int[] _rows;
     private readonly int[] _tls13;
@@ -152,7 +152,7 @@ public sealed class CipherSelection
 /// <c>openssl ciphers</c> without <c>-s</c>); DTLS aliases match nothing (as observed with a TLS method);
 /// GOST suites are not in the table. <c>TryEvaluate</c> never throws on data.
 /// </summary>
-public static class OpenSslCipherString
+internal static class OpenSslCipherString
 {
     // OpenSSL algorithm bits (our own numbering, same set relations as OpenSSL's ssl_local.h).
     private const uint KRsa = 0x1, KDhe = 0x2, KEcdhe = 0x4, KPsk = 0x8, KGost = 0x10, KSrp = 0x20, KRsaPsk = 0x40, KEcdhePsk = 0x80, KDhePsk = 0x100, KGost18 = 0x200;

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace CertPolicy.Tls;
 
 /// <summary>Postfix cipher grades (<c>ciphers=</c>, <c>smtp_tls_ciphers</c>, <c>smtp_tls_mandatory_ciphers</c>).</summary>
-public enum PostfixCipherGrade
+internal enum PostfixCipherGrade
 {
     /// <summary><c>export</c>.</summary>
     Export,
@@ -22,7 +22,7 @@ public enum PostfixCipherGrade
 }
 
 /// <summary>The Postfix TLS security levels, as far as they change the cipher exclusions (postfix-tls.md 6.1).</summary>
-public enum PostfixTlsLevel
+internal enum PostfixTlsLevel
 {
     /// <summary><c>may</c>: only <c>smtp_tls_exclude_ciphers</c>.</summary>
     May,
@@ -39,7 +39,7 @@ public enum PostfixTlsLevel
 /// (postfix-tls.md section 6.1). The grade only governs TLS &lt;= 1.2; TLS 1.3 suites are not filtered by it.
 /// Does not read main.cf; callers pass overridden lists and exclusions.
 /// </summary>
-public static class PostfixCiphers
+internal static class PostfixCiphers
 {
     /// <summary>Postfix 3.7 <c>tls_high_cipherlist</c> default.</summary>
     public const string HighList = "aNULL:-aNULL:HIGH:@STRENGTH";
@@ -185,7 +185,7 @@ public static class PostfixCiphers
 /// versions and <c>None</c>. Elements are separated by white space, commas or colons (a table accepts only colons;
 /// this parser accepts all three). Never throws on data.
 /// </summary>
-public static class PostfixProtocols
+internal static class PostfixProtocols
 {
     /// <summary>Postfix 3.6+ default of both protocol parameters.</summary>
     public const string Default = ">=TLSv1";

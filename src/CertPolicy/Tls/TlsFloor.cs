@@ -112,22 +112,22 @@ public sealed class TlsFloor
     public TlsProtocolSet Protocols { get; }
 
     /// <summary>The minimum <see cref="CipherSuiteInfo.StrengthBits"/> (R-T2); 0 for none.</summary>
-    public int MinimumStrengthBits { get; }
+    internal int MinimumStrengthBits { get; }
 
     /// <summary>Whether RC4 is refused (R-T3).</summary>
-    public bool ForbidRc4 { get; }
+    internal bool ForbidRc4 { get; }
 
     /// <summary>Whether NULL encryption, anonymous and export suites are refused (R-T5).</summary>
-    public bool ForbidNullAnonymousExport { get; }
+    internal bool ForbidNullAnonymousExport { get; }
 
     /// <summary>Whether TLS &lt;= 1.2 suites must be in a grade's selection.</summary>
-    public bool HasGrade { get; private init; }
+    internal bool HasGrade { get; private init; }
 
     /// <summary>How the grade was made (for reports), e.g. <c>high (aNULL:-aNULL:HIGH:@STRENGTH:!aNULL)</c>.</summary>
-    public string GradeDescription { get; }
+    internal string GradeDescription { get; }
 
     /// <summary>The Postfix grade the floor's suite set comes from.</summary>
-    public PostfixCipherGrade Grade { get; private init; }
+    internal PostfixCipherGrade Grade { get; private init; }
 
     /// <summary>Finds a named profile (ASCII case-insensitive). Never throws.</summary>
     /// <param name="name">The name.</param>
@@ -157,13 +157,13 @@ public sealed class TlsFloor
     /// <param name="exclusions">Exclusions (<c>exclude=</c>), or null.</param>
     /// <returns>The new floor.</returns>
     /// <exception cref="ArgumentException">When the exclusions are invalid or the grade selects nothing (caller mistake; validate with <see cref="PostfixCiphers.TryBuildCipherString"/>).</exception>
-    public TlsFloor WithGrade(PostfixCipherGrade grade, string? exclusions = null) =>
+    internal TlsFloor WithGrade(PostfixCipherGrade grade, string? exclusions = null) =>
         Create(Name, Protocols, MinimumStrengthBits, ForbidRc4, ForbidNullAnonymousExport, grade, exclusions);
 
     /// <summary>A copy of this floor with other protocols.</summary>
     /// <param name="protocols">The allowed protocols.</param>
     /// <returns>The new floor.</returns>
-    public TlsFloor WithProtocols(TlsProtocolSet protocols)
+    internal TlsFloor WithProtocols(TlsProtocolSet protocols)
     {
         var copy = new TlsFloor(Name, protocols, MinimumStrengthBits, ForbidRc4, ForbidNullAnonymousExport, null, GradeDescription) { HasGrade = HasGrade, Grade = Grade };
         _grade.CopyTo(copy._grade, 0);
@@ -171,7 +171,7 @@ public sealed class TlsFloor
     }
 
     /// <summary>The <see cref="Name"/> of a floor made by <see cref="TryForPolicy"/>.</summary>
-    public const string PolicyEntryName = "tls_policy entry";
+    internal const string PolicyEntryName = "tls_policy entry";
 
     /// <summary>
     /// What a <c>tls_policy</c> entry's own <c>protocols=</c>, <c>ciphers=</c> and <c>exclude=</c> attributes
@@ -379,7 +379,7 @@ public sealed class TlsFloor
     /// <summary>The RULES.md id of one failure bit (<c>R-T4</c>); a constant string.</summary>
     /// <param name="failure">One flag.</param>
     /// <returns>The rule id.</returns>
-    public static string RuleId(TlsFloorFailures failure) => failure switch
+    internal static string RuleId(TlsFloorFailures failure) => failure switch
     {
         TlsFloorFailures.ProtocolTooOld or TlsFloorFailures.ProtocolNotAllowed or TlsFloorFailures.UnknownProtocol or TlsFloorFailures.SuiteNotForProtocol => "R-T4",
         TlsFloorFailures.Rc4 => "R-T3",
@@ -392,7 +392,7 @@ public sealed class TlsFloor
     /// <summary>The stable finding code of one failure bit (<c>tls-protocol-too-old</c>); a constant string.</summary>
     /// <param name="failure">One flag.</param>
     /// <returns>The code.</returns>
-    public static string CodeOf(TlsFloorFailures failure) => failure switch
+    internal static string CodeOf(TlsFloorFailures failure) => failure switch
     {
         TlsFloorFailures.ProtocolTooOld => "tls-protocol-too-old",
         TlsFloorFailures.ProtocolNotAllowed => "tls-protocol-not-allowed",
@@ -411,7 +411,7 @@ public sealed class TlsFloor
     /// <param name="protocol">The protocol.</param>
     /// <param name="suite">The suite id.</param>
     /// <returns>The message.</returns>
-    public string Describe(TlsFloorFailures failure, TlsProtocol protocol, ushort suite)
+    internal string Describe(TlsFloorFailures failure, TlsProtocol protocol, ushort suite)
     {
         CipherSuiteTable.TryGet(suite, out var info);
         string name = CipherSuiteTable.NameOf(suite);
@@ -437,7 +437,7 @@ public sealed class TlsFloor
     /// <param name="protocol">The protocol.</param>
     /// <param name="suite">The suite id.</param>
     /// <returns>The findings (empty when acceptable).</returns>
-    public IReadOnlyList<string> Explain(TlsProtocol protocol, ushort suite)
+    internal IReadOnlyList<string> Explain(TlsProtocol protocol, ushort suite)
     {
         var v = Check(protocol, suite, this);
         var lines = new List<string>();

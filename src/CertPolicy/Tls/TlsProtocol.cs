@@ -58,7 +58,7 @@ public enum TlsProtocolSet : byte
 }
 
 /// <summary>Names and conversions for <see cref="TlsProtocol"/> (OpenSSL spelling).</summary>
-public static class TlsProtocols
+internal static class TlsProtocols
 {
     /// <summary>The protocols in ascending order.</summary>
     public static ReadOnlySpan<TlsProtocol> Ascending =>

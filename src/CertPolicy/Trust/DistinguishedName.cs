@@ -9,7 +9,7 @@ namespace CertPolicy.Trust;
 /// X.501 Name helpers: OpenSSL's subject hash (the CApath file name) and an RFC 2253 rendering.
 /// Works on the Name's DER only; does not validate attribute semantics.
 /// </summary>
-public static class DistinguishedName
+internal static class DistinguishedName
 {
     /// <summary>
     /// OpenSSL's <c>X509_NAME_hash</c> (what <c>openssl x509 -subject_hash</c> prints and <c>openssl rehash</c>

@@ -4,7 +4,7 @@ namespace CertPolicy.Trust;
 /// <param name="File">The name the caller gave the input (a path, or <c>embedded:manifest.cfg</c>).</param>
 /// <param name="Line">1-based line number.</param>
 /// <param name="Column">1-based column number.</param>
-public readonly record struct SourcePosition(string File, int Line, int Column)
+internal readonly record struct SourcePosition(string File, int Line, int Column)
 {
     /// <summary>Formats as <c>file:line:col</c>, the form compilers and editors recognise.</summary>
     /// <returns>The formatted position.</returns>
@@ -12,7 +12,7 @@ public readonly record struct SourcePosition(string File, int Line, int Column)
 }
 
 /// <summary>How bad a manifest diagnostic is.</summary>
-public enum DiagnosticSeverity
+internal enum DiagnosticSeverity
 {
     /// <summary>The input cannot be used at all (syntax, unknown value, unreadable or missing file). The CLI exits 2.</summary>
     Error = 0,
@@ -27,7 +27,7 @@ public enum DiagnosticSeverity
 /// <param name="Rule">The RULES.md rule the diagnostic enforces (e.g. <c>R-C9</c>), or <c>syntax</c>.</param>
 /// <param name="Position">Where in the input the problem is.</param>
 /// <param name="Message">Human-readable explanation.</param>
-public sealed record ManifestDiagnostic(DiagnosticSeverity Severity, string Code, string Rule, SourcePosition Position, string Message)
+internal sealed record ManifestDiagnostic(DiagnosticSeverity Severity, string Code, string Rule, SourcePosition Position, string Message)
 {
     /// <summary>Formats as <c>file:line:col: severity CODE (rule): message</c>.</summary>
     /// <returns>The formatted diagnostic.</returns>

@@ -8,7 +8,7 @@ namespace CertPolicy.Trust;
 /// The parts of a root certificate the trust store needs, read from its DER with the one certificate reader,
 /// <see cref="CertificateView"/> (no X509Certificate2). Does not verify the signature; the view's strict DER and RFC 5280 field checks apply; keeps every raw encoding (<see cref="SubjectDer"/>, <see cref="SpkiDer"/>) as a slice of <see cref="Der"/>.
 /// </summary>
-public sealed class RootCertificate
+internal sealed class RootCertificate
 {
     private RootCertificate(byte[] der)
     {

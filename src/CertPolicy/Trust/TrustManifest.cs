@@ -1,7 +1,7 @@
 namespace CertPolicy.Trust;
 
 /// <summary>What the 2026 policy makes of a root (manifest field <c>status</c>). Values are API: never renumber.</summary>
-public enum RootStatus
+internal enum RootStatus
 {
     /// <summary>Trusted by the current root programs and accepted.</summary>
     Active = 0,
@@ -20,7 +20,7 @@ public enum RootStatus
 }
 
 /// <summary>What became of an annex 7.1 CA (R-A1). Values are API: never renumber.</summary>
-public enum AnnexCaStatus
+internal enum AnnexCaStatus
 {
     /// <summary>Still operates its own trusted roots.</summary>
     Active = 0,
@@ -70,7 +70,7 @@ public enum AssuranceLevel
 }
 
 /// <summary>Whether a root goes into the built bundles (manifest field <c>bundle</c>).</summary>
-public enum BundleDecision
+internal enum BundleDecision
 {
     /// <summary>Not in the bundles; the reason line says why.</summary>
     Exclude = 0,
@@ -80,7 +80,7 @@ public enum BundleDecision
 }
 
 /// <summary>A policy OID and what it asserts (manifest section <c>[oid ...]</c>): the single source of assurance classification.</summary>
-public sealed class PolicyOid
+internal sealed class PolicyOid
 {
     /// <summary>Dotted OID.</summary>
     public required string Oid { get; init; }
@@ -108,7 +108,7 @@ public sealed class PolicyOid
 }
 
 /// <summary>One annex 7.1 CA (R-A1): its fate and successor roots (manifest section <c>[ca "..."]</c>).</summary>
-public sealed class AnnexCa
+internal sealed class AnnexCa
 {
     /// <summary>The name as the annex writes it.</summary>
     public required string Name { get; init; }
@@ -142,7 +142,7 @@ public sealed class AnnexCa
 }
 
 /// <summary>One root (manifest section <c>[root SHA256]</c>).</summary>
-public sealed class TrustRoot
+internal sealed class TrustRoot
 {
     /// <summary>SHA-256 of the DER, upper-case hex (the section id).</summary>
     public required string Sha256 { get; init; }
@@ -238,22 +238,22 @@ public sealed class TrustManifest
     public DateOnly AsOf { get; }
 
     /// <summary>Minimum RSA modulus size for included roots (R-C10).</summary>
-    public int RsaFloor { get; }
+    internal int RsaFloor { get; }
 
     /// <summary>Minimum EC field size for included roots (R-C10).</summary>
-    public int EcFloor { get; }
+    internal int EcFloor { get; }
 
     /// <summary>Policy OIDs in manifest order.</summary>
-    public IReadOnlyList<PolicyOid> PolicyOids { get; }
+    internal IReadOnlyList<PolicyOid> PolicyOids { get; }
 
     /// <summary>Annex CAs in manifest order.</summary>
-    public IReadOnlyList<AnnexCa> AnnexCas { get; }
+    internal IReadOnlyList<AnnexCa> AnnexCas { get; }
 
     /// <summary>Roots in manifest order.</summary>
-    public IReadOnlyList<TrustRoot> Roots { get; }
+    internal IReadOnlyList<TrustRoot> Roots { get; }
 
     /// <summary>Errors and findings, in file order.</summary>
-    public IReadOnlyList<ManifestDiagnostic> Diagnostics { get; }
+    internal IReadOnlyList<ManifestDiagnostic> Diagnostics { get; }
 
     /// <summary>True when there is no error (the manifest could be read completely).</summary>
     public bool IsUsable
@@ -277,7 +277,7 @@ public sealed class TrustManifest
 
     /// <summary>The roots that go into the bundles, in a stable order (label, then SHA-256, ordinal).</summary>
     /// <returns>Included roots with their certificates.</returns>
-    public IReadOnlyList<TrustRoot> IncludedRoots()
+    internal IReadOnlyList<TrustRoot> IncludedRoots()
     {
         var list = new List<TrustRoot>();
         foreach (var r in Roots)
@@ -299,7 +299,7 @@ public sealed class TrustManifest
     /// <summary>The roots that belong to, or succeed, an annex CA.</summary>
     /// <param name="ca">The annex CA.</param>
     /// <returns>Roots whose <c>seed-ca</c> names it, in manifest order.</returns>
-    public IReadOnlyList<TrustRoot> RootsOf(AnnexCa ca)
+    internal IReadOnlyList<TrustRoot> RootsOf(AnnexCa ca)
     {
         ArgumentNullException.ThrowIfNull(ca);
         var list = new List<TrustRoot>();
@@ -321,7 +321,7 @@ public sealed class TrustManifest
     /// <summary>Finds a root by SHA-256 (hex, any case).</summary>
     /// <param name="sha256Hex">64 hex digits.</param>
     /// <returns>The root, or null.</returns>
-    public TrustRoot? FindRoot(string sha256Hex)
+    internal TrustRoot? FindRoot(string sha256Hex)
     {
         foreach (var r in Roots)
         {

@@ -9,7 +9,7 @@ namespace CertPolicy.Trust;
 /// <param name="contents">The file contents, or null.</param>
 /// <param name="error">Why the file could not be read, or null.</param>
 /// <returns>True when the file was read.</returns>
-public delegate bool RootFileResolver(string relativePath, out byte[]? contents, out string? error);
+internal delegate bool RootFileResolver(string relativePath, out byte[]? contents, out string? error);
 
 /// <summary>
 /// Loads and validates trust manifests (R-A1, R-C3, R-C9, R-C10). The only file access is in <see cref="LoadFile"/>,
@@ -19,10 +19,10 @@ public delegate bool RootFileResolver(string relativePath, out byte[]? contents,
 public static class TrustManifestLoader
 {
     /// <summary>The name diagnostics use for the embedded manifest.</summary>
-    public const string EmbeddedName = "embedded:trust/manifest.cfg";
+    internal const string EmbeddedName = "embedded:trust/manifest.cfg";
 
     /// <summary>The eight CAs of the document's annex 7.1 (R-A1), as the manifest names them.</summary>
-    public static IReadOnlyList<string> AnnexCaNames { get; } =
+    internal static IReadOnlyList<string> AnnexCaNames { get; } =
     [
         "Deutsche Telekom AG (TeleSec)",
         "Entrust.net",
@@ -118,7 +118,7 @@ public static class TrustManifestLoader
     /// <param name="resolveFile">Reads root files named by <c>file =</c>.</param>
     /// <param name="validationTime">The instant against which expiry is judged.</param>
     /// <returns>The manifest with its diagnostics; never throws on malformed text.</returns>
-    public static TrustManifest Load(string text, string name, RootFileResolver resolveFile, DateTimeOffset validationTime)
+    internal static TrustManifest Load(string text, string name, RootFileResolver resolveFile, DateTimeOffset validationTime)
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(name);
@@ -866,5 +866,5 @@ public static class TrustManifestLoader
     /// <summary>SHA-256 helper used by tests and diff code: upper-case hex of SHA-256 over bytes.</summary>
     /// <param name="data">Bytes to hash.</param>
     /// <returns>64 upper-case hex digits.</returns>
-    public static string Sha256Hex(ReadOnlySpan<byte> data) => Convert.ToHexString(SHA256.HashData(data));
+    internal static string Sha256Hex(ReadOnlySpan<byte> data) => Convert.ToHexString(SHA256.HashData(data));
 }

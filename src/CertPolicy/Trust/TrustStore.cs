@@ -1,7 +1,7 @@
 namespace CertPolicy.Trust;
 
 /// <summary>Outcome of a distrust-after check (R-C3). Values are API: never renumber.</summary>
-public enum DistrustVerdict
+internal enum DistrustVerdict
 {
     /// <summary>The root vouches for a certificate issued at that time for that purpose.</summary>
     Trusted = 0,
@@ -61,7 +61,7 @@ public sealed class TrustStore
     public TrustManifest Manifest { get; }
 
     /// <summary>The included roots, in bundle order.</summary>
-    public IReadOnlyList<TrustRoot> Anchors { get; }
+    internal IReadOnlyList<TrustRoot> Anchors { get; }
 
     private static void Add(Dictionary<ReadOnlyMemory<byte>, TrustRoot[]> map, ReadOnlyMemory<byte> key, TrustRoot r) =>
         map[key] = map.TryGetValue(key, out var list) ? [.. list, r] : [r];
@@ -69,19 +69,19 @@ public sealed class TrustStore
     /// <summary>Anchors whose subject DER equals <paramref name="subjectDer"/> (an issuer name from a chain). Does not allocate.</summary>
     /// <param name="subjectDer">The Name DER (exact bytes; no name canonicalisation).</param>
     /// <returns>Matching anchors (several when a CA re-issued a root with the same name).</returns>
-    public IReadOnlyList<TrustRoot> FindBySubject(ReadOnlySpan<byte> subjectDer) =>
+    internal IReadOnlyList<TrustRoot> FindBySubject(ReadOnlySpan<byte> subjectDer) =>
         _bySubject.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(subjectDer, out var l) ? l : [];
 
     /// <summary>Anchors whose subjectKeyIdentifier equals <paramref name="keyIdentifier"/> (an authorityKeyIdentifier from a chain). Does not allocate.</summary>
     /// <param name="keyIdentifier">The key identifier bytes.</param>
     /// <returns>Matching anchors.</returns>
-    public IReadOnlyList<TrustRoot> FindByKeyIdentifier(ReadOnlySpan<byte> keyIdentifier) =>
+    internal IReadOnlyList<TrustRoot> FindByKeyIdentifier(ReadOnlySpan<byte> keyIdentifier) =>
         _byKeyId.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(keyIdentifier, out var l) ? l : [];
 
     /// <summary>The anchor with this SHA-256, or null when it is not in the bundle. Does not allocate.</summary>
     /// <param name="sha256">The 32-byte fingerprint.</param>
     /// <returns>The anchor or null.</returns>
-    public TrustRoot? FindBySha256(ReadOnlySpan<byte> sha256) =>
+    internal TrustRoot? FindBySha256(ReadOnlySpan<byte> sha256) =>
         _bySha256.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(sha256, out var r) ? r : null;
 
     /// <summary>Byte-wise equality for dictionary keys, with a span alternate so look-ups need no copy.</summary>
@@ -108,7 +108,7 @@ public sealed class TrustStore
     /// <summary>What a policy OID asserts according to the manifest's OID table (the single source of truth).</summary>
     /// <param name="oid">Dotted OID from a certificatePolicies extension.</param>
     /// <returns>The assurance it asserts, or None when unknown.</returns>
-    public AssuranceLevel ClassifyPolicy(string oid) => _oids.TryGetValue(oid, out var o) ? o.Assurance : AssuranceLevel.None;
+    internal AssuranceLevel ClassifyPolicy(string oid) => _oids.TryGetValue(oid, out var o) ? o.Assurance : AssuranceLevel.None;
 
     // The same look-up from a dotted OID in a caller's buffer (the validator's verdict path: no string).
     internal AssuranceLevel ClassifyPolicy(ReadOnlySpan<char> oid) =>
@@ -142,7 +142,7 @@ public sealed class TrustStore
     /// <param name="root">The anchor the chain ends at.</param>
     /// <param name="leafPolicyOids">Dotted OIDs from the leaf's certificatePolicies.</param>
     /// <returns>The highest level established (or Dv when the leaf asserts DV).</returns>
-    public AssuranceLevel Classify(TrustRoot root, IEnumerable<string> leafPolicyOids)
+    internal AssuranceLevel Classify(TrustRoot root, IEnumerable<string> leafPolicyOids)
     {
         ArgumentNullException.ThrowIfNull(root);
         ArgumentNullException.ThrowIfNull(leafPolicyOids);
@@ -173,7 +173,7 @@ public sealed class TrustStore
     /// <param name="root">The anchor.</param>
     /// <param name="oid">A dotted policy OID.</param>
     /// <returns>Whether EV may be concluded.</returns>
-    public bool IsEvBound(TrustRoot root, string oid)
+    internal bool IsEvBound(TrustRoot root, string oid)
     {
         ArgumentNullException.ThrowIfNull(root);
         if (ClassifyPolicy(oid) != AssuranceLevel.Ev)
@@ -197,7 +197,7 @@ public sealed class TrustStore
     /// <param name="purpose">TlsServer or Email.</param>
     /// <param name="issuedAt">The leaf's notBefore (what root programs compare with distrust-after).</param>
     /// <returns>The verdict.</returns>
-    public DistrustVerdict CheckDistrust(TrustRoot root, RootPurposes purpose, DateTimeOffset issuedAt)
+    internal DistrustVerdict CheckDistrust(TrustRoot root, RootPurposes purpose, DateTimeOffset issuedAt)
     {
         ArgumentNullException.ThrowIfNull(root);
         if (!_anchorSha256.Contains(root.Sha256))

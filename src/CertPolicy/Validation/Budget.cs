@@ -5,7 +5,7 @@ namespace CertPolicy.Validation;
 /// Passed by <c>ref</c> through the path search; a spent budget ends the search with
 /// <see cref="VerdictReasons.BudgetExceeded"/>. The defaults are rustls/webpki's (src/verify_cert.rs, <c>Budget::default</c>).
 /// </summary>
-public struct Budget
+internal struct Budget
 {
     /// <summary>webpki: 100 signature verifications per validation.</summary>
     public const int DefaultSignatures = 100;

@@ -38,10 +38,10 @@ namespace CertPolicy.Validation;
 public sealed class ChainValidator
 {
     /// <summary>Most intermediates on a path (webpki: <c>MAX_SUB_CA_COUNT = 6</c>).</summary>
-    public const int MaxIntermediates = 6;
+    internal const int MaxIntermediates = 6;
 
     /// <summary>Most imported issuer keys kept in the cache.</summary>
-    public const int MaxCachedKeys = 1024;
+    internal const int MaxCachedKeys = 1024;
 
     // One reusable run per thread for the verdict path (Evaluate): no per-call search state, lists or arrays.
     [ThreadStatic]

@@ -38,7 +38,7 @@ public static class CustomTrust
     /// <param name="store">The store, or null.</param>
     /// <param name="error">Why an anchor is unusable, or null.</param>
     /// <returns>True when every anchor was read.</returns>
-    public static bool TryCreate(IEnumerable<CustomAnchor> anchors, out TrustStore? store, out string? error)
+    internal static bool TryCreate(IEnumerable<CustomAnchor> anchors, out TrustStore? store, out string? error)
     {
         ArgumentNullException.ThrowIfNull(anchors);
         store = null;
@@ -158,5 +158,5 @@ public static class CustomTrust
 /// <param name="Assurance">The levels the anchor vouches for (default EV, OV and IV; include DV for an anchor that also issues DV, R-C5).</param>
 /// <param name="Purposes">What the anchor is trusted for (default TLS server authentication only; S/MIME needs <see cref="RootPurposes.Email"/>).</param>
 /// <param name="DistrustAfterEmail">Distrust-after date for e-mail (S/MIME) certificates, or null.</param>
-public sealed record CustomAnchor(ReadOnlyMemory<byte> Der, IReadOnlyList<string> EvOids, DateTimeOffset? DistrustAfterTls = null, string? AnnexCa = null, AssuranceLevel? Assurance = null,
+internal sealed record CustomAnchor(ReadOnlyMemory<byte> Der, IReadOnlyList<string> EvOids, DateTimeOffset? DistrustAfterTls = null, string? AnnexCa = null, AssuranceLevel? Assurance = null,
     RootPurposes Purposes = RootPurposes.TlsServer, DateTimeOffset? DistrustAfterEmail = null);

@@ -9,7 +9,7 @@ namespace CertPolicy.Validation;
 /// <c>github.io</c>, whose owner may hold a wildcard certificate for it, as Chromium's certificate checks also
 /// exclude private registries), does not download updates, and holds Unicode entries in their A-label (xn--) form.
 /// </summary>
-public static class PublicSuffixList
+internal static class PublicSuffixList
 {
     /// <summary>The date of the embedded list (Debian 12 <c>publicsuffix</c> 20230209.2326-1).</summary>
     public const string Version = "2023-02-09";

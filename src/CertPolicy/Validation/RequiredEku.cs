@@ -7,7 +7,7 @@ namespace CertPolicy.Validation;
 /// set is required. Values are API: never renumber.
 /// </summary>
 [Flags]
-public enum RequiredEku
+internal enum RequiredEku
 {
     /// <summary>No EKU requirement: the leaf's and CAs' EKU are not checked against a purpose (anyExtendedKeyUsage in a leaf is still refused).</summary>
     None = 0,

@@ -13,34 +13,34 @@ public sealed class ValidationProfile
     public required string Name { get; init; }
 
     /// <summary>Check assurance (R-C1, R-C4, R-C5, R-C6, R-C8) and refuse self-signed leaves (R-C7).</summary>
-    public bool CheckAssurance { get; init; }
+    public bool CheckAssurance { get; internal init; }
 
     /// <summary>Lowest acceptable assurance (R-C8: Class 3 = OV).</summary>
-    public AssuranceLevel MinimumAssurance { get; init; }
+    public AssuranceLevel MinimumAssurance { get; internal init; }
 
     /// <summary>Require EV (R-C1 to the letter; off in the built-in profiles because R-C8 accepts Class 3).</summary>
-    public bool RequireEv { get; init; }
+    public bool RequireEv { get; internal init; }
 
     /// <summary>Apply the key and signature floors (R-C10).</summary>
-    public bool CheckKeyStrength { get; init; }
+    public bool CheckKeyStrength { get; internal init; }
 
     /// <summary>Smallest RSA modulus in bits (R-C10 default 2048; the document's CSR example used 1024).</summary>
-    public int MinimumRsaBits { get; init; }
+    public int MinimumRsaBits { get; internal init; }
 
     /// <summary>Smallest EC curve in bits (R-C10 default 256).</summary>
-    public int MinimumEcBits { get; init; }
+    public int MinimumEcBits { get; internal init; }
 
     /// <summary>Apply the manifest's distrust-after dates and TLS purpose (R-C3).</summary>
-    public bool CheckDistrust { get; init; }
+    public bool CheckDistrust { get; internal init; }
 
     /// <summary>Accept only anchors of the annex 7.1 CAs or their successors (R-C3, R-A1).</summary>
-    public bool RequireAnnexCa { get; init; }
+    public bool RequireAnnexCa { get; internal init; }
 
     /// <summary>Refuse anchors that also vouch for DV certificates (R-C5 to the letter).</summary>
-    public bool RefuseDvIssuingAnchors { get; init; }
+    public bool RefuseDvIssuingAnchors { get; internal init; }
 
     /// <summary>Apply the certificate-profile rules (R-C11: RFC 5280 MUSTs and CA/B Forum profiles) to the path.</summary>
-    public bool CheckCertificateProfile { get; init; }
+    public bool CheckCertificateProfile { get; internal init; }
 
     /// <summary>Postfix <c>secure</c>: only the chain and the names (what OpenSSL and Postfix check).</summary>
     public static ValidationProfile PostfixSecure { get; } = new() { Name = "postfix-secure" };

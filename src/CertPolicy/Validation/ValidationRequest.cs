@@ -34,10 +34,10 @@ public sealed class ValidationRequest
     /// serverAuth; every flag set is required; <see cref="RequiredEku.None"/> checks no purpose, e.g. for conformance
     /// suites that ask for none). The leaf's key usage is checked for the same roles. Ignored for <see cref="RootPurposes.Email"/>.
     /// </summary>
-    public RequiredEku RequiredEku { get; init; } = RequiredEku.ServerAuth;
+    internal RequiredEku RequiredEku { get; init; } = RequiredEku.ServerAuth;
 
     /// <summary>The work limits (default: webpki's).</summary>
-    public Budget Budget { get; init; } = Budget.Default;
+    internal Budget Budget { get; init; } = Budget.Default;
 
     /// <summary>
     /// DER certificate revocation lists supplied by the caller (R-C12); none by default. The library never fetches a CRL (no

@@ -7,7 +7,7 @@ namespace CertPolicy.X509;
 /// column. The rule and its OpenSSL evidence are written down on the one PEM splitter this class calls. Non-throwing;
 /// linear in the input size. Does not parse the certificates (see <see cref="CertificateView.TryParse(ReadOnlyMemory{byte}, out CertificateView, out CertificateError)"/>).
 /// </summary>
-public static class CertificateChainReader
+internal static class CertificateChainReader
 {
     /// <summary>Most certificates accepted in one presented chain (TLS stacks send 2-4; webpki bounds the path at 6 intermediates).</summary>
     public const int MaxCertificates = 16;

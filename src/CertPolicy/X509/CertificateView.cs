@@ -3,7 +3,7 @@ using System.Formats.Asn1;
 namespace CertPolicy.X509;
 
 /// <summary>Public key algorithm of a certificate. Values are API: never renumber.</summary>
-public enum KeyAlgorithm : byte
+internal enum KeyAlgorithm : byte
 {
     /// <summary>Anything not listed (the key cannot be used for verification here).</summary>
     Unknown = 0,
@@ -19,7 +19,7 @@ public enum KeyAlgorithm : byte
 }
 
 /// <summary>Signature algorithm of a certificate. Values are API: never renumber.</summary>
-public enum SignatureAlgorithm : byte
+internal enum SignatureAlgorithm : byte
 {
     /// <summary>Not recognised (including RSASSA-PSS, not supported yet); never verifies.</summary>
     Unknown = 0,
@@ -54,7 +54,7 @@ public enum SignatureAlgorithm : byte
 
 /// <summary>keyUsage bits (RFC 5280 4.2.1.3), bit 0 = digitalSignature.</summary>
 [Flags]
-public enum KeyUsages : ushort
+internal enum KeyUsages : ushort
 {
     /// <summary>No bit set.</summary>
     None = 0,
@@ -89,7 +89,7 @@ public enum KeyUsages : ushort
 
 /// <summary>The extensions <see cref="CertificateView"/> processes (used to report which were critical).</summary>
 [Flags]
-public enum KnownExtensions : ushort
+internal enum KnownExtensions : ushort
 {
     /// <summary>None.</summary>
     None = 0,
@@ -157,7 +157,7 @@ internal enum ProfileFacts : ushort
 }
 
 /// <summary>Why a certificate could not be read. Values are API: never renumber.</summary>
-public enum CertificateError : byte
+internal enum CertificateError : byte
 {
     /// <summary>Read.</summary>
     None = 0,
@@ -185,7 +185,7 @@ public enum CertificateError : byte
 /// constraints stay raw until a check walks them. Does not verify signatures, does not compare names beyond bytes,
 /// does not decode RSASSA-PSS parameters, and keeps no copy of the input (the caller keeps the memory alive).
 /// </summary>
-public readonly struct CertificateView
+internal readonly struct CertificateView
 {
     /// <summary>Largest certificate read (64 KiB; real certificates are under 8 KiB, webpki and Go read any size).</summary>
     public const int MaxCertificateBytes = 64 * 1024;

@@ -8,7 +8,7 @@ namespace CertPolicy.X509;
 /// or more than <see cref="MaxCrls"/> blocks is an error with a one-line reason. Does not parse the CRLs (the validator
 /// does, and fails closed on one it cannot read). Reads files only as bytes the caller passes: nothing is fetched.
 /// </summary>
-public static class CrlReader
+internal static class CrlReader
 {
     /// <summary>Most CRLs read from one input.</summary>
     public const int MaxCrls = 64;

@@ -5,7 +5,7 @@ using System.Globalization;
 namespace CertPolicy.X509;
 
 /// <summary>Why a PEM (or DER) certificate input is unusable. Values are API: never renumber.</summary>
-public enum PemReadErrorKind : byte
+internal enum PemReadErrorKind : byte
 {
     /// <summary>No error.</summary>
     None = 0,
@@ -40,7 +40,7 @@ public enum PemReadErrorKind : byte
 /// <param name="Message">English, for a mail administrator.</param>
 /// <param name="Line">1-based line, 0 for none.</param>
 /// <param name="Column">1-based column (characters), 0 for none.</param>
-public sealed record PemReadError(PemReadErrorKind Kind, string Message, int Line, int Column)
+internal sealed record PemReadError(PemReadErrorKind Kind, string Message, int Line, int Column)
 {
     /// <summary><c>line L, column C: message</c>, or the message alone when there is no position.</summary>
     /// <returns>The text.</returns>

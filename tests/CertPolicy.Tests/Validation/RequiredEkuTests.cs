@@ -10,7 +10,8 @@ public sealed class RequiredEkuTests
     private const string EmailProtection = "1.3.6.1.5.5.7.3.4";
     private const string AnyEku = "2.5.29.37.0";
 
-    public static TheoryData<string, string[]?, string[]?, RequiredEku, bool> Cases => new()
+    // object: RequiredEku is internal (xunit needs public signatures).
+    public static TheoryData<string, string[]?, string[]?, object, bool> Cases => new()
     {
         { "server leaf, serverAuth required (default)", [ServerAuth], null, RequiredEku.ServerAuth, true },
         { "client leaf, serverAuth required", [ClientAuth], null, RequiredEku.ServerAuth, false },
@@ -30,8 +31,9 @@ public sealed class RequiredEkuTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void The_required_EKU_decides_the_chain_verdict(string description, string[]? leafEku, string[]? caEku, RequiredEku required, bool valid)
+    public void The_required_EKU_decides_the_chain_verdict(string description, string[]? leafEku, string[]? caEku, object requiredEku, bool valid)
     {
+        var required = (RequiredEku)requiredEku;
         var chain = CorpusChains.Create(new CorpusSpec { LeafEku = leafEku, BottomEku = caEku });
         var validator = new ChainValidator(TestChains.Store(chain.Root, [], null));
         var request = new ValidationRequest { Time = TestChains.At, NextHop = "mail.example.com", Profile = ValidationProfile.PostfixSecure, RequiredEku = required };

@@ -26,8 +26,8 @@ public sealed class NoSecondReaderTests
     // Files outside X509/ that may match, each with why. Keep it minimal.
     private static readonly Dictionary<string, string> Allowed = new(StringComparer.Ordinal)
     {
-        ["src/CertPolicy/Messaging/OpenPgpArmor.cs"] = "OpenPGP ASCII armor (RFC 4880 6.2: '-----BEGIN PGP ...', CRC-24 line) is neither PEM nor DER; it holds OpenPGP packets, not X.509",
-        ["src/CertPolicy/Messaging/OpenPgpKeyReader.cs"] = "names the mistake when a PEM file is handed to the OpenPGP reader ('a PEM file ..., not OpenPGP'); it reads no PEM",
+        ["src/CertPolicy.Messaging/Messaging/OpenPgpArmor.cs"] = "OpenPGP ASCII armor (RFC 4880 6.2: '-----BEGIN PGP ...', CRC-24 line) is neither PEM nor DER; it holds OpenPGP packets, not X.509",
+        ["src/CertPolicy.Messaging/Messaging/OpenPgpKeyReader.cs"] = "names the mistake when a PEM file is handed to the OpenPGP reader ('a PEM file ..., not OpenPGP'); it reads no PEM",
     };
 
     [Fact]
@@ -35,7 +35,7 @@ public sealed class NoSecondReaderTests
     {
         var offenders = new List<string>();
         int scanned = 0;
-        foreach (string project in new[] { "src/CertPolicy", "src/CertPolicy.Cli" })
+        foreach (string project in new[] { "src/CertPolicy", "src/CertPolicy.Tooling", "src/CertPolicy.Messaging", "src/CertPolicy.Cli" })
         {
             string root = Path.Combine(TestFiles.RepoRoot, project);
             foreach (string file in Directory.EnumerateFiles(root, "*.cs", SearchOption.AllDirectories))

@@ -45,7 +45,7 @@ public sealed class SourceStore
     public IReadOnlyList<SourceRoot> Roots { get; }
 
     /// <summary>Errors: unreadable input, malformed certdata objects. Skipped non-certificate files in a directory are not errors.</summary>
-    public IReadOnlyList<ManifestDiagnostic> Diagnostics { get; }
+    internal IReadOnlyList<ManifestDiagnostic> Diagnostics { get; }
 
     /// <summary>True when there is no error.</summary>
     public bool IsUsable => Diagnostics.Count == 0;

@@ -296,7 +296,7 @@ public static class TrustBundle
     /// <summary>CApath file names: OpenSSL subject hash, then <c>.0</c>, <c>.1</c> ... for equal hashes in bundle order (as <c>openssl rehash</c> does).</summary>
     /// <param name="roots">Roots with certificates.</param>
     /// <returns>File name and root pairs.</returns>
-    public static IReadOnlyList<(string FileName, TrustRoot Root)> CAPathNames(IReadOnlyList<TrustRoot> roots)
+    internal static IReadOnlyList<(string FileName, TrustRoot Root)> CAPathNames(IReadOnlyList<TrustRoot> roots)
     {
         ArgumentNullException.ThrowIfNull(roots);
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);

@@ -227,7 +227,7 @@ public sealed class ChainValidator
         }
     }
 
-    private enum SignatureCheck
+    internal enum SignatureCheck
     {
         Valid,
         Invalid,
@@ -242,9 +242,16 @@ public sealed class ChainValidator
             return SignatureCheck.BudgetExceeded;
         }
 
+        return VerifySigned(issuer, subject.SignatureAlgorithm, subject.TbsDer, subject.Signature);
+    }
+
+    // One signature step for certificates and CRLs (RevocationChecker): the algorithm's hash and key type, the issuer's
+    // cached key, PKCS#1 v1.5 or ECDSA (DER signature). MD5 verifies here; R-C10 refuses it separately (and CRLs refuse it).
+    internal SignatureCheck VerifySigned(in CertificateView issuer, SignatureAlgorithm algorithm, ReadOnlySpan<byte> tbs, ReadOnlySpan<byte> signature)
+    {
         HashAlgorithmName hash;
         bool rsa;
-        switch (subject.SignatureAlgorithm)
+        switch (algorithm)
         {
             case SignatureAlgorithm.RsaPkcs1Md5: hash = HashAlgorithmName.MD5; rsa = true; break;
             case SignatureAlgorithm.RsaPkcs1Sha1: hash = HashAlgorithmName.SHA1; rsa = true; break;
@@ -268,8 +275,8 @@ public sealed class ChainValidator
         {
             return key switch
             {
-                RSA r => r.VerifyData(subject.TbsDer, subject.Signature, hash, RSASignaturePadding.Pkcs1) ? SignatureCheck.Valid : SignatureCheck.Invalid,
-                ECDsa e => e.VerifyData(subject.TbsDer, subject.Signature, hash, DSASignatureFormat.Rfc3279DerSequence) ? SignatureCheck.Valid : SignatureCheck.Invalid,
+                RSA r => r.VerifyData(tbs, signature, hash, RSASignaturePadding.Pkcs1) ? SignatureCheck.Valid : SignatureCheck.Invalid,
+                ECDsa e => e.VerifyData(tbs, signature, hash, DSASignatureFormat.Rfc3279DerSequence) ? SignatureCheck.Valid : SignatureCheck.Invalid,
                 _ => SignatureCheck.Unsupported,
             };
         }

@@ -355,37 +355,10 @@ internal static class RevocationChecker
         return (null, string.Empty);
     }
 
-    private static bool Verifies(ChainValidator validator, in CertificateView issuer, in CrlView crl)
-    {
-        HashAlgorithmName hash;
-        bool rsa;
-        switch (crl.SignatureAlgorithm)
-        {
-            case SignatureAlgorithm.RsaPkcs1Sha1: hash = HashAlgorithmName.SHA1; rsa = true; break;
-            case SignatureAlgorithm.RsaPkcs1Sha256: hash = HashAlgorithmName.SHA256; rsa = true; break;
-            case SignatureAlgorithm.RsaPkcs1Sha384: hash = HashAlgorithmName.SHA384; rsa = true; break;
-            case SignatureAlgorithm.RsaPkcs1Sha512: hash = HashAlgorithmName.SHA512; rsa = true; break;
-            case SignatureAlgorithm.EcdsaSha1: hash = HashAlgorithmName.SHA1; rsa = false; break;
-            case SignatureAlgorithm.EcdsaSha256: hash = HashAlgorithmName.SHA256; rsa = false; break;
-            case SignatureAlgorithm.EcdsaSha384: hash = HashAlgorithmName.SHA384; rsa = false; break;
-            case SignatureAlgorithm.EcdsaSha512: hash = HashAlgorithmName.SHA512; rsa = false; break;
-            default: return false; // MD5 and unknown algorithms never verify a CRL
-        }
-
-        try
-        {
-            return validator.GetKey(issuer) switch
-            {
-                RSA r when rsa => r.VerifyData(crl.TbsDer, crl.Signature, hash, RSASignaturePadding.Pkcs1),
-                ECDsa e when !rsa => e.VerifyData(crl.TbsDer, crl.Signature, hash, DSASignatureFormat.Rfc3279DerSequence),
-                _ => false,
-            };
-        }
-        catch (CryptographicException)
-        {
-            return false;
-        }
-    }
+    // MD5 and unknown algorithms never verify a CRL; the rest is the chain's own signature step.
+    private static bool Verifies(ChainValidator validator, in CertificateView issuer, in CrlView crl) =>
+        crl.SignatureAlgorithm != SignatureAlgorithm.RsaPkcs1Md5
+        && validator.VerifySigned(issuer, crl.SignatureAlgorithm, crl.TbsDer, crl.Signature) == ChainValidator.SignatureCheck.Valid;
 
     private static string Describe(CrlError e) => e switch
     {

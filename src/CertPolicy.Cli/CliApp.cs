@@ -23,7 +23,8 @@ internal static class CliApp
         var config = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };
         try
         {
-            var parse = root.Parse(args);
+            // No response files: "@SECLEVEL=2:HIGH" is a cipher string (common in Postfix settings), not a file to expand.
+            var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
             if (parse.Errors.Count > 0)
             {
                 foreach (var e in parse.Errors)

@@ -27,14 +27,15 @@ internal static class VerifyCommand
         var ev = new Option<string[]>("--ev-policy") { Description = "A dotted EV policy OID bound to the --roots anchors; repeatable.", AllowMultipleArgumentsPerToken = false };
         var at = new Option<string?>("--at") { Description = "Validation time (ISO 8601, e.g. 2026-11-28T00:00:00Z); default: now." };
         var format = new Option<string?>("--format") { Description = "text (default) or json." };
+        var jsonAlias = new Option<bool>("--json") { Description = "The same as --format json." };
         var crl = new Option<string[]>("--crl") { Description = "CRL file(s) (PEM X509 CRL blocks or one DER CRL) to check revocation against (R-C12); repeatable. Nothing is fetched.", AllowMultipleArgumentsPerToken = true };
         var crlAll = new Option<bool>("--crl-check-all") { Description = "With --crl: every certificate below the anchor needs an applicable CRL (like openssl verify -crl_check_all)." };
         var cmd = new Command("verify", "Validate a presented certificate chain against the trust store and a rule profile (exit 0 compliant, 1 not, 2 unusable input).")
         {
-            chain, nexthop, mx, level, match, profile, roots, ev, at, format, crl, crlAll,
+            chain, nexthop, mx, level, match, profile, roots, ev, at, format, jsonAlias, crl, crlAll,
         };
         cmd.SetAction(r => Run(
-            new Args(r.GetValue(chain)!, r.GetValue(nexthop)!, r.GetValue(mx), r.GetValue(level), r.GetValue(match), r.GetValue(profile), r.GetValue(roots), r.GetValue(ev) ?? [], r.GetValue(at), r.GetValue(format), r.GetValue(crl) ?? [], r.GetValue(crlAll)),
+            new Args(r.GetValue(chain)!, r.GetValue(nexthop)!, r.GetValue(mx), r.GetValue(level), r.GetValue(match), r.GetValue(profile), r.GetValue(roots), r.GetValue(ev) ?? [], r.GetValue(at), r.GetValue(jsonAlias) ? "json" : r.GetValue(format), r.GetValue(crl) ?? [], r.GetValue(crlAll)),
             stdout,
             stderr));
         root.Subcommands.Add(cmd);

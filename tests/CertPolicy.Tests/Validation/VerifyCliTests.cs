@@ -18,6 +18,19 @@ public sealed class VerifyCliTests
     }
 
     [Fact]
+    public void Json_is_also_spelled_json()
+    {
+        // Issue 13: --json is an alias of --format json on verify, as on the other commands.
+        var chain = TestChains.Create(new ChainSpec());
+        var viaFormat = Verify(chain, "--nexthop", "example.com", "--format", "json");
+        var viaAlias = Verify(chain, "--nexthop", "example.com", "--json");
+        Assert.Equal(viaFormat.Exit, viaAlias.Exit);
+        Assert.Equal(viaFormat.Out, viaAlias.Out);
+        using var doc = JsonDocument.Parse(viaAlias.Out);
+        Assert.Equal("pass", doc.RootElement.GetProperty("verdict").GetString());
+    }
+
+    [Fact]
     public void Ev_chain_passes_with_json_fields()
     {
         var chain = TestChains.Create(new ChainSpec { LeafPolicies = [TestOids.CustomEvA], IntermediatePolicies = [TestOids.CustomEvA] });

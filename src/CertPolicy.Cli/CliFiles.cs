@@ -8,12 +8,20 @@ internal static class CliFiles
     /// <summary>Largest input file read (policy tables of 100 000 entries are a few MB).</summary>
     internal const long MaxFileBytes = 64L * 1024 * 1024;
 
+    // Reads at most MaxFileBytes from any stream, never trusting a reported length: /dev/zero, pipes and /proc files
+    // report 0 or nothing, so the size check is on what was read (issue 14). "-" is standard input, under the same cap.
     internal static bool TryReadBytes(string path, out byte[] bytes, out string error)
     {
         bytes = [];
         error = string.Empty;
         try
         {
+            if (path == "-")
+            {
+                using var stdin = Console.OpenStandardInput();
+                return TryReadBounded(stdin, "-", out bytes, out error);
+            }
+
             var info = new FileInfo(path);
             if (!info.Exists)
             {
@@ -27,14 +35,35 @@ internal static class CliFiles
                 return false;
             }
 
-            bytes = File.ReadAllBytes(path);
-            return true;
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.SequentialScan);
+            return TryReadBounded(stream, path, out bytes, out error);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
             error = $"{path}: cannot read: {ex.Message}";
             return false;
         }
+    }
+
+    private static bool TryReadBounded(Stream stream, string path, out byte[] bytes, out string error)
+    {
+        bytes = [];
+        error = string.Empty;
+        using var buffer = new MemoryStream();
+        var chunk = new byte[64 * 1024];
+        int n;
+        while ((n = stream.Read(chunk, 0, (int)Math.Min(chunk.Length, MaxFileBytes + 1 - buffer.Length))) > 0)
+        {
+            buffer.Write(chunk, 0, n);
+            if (buffer.Length > MaxFileBytes)
+            {
+                error = $"{path}: input is larger than {MaxFileBytes / (1024 * 1024)} MiB (a device or an endless stream?)";
+                return false;
+            }
+        }
+
+        bytes = buffer.ToArray();
+        return true;
     }
 
     /// <summary>Reads a text file as strict UTF-8 (a BOM is allowed, and dropped unless <paramref name="keepBom"/>: Postfix

@@ -359,33 +359,24 @@ internal static class MessagingCommands
         return command;
     }
 
+    // The one bounded reader (CliFiles: never trusts a reported length, "-" is stdin), then the OpenPGP input limit.
     private static bool TryReadFile(string path, TextWriter stderr, out byte[] data)
     {
-        data = [];
-        try
+        if (!CliFiles.TryReadBytes(path, out data, out var error))
         {
-            var info = new FileInfo(path);
-            if (!info.Exists)
-            {
-                stderr.WriteLine(path + ": no such file");
-                return false;
-            }
-
-            if (info.Length > OpenPgpKeyReader.MaxInputBytes)
-            {
-                stderr.WriteLine(path + ": the file is " + info.Length.ToString(CultureInfo.InvariantCulture) + " bytes; the limit is "
-                    + OpenPgpKeyReader.MaxInputBytes.ToString(CultureInfo.InvariantCulture));
-                return false;
-            }
-
-            data = File.ReadAllBytes(path);
-            return true;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        {
-            stderr.WriteLine(path + ": cannot read: " + ex.Message);
+            stderr.WriteLine(error);
             return false;
         }
+
+        if (data.Length > OpenPgpKeyReader.MaxInputBytes)
+        {
+            stderr.WriteLine(path + ": the file is " + data.Length.ToString(CultureInfo.InvariantCulture) + " bytes; the limit is "
+                + OpenPgpKeyReader.MaxInputBytes.ToString(CultureInfo.InvariantCulture));
+            data = [];
+            return false;
+        }
+
+        return true;
     }
 
     private static void WritePgpText(TextWriter o, string path, OpenPgpKeyReport report)

@@ -184,7 +184,7 @@ public sealed class CompiledPolicy
             }
 
             // R-T6, R-T8 (RULES.md): a mandatory-TLS partner needs a level that verifies, whatever the server offers.
-            if (!plan.Level.IsPkix() && plan.Level is not (SecurityLevel.Fingerprint or SecurityLevel.Dane or SecurityLevel.DaneOnly) && IsPartner(DomainOf(nextHop)))
+            if (!VerifiesPeer(plan.Level) && IsPartner(DomainOf(nextHop)))
             {
                 sink?.Add(PartnerLevelCode, plan.Level == SecurityLevel.None ? "R-T8" : "R-T6", -1, FindingStatus.Failed, PartnerLevelMessage(nextHop, plan.Level));
                 return new ConnectionVerdict(ConnectionFailures.PartnerLevelTooWeak, VerdictReasons.None, TlsFloorFailures.None, AssuranceLevel.None, false);
@@ -293,6 +293,10 @@ public sealed class CompiledPolicy
             return new ConnectionVerdict(ConnectionFailures.InternalError, VerdictReasons.InternalError, TlsFloorFailures.None, AssuranceLevel.None, false);
         }
     }
+
+    // R-T6: the levels that authenticate the peer (PKIX, pins, TLSA); the others are not enough for a mandatory-TLS partner.
+    internal static bool VerifiesPeer(SecurityLevel level) =>
+        level.IsPkix() || level is SecurityLevel.Fingerprint or SecurityLevel.Dane or SecurityLevel.DaneOnly;
 
     /// <summary>The finding code of a mandatory-TLS partner whose level does not verify (R-T6, R-T8).</summary>
     public const string PartnerLevelCode = "partner-level-too-weak";

@@ -175,8 +175,7 @@ internal static class ProbeEvaluator
         // the level says; the same rule the pipeline applies (CompiledPolicy.IsPartner), reported before any connection
         // outcome so that it also stands when the server offers no STARTTLS.
         bool partner = compiled.IsPartner(CompiledPolicy.DomainOf(input.NextHop));
-        bool verifies = level.IsPkix() || level is SecurityLevel.Fingerprint or SecurityLevel.Dane or SecurityLevel.DaneOnly;
-        if (partner && !verifies)
+        if (partner && !CompiledPolicy.VerifiesPeer(level))
         {
             findings.Add(new(CompiledPolicy.PartnerLevelCode, level == SecurityLevel.None ? "R-T8" : "R-T6", FindingStatus.Failed, CompiledPolicy.PartnerLevelMessage(input.NextHop, level)));
         }

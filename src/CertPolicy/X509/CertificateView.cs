@@ -548,27 +548,11 @@ internal readonly struct CertificateView
     // RFC 5280 4.1: Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue }.
     private static CertificateError Parse(ReadOnlySpan<byte> d, ref Fields f)
     {
-        var outer = new DerReader(d);
-        if (!outer.TryRead(Asn1Tag.Sequence, out var cert) || outer.HasData)
+        if (!DerReader.TryReadSigned(d, out var tbs, out f.Tbs, out var outerAlg, out f.Signature))
         {
             return CertificateError.Malformed;
         }
 
-        var c = new DerReader(d, cert.Start.Value, cert.End.Value);
-        if (!c.TryRead(Asn1Tag.Sequence, out var tbs, out f.Tbs)
-            || !c.TryRead(Asn1Tag.Sequence, out _, out var outerAlg)
-            || !c.TryRead(Asn1Tag.PrimitiveBitString, out var sigBits)
-            || c.HasData)
-        {
-            return CertificateError.Malformed;
-        }
-
-        if (!DerReader.TryDecodeBitString(d[sigBits], out int unused, out _) || unused != 0)
-        {
-            return CertificateError.Malformed;
-        }
-
-        f.Signature = new Range(sigBits.Start.Value + 1, sigBits.End.Value);
         var t = new DerReader(d, tbs.Start.Value, tbs.End.Value);
 
         // version [0] EXPLICIT INTEGER DEFAULT v1: DER forbids encoding the default (X.690 11.5).

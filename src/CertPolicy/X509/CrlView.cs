@@ -213,27 +213,11 @@ internal readonly struct CrlView
     // RFC 5280 5.1: CertificateList ::= SEQUENCE { tbsCertList, signatureAlgorithm, signatureValue }.
     private static CrlError Parse(ReadOnlySpan<byte> d, ref Fields f)
     {
-        var outer = new DerReader(d);
-        if (!outer.TryRead(Asn1Tag.Sequence, out var list) || outer.HasData)
+        if (!DerReader.TryReadSigned(d, out var tbs, out f.Tbs, out var outerAlg, out f.Signature))
         {
             return CrlError.Malformed;
         }
 
-        var c = new DerReader(d, list.Start.Value, list.End.Value);
-        if (!c.TryRead(Asn1Tag.Sequence, out var tbs, out f.Tbs)
-            || !c.TryRead(Asn1Tag.Sequence, out _, out var outerAlg)
-            || !c.TryRead(Asn1Tag.PrimitiveBitString, out var sigBits)
-            || c.HasData)
-        {
-            return CrlError.Malformed;
-        }
-
-        if (!DerReader.TryDecodeBitString(d[sigBits], out int unused, out _) || unused != 0)
-        {
-            return CrlError.Malformed;
-        }
-
-        f.Signature = new Range(sigBits.Start.Value + 1, sigBits.End.Value);
         var t = new DerReader(d, tbs.Start.Value, tbs.End.Value);
 
         // RFC 5280 5.1.2.1: version OPTIONAL, v2 (1) when present; extensions need v2.

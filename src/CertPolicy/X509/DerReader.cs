@@ -120,6 +120,32 @@ internal ref struct DerReader
         content.Length > 0
         && !(content.Length > 1 && ((content[0] == 0x00 && (content[1] & 0x80) == 0) || (content[0] == 0xFF && (content[1] & 0x80) != 0)));
 
+    // RFC 5280 4.1 / 5.1: the SIGNED envelope that certificates and CRLs share, SEQUENCE { tbs SEQUENCE, algorithm
+    // SEQUENCE, signature BIT STRING }, nothing after it and no unused signature bits. Out: the TBS content and encoding,
+    // the outer algorithm's encoding, the signature bytes.
+    internal static bool TryReadSigned(ReadOnlySpan<byte> d, out Range tbsContent, out Range tbs, out Range outerAlgorithm, out Range signature)
+    {
+        tbsContent = tbs = outerAlgorithm = signature = default;
+        var outer = new DerReader(d);
+        if (!outer.TryRead(Asn1Tag.Sequence, out var whole) || outer.HasData)
+        {
+            return false;
+        }
+
+        var c = new DerReader(d, whole.Start.Value, whole.End.Value);
+        if (!c.TryRead(Asn1Tag.Sequence, out tbsContent, out tbs)
+            || !c.TryRead(Asn1Tag.Sequence, out _, out outerAlgorithm)
+            || !c.TryRead(Asn1Tag.PrimitiveBitString, out var sigBits)
+            || c.HasData
+            || !TryDecodeBitString(d[sigBits], out int unused, out _) || unused != 0)
+        {
+            return false;
+        }
+
+        signature = new Range(sigBits.Start.Value + 1, sigBits.End.Value);
+        return true;
+    }
+
     /// <summary>Strict DER BIT STRING: the unused-bit count and the bits, with unused bits zero (X.690 11.2).</summary>
     internal static bool TryDecodeBitString(ReadOnlySpan<byte> content, out int unusedBits, out ReadOnlySpan<byte> bits)
     {

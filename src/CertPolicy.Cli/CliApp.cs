@@ -27,12 +27,18 @@ internal static class CliApp
             var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
             if (parse.Errors.Count > 0)
             {
-                foreach (var e in parse.Errors)
-                {
-                    stderr.WriteLine($"certpolicy: {e.Message}");
-                }
-
+                // One line (README, "Exit codes"), in words: System.CommandLine names .NET types ("System.Nullable`1[System.Int32]").
+                stderr.WriteLine(CliMessages.ParseErrors(parse));
                 return ExitCodes.Unusable;
+            }
+
+            if (parse.Action is System.CommandLine.Help.HelpAction)
+            {
+                // The usage text names the program certpolicy, whatever the executable is called (CertPolicy.Cli.dll, testhost).
+                var help = new StringWriter();
+                int code = parse.Invoke(new InvocationConfiguration { Output = help, Error = stderr, EnableDefaultExceptionHandler = false });
+                stdout.Write(CliMessages.ProgramName(help.ToString()));
+                return code;
             }
 
             return parse.Invoke(config);
@@ -40,7 +46,8 @@ internal static class CliApp
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // Last line of defence: no stack trace reaches the user (fail closed with exit 2).
-            stderr.WriteLine($"certpolicy: internal error: {ex.GetType().Name}: {ex.Message}");
+            // No .NET type name or exception text reaches the user (issue 13 item 6): that is for a debugger, not a mail administrator.
+            stderr.WriteLine("certpolicy: internal error: the input could not be processed (this is a bug in certpolicy; please report it with the input)");
             return ExitCodes.Unusable;
         }
     }

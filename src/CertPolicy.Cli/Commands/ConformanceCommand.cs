@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
+using CertPolicy.Cli.Output;
 using CertPolicy.Names;
 using CertPolicy.Validation;
 using CertPolicy.X509;
@@ -31,8 +32,14 @@ internal static class ConformanceCommand
         var verbose = new Option<bool>("--verbose") { Description = "Print every case, not only disagreements and unsupported cases." };
         var now = new Option<string?>("--now") { Description = "The time used for cases whose validation_time is null (ISO 8601); default: the clock. Tests fix it." };
         var limbo = new Command("limbo", "Run the x509-limbo conformance cases (exit 0 when every disagreement is listed and no listed case agrees).") { file, exceptions, verbose, now };
+        var format = FormatOption.AddTo(limbo, sarif: false);
         limbo.SetAction(r =>
         {
+            if (!format.TryGet(r, "certpolicy conformance limbo", stderr, out var fmt))
+            {
+                return ExitCodes.Unusable;
+            }
+
             var nowText = r.GetValue(now);
             if (!CliTime.TryParseOrNow(nowText, out DateTimeOffset clock))
             {
@@ -40,7 +47,7 @@ internal static class ConformanceCommand
                 return ExitCodes.Unusable;
             }
 
-            return Run(r.GetValue(file)!, r.GetValue(exceptions), r.GetValue(verbose), clock, stdout, stderr);
+            return Run(r.GetValue(file)!, r.GetValue(exceptions), r.GetValue(verbose), clock, fmt, stdout, stderr);
         });
         var conformance = new Command("conformance", "Conformance suites.") { limbo };
         root.Subcommands.Add(conformance);
@@ -68,7 +75,10 @@ internal static class ConformanceCommand
         Unsupported,
     }
 
-    private static int Run(string path, string? exceptionsPath, bool verbose, DateTimeOffset now, TextWriter stdout, TextWriter stderr)
+    // One reported case for --format json (docs/schemas/conformance-limbo.schema.json).
+    private sealed record CaseLine(string Id, string Result, string? Expected, string? Actual, string? Detail);
+
+    private static int Run(string path, string? exceptionsPath, bool verbose, DateTimeOffset now, OutputFormat fmt, TextWriter stdout, TextWriter stderr)
     {
         if (!CliFiles.TryReadBytes(path, out var bytes, out var err))
         {
@@ -89,7 +99,8 @@ internal static class ConformanceCommand
         }
         catch (JsonException ex)
         {
-            stderr.WriteLine(path + ": not JSON: " + ex.Message);
+            // file:line:col in words; the parser's own message names .NET internals.
+            stderr.WriteLine(path + ":" + ((ex.LineNumber ?? 0) + 1).ToString(CultureInfo.InvariantCulture) + ":" + ((ex.BytePositionInLine ?? 0) + 1).ToString(CultureInfo.InvariantCulture) + ": not valid JSON");
             return ExitCodes.Unusable;
         }
 
@@ -102,6 +113,19 @@ internal static class ConformanceCommand
             }
 
             int total = 0, agree = 0, listedHits = 0, unexpected = 0, unsupported = 0;
+            var report = new List<CaseLine>();
+            void Line(string text, CaseLine c)
+            {
+                if (fmt == OutputFormat.Json)
+                {
+                    report.Add(c);
+                }
+                else
+                {
+                    stdout.WriteLine(text);
+                }
+            }
+
             var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var c in cases.EnumerateArray())
             {
@@ -116,7 +140,7 @@ internal static class ConformanceCommand
                 }
                 catch (Exception ex) when (ex is KeyNotFoundException or InvalidOperationException or FormatException)
                 {
-                    stderr.WriteLine(path + ": case " + total.ToString(CultureInfo.InvariantCulture) + " does not follow the limbo schema: " + ex.Message);
+                    stderr.WriteLine(path + ": case " + total.ToString(CultureInfo.InvariantCulture) + " does not follow the limbo schema (id, expected_result and the certificates must be strings)");
                     return ExitCodes.Unusable;
                 }
 
@@ -125,11 +149,11 @@ internal static class ConformanceCommand
                 if (outcome == Outcome.Unsupported)
                 {
                     unsupported++;
-                    stdout.WriteLine(id + ": unsupported: " + detail);
+                    Line(id + ": unsupported: " + detail, new(id, "unsupported", expected, null, detail));
                     if (listed.ContainsKey(id))
                     {
                         unexpected++;
-                        stdout.WriteLine(id + ": STALE exception: the case is unsupported, not decided");
+                        Line(id + ": STALE exception: the case is unsupported, not decided", new(id, "stale", expected, null, "the case is unsupported, not decided"));
                     }
 
                     continue;
@@ -142,11 +166,11 @@ internal static class ConformanceCommand
                     if (listed.ContainsKey(id))
                     {
                         unexpected++;
-                        stdout.WriteLine(id + ": STALE exception: now agrees (" + expected + ")");
+                        Line(id + ": STALE exception: now agrees (" + expected + ")", new(id, "stale", expected, actual, "now agrees"));
                     }
                     else if (verbose)
                     {
-                        stdout.WriteLine(id + ": ok " + actual);
+                        Line(id + ": ok " + actual, new(id, "ok", expected, actual, null));
                     }
 
                     continue;
@@ -155,12 +179,12 @@ internal static class ConformanceCommand
                 if (listed.TryGetValue(id, out var l) && l.Expected == expected && l.Actual == actual)
                 {
                     listedHits++;
-                    stdout.WriteLine(id + ": listed: expected " + expected + ", actual " + actual + " (" + l.Reason + ")");
+                    Line(id + ": listed: expected " + expected + ", actual " + actual + " (" + l.Reason + ")", new(id, "listed", expected, actual, l.Reason));
                 }
                 else
                 {
                     unexpected++;
-                    stdout.WriteLine(id + ": UNEXPECTED: expected " + expected + ", actual " + actual + ": " + detail);
+                    Line(id + ": UNEXPECTED: expected " + expected + ", actual " + actual + ": " + detail, new(id, "unexpected", expected, actual, detail));
                 }
             }
 
@@ -169,14 +193,59 @@ internal static class ConformanceCommand
                 if (!seen.Contains(id))
                 {
                     unexpected++;
-                    stdout.WriteLine(id + ": STALE exception: no such case");
+                    Line(id + ": STALE exception: no such case", new(id, "stale", null, null, "no such case"));
                 }
+            }
+
+            if (fmt == OutputFormat.Json)
+            {
+                WriteJson(stdout, path, total, agree, listedHits, unexpected, unsupported, report);
+                return unexpected == 0 ? ExitCodes.Ok : ExitCodes.Findings;
             }
 
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"limbo ({LimboProfile.Name}): {total} cases, {agree} agree ({agree * 100.0 / Math.Max(1, total):0.0}%), {listedHits} listed disagreements, {unexpected} unexpected, {unsupported} unsupported"));
             return unexpected == 0 ? ExitCodes.Ok : ExitCodes.Findings;
         }
     }
+
+    private static void WriteJson(TextWriter stdout, string path, int total, int agree, int listed, int unexpected, int unsupported, List<CaseLine> cases) => Json.Write(stdout, w =>
+    {
+        w.WriteStartObject();
+        w.WriteString("file", path);
+        w.WriteString("profile", LimboProfile.Name);
+        w.WriteString("verdict", unexpected == 0 ? "pass" : "fail");
+        w.WriteNumber("total", total);
+        w.WriteNumber("agree", agree);
+        w.WriteNumber("listed", listed);
+        w.WriteNumber("unexpected", unexpected);
+        w.WriteNumber("unsupported", unsupported);
+        w.WriteStartArray("cases");
+        foreach (var c in cases)
+        {
+            w.WriteStartObject();
+            w.WriteString("id", c.Id);
+            w.WriteString("result", c.Result);
+            if (c.Expected is not null)
+            {
+                w.WriteString("expected", c.Expected);
+            }
+
+            if (c.Actual is not null)
+            {
+                w.WriteString("actual", c.Actual);
+            }
+
+            if (c.Detail is not null)
+            {
+                w.WriteString("detail", c.Detail);
+            }
+
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        w.WriteEndObject();
+    });
 
     // One case: Success or Failure as our validator decides it, or Unsupported (with the missing feature in detail).
     private static Outcome RunCase(JsonElement c, DateTimeOffset now, out string detail)
@@ -576,7 +645,7 @@ internal static class ConformanceCommand
         }
         catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
         {
-            stderr.WriteLine(path + ": not a list of {id, expected, actual, reason}: " + ex.Message);
+            stderr.WriteLine(path + ": not a list of {id, expected, actual, reason} (each a string)");
             return false;
         }
     }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using CertPolicy.Cli.Output;
 using CertPolicy.Messaging;
 using CertPolicy.Trust;
 using CertPolicy.Validation;
@@ -31,8 +32,6 @@ internal static class MessagingCommands
         var profile = new Option<string?>("--profile") { Description = "postfix-secure (chain, EKU, names), partner-2026 (default: plus R-C10 floors and e-mail distrust-after) or document-2019 (plus: no mailbox-validated certificates, R-C4)." };
         var roots = new Option<string?>("--roots") { Description = "PEM file of anchors (trusted for e-mail) that replaces the curated trust store." };
         var at = new Option<string?>("--at") { Description = "Evaluation time, ISO 8601 (default: now)." };
-        var format = new Option<string>("--format") { Description = "Output format.", DefaultValueFactory = _ => "text" };
-        format.AcceptOnlyFromAmong("text", "json");
         var horizon = new Option<int>("--expiry-warning-days") { Description = "Warn when the certificate expires within this many days (0: never).", DefaultValueFactory = _ => 30 };
         var sign = new Option<bool>("--signing") { Description = "Also require the key usage for signatures (digitalSignature); encryption is always required." };
 
@@ -43,11 +42,16 @@ internal static class MessagingCommands
         command.Options.Add(profile);
         command.Options.Add(roots);
         command.Options.Add(at);
-        command.Options.Add(format);
         command.Options.Add(horizon);
         command.Options.Add(sign);
+        var format = FormatOption.AddTo(command, sarif: true);
         command.SetAction(parseResult =>
         {
+            if (!format.TryGet(parseResult, "certpolicy smime", stderr, out var fmt))
+            {
+                return ExitCodes.Unusable;
+            }
+
             string path = parseResult.GetValue(file)!;
             string dom = parseResult.GetValue(domain)!.Trim();
             if (dom.Length == 0 || dom.Contains('@', StringComparison.Ordinal) || dom.Contains(' ', StringComparison.Ordinal))
@@ -135,9 +139,13 @@ internal static class MessagingCommands
                     return ExitCodes.Unusable;
                 }
 
-                if (string.Equals(parseResult.GetValue(format), "json", StringComparison.Ordinal))
+                if (fmt == OutputFormat.Json)
                 {
                     stdout.WriteLine(SmimeJson(path, report));
+                }
+                else if (fmt == OutputFormat.Sarif)
+                {
+                    WriteFindingsSarif(stdout, path, report.Findings);
                 }
                 else
                 {
@@ -241,8 +249,6 @@ internal static class MessagingCommands
         };
         var domain = new Option<string?>("--domain") { Description = "Partner mail domain: a valid user ID must have an address there (R-G1)." };
         var at = new Option<string?>("--at") { Description = "Evaluation time, ISO 8601 (default: now)." };
-        var format = new Option<string>("--format") { Description = "Output format.", DefaultValueFactory = _ => "text" };
-        format.AcceptOnlyFromAmong("text", "json");
         var minRsa = new Option<int>("--min-rsa-bits") { Description = "RSA/DSA/ElGamal floor in bits (R-C10).", DefaultValueFactory = _ => 2048 };
         var allowSha1 = new Option<bool>("--allow-sha1") { Description = "Accept SHA-1 self-signatures (the 2019 document's keys use them; R-C10 refuses them by default)." };
 
@@ -251,11 +257,16 @@ internal static class MessagingCommands
         command.Options.Add(fingerprint);
         command.Options.Add(domain);
         command.Options.Add(at);
-        command.Options.Add(format);
         command.Options.Add(minRsa);
         command.Options.Add(allowSha1);
+        var format = FormatOption.AddTo(command, sarif: true);
         command.SetAction(parseResult =>
         {
+            if (!format.TryGet(parseResult, "certpolicy pgp", stderr, out var fmt))
+            {
+                return ExitCodes.Unusable;
+            }
+
             string path = parseResult.GetValue(file)!;
             if (!PublishedKeyIdentifier.TryParse(parseResult.GetValue(fingerprint), out PublishedKeyIdentifier published, out string? idError))
             {
@@ -290,17 +301,21 @@ internal static class MessagingCommands
 
             // The library fails closed and does not throw on data; this guard only keeps a bug from
             // reaching System.CommandLine's default handler, which prints a stack trace and exits 1.
-            return Guarded(path, stderr, () => Report(parseResult, path, keys, published, when, floor));
+            return Guarded(path, stderr, () => Report(parseResult, fmt, path, keys, published, when, floor));
         });
         return command;
 
-        int Report(ParseResult parseResult, string path, IReadOnlyList<OpenPgpCertificate> keys, PublishedKeyIdentifier published, DateTimeOffset when, int floor)
+        int Report(ParseResult parseResult, OutputFormat fmt, string path, IReadOnlyList<OpenPgpCertificate> keys, PublishedKeyIdentifier published, DateTimeOffset when, int floor)
         {
             var policy = new OpenPgpKeyPolicy { MinRsaBits = floor, AllowSha1SelfSignatures = parseResult.GetValue(allowSha1) };
             OpenPgpKeyReport report = OpenPgpKeyEvaluator.Evaluate(keys, published, when, parseResult.GetValue(domain), policy);
-            if (string.Equals(parseResult.GetValue(format), "json", StringComparison.Ordinal))
+            if (fmt == OutputFormat.Json)
             {
                 stdout.WriteLine(PgpJson(path, report));
+            }
+            else if (fmt == OutputFormat.Sarif)
+            {
+                WriteFindingsSarif(stdout, path, report.Findings);
             }
             else
             {
@@ -319,7 +334,7 @@ internal static class MessagingCommands
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            stderr.WriteLine(path + ": internal error: " + ex.GetType().Name + ": " + ex.Message);
+            stderr.WriteLine(path + ": internal error: the input could not be processed (this is a bug in certpolicy; please report it with the input)");
             return ExitCodes.Unusable;
         }
     }
@@ -327,12 +342,16 @@ internal static class MessagingCommands
     private static Command ContainerCommand(TextWriter stdout, TextWriter stderr)
     {
         var file = new Argument<string>("FILE") { Description = "A .p7b/.p7c (DER or PEM), a PEM bundle, or one DER/PEM certificate." };
-        var json = new Option<bool>("--json") { Description = "Write JSON instead of text." };
         var command = new Command("container", "List the certificates a PKCS#7 or PEM container holds (exit 0, or 2 for unusable input).");
         command.Arguments.Add(file);
-        command.Options.Add(json);
+        var format = FormatOption.AddTo(command, sarif: false);
         command.SetAction(parseResult =>
         {
+            if (!format.TryGet(parseResult, "certpolicy container", stderr, out var fmt))
+            {
+                return ExitCodes.Unusable;
+            }
+
             string path = parseResult.GetValue(file)!;
             if (!TryReadFile(path, stderr, out byte[] data))
             {
@@ -345,7 +364,7 @@ internal static class MessagingCommands
                 return ExitCodes.Unusable;
             }
 
-            if (parseResult.GetValue(json))
+            if (fmt == OutputFormat.Json)
             {
                 stdout.WriteLine(ContainerJson(path, container!));
             }
@@ -495,6 +514,18 @@ internal static class MessagingCommands
         }
 
         w.WriteEndArray();
+    }
+
+    // smime and pgp --format sarif: one result per finding (error fails the check, warning does not).
+    private static void WriteFindingsSarif(TextWriter stdout, string path, IEnumerable<MessagingFinding> findings)
+    {
+        var results = new List<SarifResult>();
+        foreach (MessagingFinding f in findings)
+        {
+            results.Add(new SarifResult(f.RuleId, f.Severity == FindingSeverity.Error ? "error" : "warning", f.Message, f.Code, path));
+        }
+
+        Sarif.Write(stdout, results);
     }
 
     private static void WriteKeyJson(Utf8JsonWriter w, OpenPgpKeyInfo k)

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.IO.Compression;
 using System.Text.Json;
+using CertPolicy.Cli.Output;
 using CertPolicy.Monitoring;
 
 namespace CertPolicy.Cli.Commands;
@@ -18,28 +19,23 @@ internal static class MonitorCommand
     internal static void Add(RootCommand root, TextWriter stdout, TextWriter stderr)
     {
         var files = new Argument<string[]>("LOGFILE") { Description = "Postfix log files (syslog, RFC 3339 or maillog_file format; *.gz is decompressed).", Arity = ArgumentArity.OneOrMore };
-        var format = new Option<string?>("--format") { Description = "Output format: text (default) or json." };
         var discard = new Option<int?>("--discard-after")
         {
             Description = "Also print smtpd_discard_ehlo_keyword_address_maps lines ('IP STARTTLS') for client IPs with at least N inbound TLS failures. Never install them for partners with mandatory TLS (R-T6, R-T8).",
         };
         var cmd = new Command("monitor", "Report the TLS failures in Postfix logs that must raise an alert (R-T11) (exit 0 none, 1 alerts found, 2 unusable input).")
         {
-            files, format, discard,
+            files, discard,
         };
-        cmd.SetAction(r => Run(r.GetValue(files) ?? [], r.GetValue(format), r.GetValue(discard), stdout, stderr));
+        var format = FormatOption.AddTo(cmd, sarif: true);
+        cmd.SetAction(r => format.TryGet(r, Me, stderr, out var fmt)
+            ? Run(r.GetValue(files) ?? [], fmt, r.GetValue(discard), stdout, stderr)
+            : ExitCodes.Unusable);
         root.Subcommands.Add(cmd);
     }
 
-    private static int Run(string[] paths, string? format, int? discardAfter, TextWriter stdout, TextWriter stderr)
+    private static int Run(string[] paths, OutputFormat fmt, int? discardAfter, TextWriter stdout, TextWriter stderr)
     {
-        string fmt = format ?? "text";
-        if (fmt is not ("text" or "json"))
-        {
-            stderr.WriteLine($"{Me}: --format: expected text or json (got \"{fmt}\")");
-            return ExitCodes.Unusable;
-        }
-
         if (discardAfter is < 1)
         {
             stderr.WriteLine($"{Me}: --discard-after: expected a number of failures >= 1");
@@ -64,10 +60,12 @@ internal static class MonitorCommand
 
         var summary = new TlsFailureSummary();
         var stats = new Stats();
-        bool json = fmt == "json";
-        string? error = json
-            ? WriteJson(paths, summary, stats, discardAfter, stdout)
-            : WriteText(paths, summary, stats, discardAfter, stdout);
+        string? error = fmt switch
+        {
+            OutputFormat.Json => WriteJson(paths, summary, stats, discardAfter, stdout),
+            OutputFormat.Sarif => WriteSarif(paths, summary, stats, stdout),
+            _ => WriteText(paths, summary, stats, discardAfter, stdout),
+        };
         if (error is not null)
         {
             stderr.WriteLine(error);
@@ -228,6 +226,29 @@ internal static class MonitorCommand
                 dest[i] = char.IsControl(src[i]) ? '?' : src[i];
             }
         });
+    }
+
+    // SARIF: one error result per alert event, located at its log line (the whole log is scanned before writing).
+    private static string? WriteSarif(string[] paths, TlsFailureSummary summary, Stats stats, TextWriter stdout)
+    {
+        var results = new List<SarifResult>();
+        foreach (var path in paths)
+        {
+            string? error = Scan(path, stats, e =>
+            {
+                summary.Add(e);
+                string line = FormatEvent(path, e);
+                int start = line.IndexOf("] ", StringComparison.Ordinal);
+                results.Add(new SarifResult(e.RuleId, "error", start >= 0 ? line[(start + 2)..] : line, PostfixTlsEvent.KindName(e.Kind), path, e.LineNumber > int.MaxValue ? 0 : (int)e.LineNumber));
+            });
+            if (error is not null)
+            {
+                return error;
+            }
+        }
+
+        Sarif.Write(stdout, results);
+        return null;
     }
 
     private static string? WriteJson(string[] paths, TlsFailureSummary summary, Stats stats, int? discardAfter, TextWriter stdout)

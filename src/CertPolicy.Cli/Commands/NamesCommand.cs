@@ -1,4 +1,5 @@
 using System.CommandLine;
+using CertPolicy.Cli.Output;
 using CertPolicy.Names;
 using CertPolicy.Policy;
 
@@ -15,17 +16,18 @@ internal static class NamesCommand
         var nexthop = new Option<string>("--nexthop") { Description = "The next-hop domain, without brackets or port.", Required = true };
         var mx = new Option<string?>("--mx") { Description = "The MX host name connected to (needed by the hostname strategy)." };
         var gateway = new Option<string?>("--gateway-pattern") { Description = "The partner's published gateway pattern, e.g. mailin*.audi.de (R-T9; a CertPolicy extension): the MX host must match it." };
-        var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
         var cmd = new Command("names", "Check a certificate's names against a Postfix level and match list (exit 0 match, 1 no match, 2 unusable input).")
         {
-            cert, level, match, nexthop, mx, gateway, json,
+            cert, level, match, nexthop, mx, gateway,
         };
-        cmd.SetAction(r => Run(
-            r.GetValue(cert)!, r.GetValue(level)!, r.GetValue(match), r.GetValue(nexthop)!, r.GetValue(mx), r.GetValue(gateway), r.GetValue(json), stdout, stderr));
+        var format = FormatOption.AddTo(cmd, sarif: true);
+        cmd.SetAction(r => format.TryGet(r, "certpolicy names", stderr, out var fmt)
+            ? Run(r.GetValue(cert)!, r.GetValue(level)!, r.GetValue(match), r.GetValue(nexthop)!, r.GetValue(mx), r.GetValue(gateway), fmt, stdout, stderr)
+            : ExitCodes.Unusable);
         root.Subcommands.Add(cmd);
     }
 
-    private static int Run(string certPath, string levelText, string? matchText, string nexthop, string? mx, string? gatewayText, bool json, TextWriter stdout, TextWriter stderr)
+    private static int Run(string certPath, string levelText, string? matchText, string nexthop, string? mx, string? gatewayText, OutputFormat format, TextWriter stdout, TextWriter stderr)
     {
         if (!SecurityLevels.TryParse(levelText, out var level))
         {
@@ -106,7 +108,22 @@ internal static class NamesCommand
         string? matchedName = list is not null && result.IsMatch ? Display(der, result.MatchedName) : null;
         string? matchedRef = list is not null && result.MatchedElement >= 0 ? list.Elements[result.MatchedElement].Name : null;
 
-        if (json)
+        if (format == OutputFormat.Sarif)
+        {
+            var results = new List<SarifResult>();
+            if (list is not null && !result.IsMatch)
+            {
+                results.Add(new SarifResult("R-C2", "error", Explain(result.Status, list, nexthop, mx), "name-mismatch", certPath));
+            }
+
+            if (!gatewayOk)
+            {
+                results.Add(new SarifResult("R-T9", "error", $"MX host \"{mx}\" does not follow the published gateway pattern {gatewayPattern}", "gateway-pattern-mismatch", certPath));
+            }
+
+            Sarif.Write(stdout, results);
+        }
+        else if (format == OutputFormat.Json)
         {
             Json.Write(stdout, w =>
             {

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using CertPolicy.Cli.Output;
 using CertPolicy.Policy;
 
 namespace CertPolicy.Cli.Commands;
@@ -24,10 +25,15 @@ internal static class PolicyCommands
             Description = "A domain with which mandatory verified TLS was agreed (R-T6); repeatable.",
             AllowMultipleArgumentsPerToken = false,
         };
-        var json = new Option<bool>("--json") { Description = "Print the diagnostics as JSON." };
-        var cmd = new Command("check", "Report syntax errors (exit 2) and policy findings (exit 1) with file:line:col.") { file, partners, json };
+        var cmd = new Command("check", "Report syntax errors (exit 2) and policy findings (exit 1) with file:line:col.") { file, partners };
+        var format = FormatOption.AddTo(cmd, sarif: true);
         cmd.SetAction(r =>
         {
+            if (!format.TryGet(r, "certpolicy policy check", stderr, out var fmt))
+            {
+                return ExitCodes.Unusable;
+            }
+
             var path = r.GetValue(file)!;
             if (!TryLoad(path, stderr, out var parsed))
             {
@@ -40,7 +46,11 @@ internal static class PolicyCommands
                 all.AddRange(PolicyLinter.Lint(parsed.Map, r.GetValue(partners) ?? []));
             }
 
-            if (r.GetValue(json))
+            if (fmt == OutputFormat.Sarif)
+            {
+                WriteSarif(stdout, all);
+            }
+            else if (fmt == OutputFormat.Json)
             {
                 Json.Write(stdout, w =>
                 {
@@ -95,10 +105,15 @@ internal static class PolicyCommands
     {
         var file = new Argument<string>("FILE") { Description = "The tls_policy table source." };
         var nexthop = new Argument<string>("NEXTHOP") { Description = "The next hop as smtp(8) sees it: domain, [host] or [host]:port." };
-        var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
-        var cmd = new Command("lookup", "Print the entry that applies to a next hop, as smtp(8) finds it (exit 1: none applies).") { file, nexthop, json };
+        var cmd = new Command("lookup", "Print the entry that applies to a next hop, as smtp(8) finds it (exit 1: none applies).") { file, nexthop };
+        var format = FormatOption.AddTo(cmd, sarif: false);
         cmd.SetAction(r =>
         {
+            if (!format.TryGet(r, "certpolicy policy lookup", stderr, out var fmt))
+            {
+                return ExitCodes.Unusable;
+            }
+
             var path = r.GetValue(file)!;
             var hop = r.GetValue(nexthop)!;
             if (!TryLoad(path, stderr, out var parsed))
@@ -113,7 +128,7 @@ internal static class PolicyCommands
             }
 
             var result = parsed.Map.Lookup(hop);
-            if (r.GetValue(json))
+            if (fmt == OutputFormat.Json)
             {
                 Json.Write(stdout, w =>
                 {
@@ -154,8 +169,14 @@ internal static class PolicyCommands
     {
         var file = new Argument<string>("FILE") { Description = "The tls_policy table source." };
         var cmd = new Command("format", "Print the table in canonical form (one line per entry, attributes in a fixed order).") { file };
+        var format = FormatOption.AddTo(cmd, sarif: false);
         cmd.SetAction(r =>
         {
+            if (!format.TryGet(r, "certpolicy policy format", stderr, out var fmt))
+            {
+                return ExitCodes.Unusable;
+            }
+
             var path = r.GetValue(file)!;
             if (!TryLoad(path, stderr, out var parsed))
             {
@@ -168,11 +189,61 @@ internal static class PolicyCommands
                 return ExitCodes.Unusable;
             }
 
-            stdout.Write(parsed.Map.Format());
+            if (fmt == OutputFormat.Json)
+            {
+                WriteFormatJson(stdout, path, parsed.Map);
+            }
+            else
+            {
+                stdout.Write(parsed.Map.Format());
+            }
+
             return ExitCodes.Ok;
         });
         return cmd;
     }
+
+    // SARIF for policy check: errors and findings fail (error), Postfix warnings are warnings.
+    private static void WriteSarif(TextWriter stdout, List<PolicyDiagnostic> all)
+    {
+        var results = new List<SarifResult>(all.Count);
+        foreach (var d in all)
+        {
+            string level = d.Severity == DiagnosticSeverity.Warning ? "warning" : "error";
+            results.Add(new SarifResult(d.Rule ?? d.Code, level, d.Message, d.Code, d.Source, d.Line, d.Column));
+        }
+
+        Sarif.Write(stdout, results);
+    }
+
+    // policy format --format json: the canonical entries, one object per entry (docs/schemas/policy-format.schema.json).
+    private static void WriteFormatJson(TextWriter stdout, string path, PolicyMap map) => Json.Write(stdout, w =>
+    {
+        w.WriteStartObject();
+        w.WriteString("file", path);
+        w.WriteStartArray("entries");
+        foreach (var e in map.Entries)
+        {
+            w.WriteStartObject();
+            w.WriteString("key", e.Key);
+            w.WriteNumber("line", e.Line);
+            if (e.Policy is { } p)
+            {
+                w.WriteString("level", p.Level.ToPostfixName());
+                WriteAttributes(w, p);
+                w.WriteString("canonical", e.Key + " " + p.ToCanonicalString());
+            }
+            else
+            {
+                w.WriteString("canonical", e.Key + " " + e.RawValue);
+            }
+
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        w.WriteEndObject();
+    });
 
     private static void WriteAttributes(Utf8JsonWriter w, TlsPolicy p)
     {

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography;
+using CertPolicy.Cli.Output;
 using CertPolicy.Net;
 using CertPolicy.Policy;
 using CertPolicy.Tls;
@@ -31,32 +32,27 @@ internal static class ProbeCommand
         var timeout = new Option<double?>("--timeout") { Description = "Seconds allowed for the connect, each SMTP reply and the TLS handshake (default 30)." };
         var legacy = new Option<bool>("--offer-legacy") { Description = "Also offer TLS 1.0/1.1 and CBC suites, so that a legacy-only gateway is reported by its protocol (R-T4) rather than as a handshake failure. OpenSSL's security level still applies (OPENSSL_CONF)." };
         var noRetry = new Option<bool>("--no-retry") { Description = "After a failed handshake, do not connect again with a permissive offer (TLS 1.0-1.3, NULL suites, security level 0) to name what a weak-only gateway negotiates." };
-        var format = new Option<string?>("--format") { Description = "Output format: text (default) or json." };
         var roots = new Option<string?>("--roots") { Description = "PEM file of anchors that replaces the curated trust store (private PKIs, tests)." };
         var partner = new Option<string[]>("--partner") { Description = "A partner domain with mandatory TLS (R-T6), repeatable: for it a level that does not verify fails (R-T8 for none), and so does a gateway without STARTTLS." };
         var cmd = new Command("probe", "Probe a gateway with SMTP STARTTLS and evaluate it (exit 0 compliant, 1 not compliant, 2 unusable input, 3 could not evaluate: retry).")
         {
-            target, nexthop, mx, policy, level, match, profile, smtps, timeout, legacy, noRetry, format, roots, partner,
+            target, nexthop, mx, policy, level, match, profile, smtps, timeout, legacy, noRetry, roots, partner,
         };
-        cmd.SetAction(r => Run(
-            new Request(r.GetValue(target)!, r.GetValue(nexthop)!, r.GetValue(mx), r.GetValue(policy), r.GetValue(level), r.GetValue(match), r.GetValue(profile), r.GetValue(smtps), r.GetValue(timeout), r.GetValue(legacy), r.GetValue(noRetry), r.GetValue(format), r.GetValue(roots), r.GetValue(partner) ?? []),
-            stdout,
-            stderr));
+        var format = FormatOption.AddTo(cmd, sarif: true);
+        cmd.SetAction(r => format.TryGet(r, "certpolicy probe", stderr, out var fmt)
+            ? Run(
+                new Request(r.GetValue(target)!, r.GetValue(nexthop)!, r.GetValue(mx), r.GetValue(policy), r.GetValue(level), r.GetValue(match), r.GetValue(profile), r.GetValue(smtps), r.GetValue(timeout), r.GetValue(legacy), r.GetValue(noRetry), fmt, r.GetValue(roots), r.GetValue(partner) ?? []),
+                stdout,
+                stderr)
+            : ExitCodes.Unusable);
         root.Subcommands.Add(cmd);
     }
 
-    private sealed record Request(string Target, string NextHop, string? Mx, string? PolicyFile, string? Level, string? Match, string? Profile, bool Smtps, double? Timeout, bool OfferLegacy, bool NoRetry, string? Format, string? Roots, string[] Partners);
+    private sealed record Request(string Target, string NextHop, string? Mx, string? PolicyFile, string? Level, string? Match, string? Profile, bool Smtps, double? Timeout, bool OfferLegacy, bool NoRetry, OutputFormat Format, string? Roots, string[] Partners);
 
     private static int Run(Request q, TextWriter stdout, TextWriter stderr)
     {
         const string Me = "certpolicy probe";
-        string fmt = q.Format ?? "text";
-        if (fmt is not ("text" or "json"))
-        {
-            stderr.WriteLine($"{Me}: --format: expected text or json (got \"{fmt}\")");
-            return ExitCodes.Unusable;
-        }
-
         if (!TryParseTarget(q.Target, q.Smtps, out string host, out int port, out string? targetError))
         {
             stderr.WriteLine($"{Me}: {targetError}");
@@ -142,9 +138,13 @@ internal static class ProbeCommand
             ValidationTime = now,
         });
 
-        if (fmt == "json")
+        if (q.Format == OutputFormat.Json)
         {
             WriteJson(stdout, report);
+        }
+        else if (q.Format == OutputFormat.Sarif)
+        {
+            WriteSarif(stdout, report);
         }
         else
         {
@@ -336,6 +336,28 @@ internal static class ProbeCommand
         FindingStatus.NotEvaluated => "not-evaluated",
         _ => "info",
     };
+
+    // SARIF: failed checks are errors, checks that could not be evaluated warnings, information notes; passes are left out.
+    private static void WriteSarif(TextWriter o, ProbeReport r)
+    {
+        var results = new List<SarifResult>();
+        foreach (var f in r.Findings)
+        {
+            string? level = f.Status switch
+            {
+                FindingStatus.Failed => "error",
+                FindingStatus.NotEvaluated => "warning",
+                FindingStatus.Passed => null,
+                _ => "note",
+            };
+            if (level is not null)
+            {
+                results.Add(new SarifResult(f.RuleId, level, f.Message, f.Code));
+            }
+        }
+
+        Sarif.Write(o, results);
+    }
 
     private static void WriteText(TextWriter o, ProbeReport r)
     {

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using CertPolicy.Cli.Output;
 using CertPolicy.Tls;
 
 namespace CertPolicy.Cli.Commands;
@@ -27,7 +28,6 @@ internal static class TlsCommands
         var verbose = new Option<bool>("-V") { Description = "One line per suite with hex id, name, protocol, Kx, Au, Enc and Mac (as openssl ciphers -V)." };
         var tls12 = new Option<bool>("--tls1_2") { Description = "Only suites usable with TLS 1.2 (no TLS 1.3 suites)." };
         var tls13 = new Option<bool>("--tls1_3") { Description = "Only the TLS 1.3 suites (which cipher strings do not govern)." };
-        var json = new Option<bool>("--json") { Description = "JSON output." };
         var lenient = new Option<bool>("--lenient") { Description = "Ignore unknown words, as OpenSSL does (default: unknown words are an error)." };
         var build = new Option<string>("--build")
         {
@@ -41,11 +41,16 @@ internal static class TlsCommands
         command.Options.Add(verbose);
         command.Options.Add(tls12);
         command.Options.Add(tls13);
-        command.Options.Add(json);
         command.Options.Add(lenient);
         command.Options.Add(build);
+        var format = FormatOption.AddTo(command, sarif: false);
         command.SetAction(parseResult =>
         {
+            if (!format.TryGet(parseResult, "certpolicy ciphers", stderr, out var fmt))
+            {
+                return ExitCodes.Unusable;
+            }
+
             string s = parseResult.GetValue(text) ?? string.Empty;
             bool only12 = parseResult.GetValue(tls12);
             bool only13 = parseResult.GetValue(tls13);
@@ -86,7 +91,7 @@ internal static class TlsCommands
                 }
             }
 
-            if (parseResult.GetValue(json))
+            if (fmt == OutputFormat.Json)
             {
                 stdout.WriteLine(ToJson(s, selection!, rows));
             }
@@ -161,6 +166,36 @@ internal static class TlsCommands
         return Encoding.UTF8.GetString(ms.ToArray());
     }
 
+    // tls check --format json (docs/schemas/tls-check.schema.json); each floor line is "R-Tn: message".
+    private static void WriteCheckJson(TextWriter stdout, string protocol, in CipherSuiteInfo suite, string profile, IReadOnlyList<string> findings)
+    {
+        string id = string.Create(CultureInfo.InvariantCulture, $"0x{suite.Id >> 8:X2},0x{suite.Id & 0xFF:X2}");
+        string name = suite.DisplayName;
+        string iana = suite.IanaName;
+        Json.Write(stdout, w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("verdict", findings.Count == 0 ? "pass" : "fail");
+            w.WriteString("protocol", protocol);
+            w.WriteString("cipher", name);
+            w.WriteString("iana", iana);
+            w.WriteString("id", id);
+            w.WriteString("profile", profile);
+            w.WriteStartArray("findings");
+            foreach (var f in findings)
+            {
+                int colon = f.IndexOf(": ", StringComparison.Ordinal);
+                w.WriteStartObject();
+                w.WriteString("rule", colon > 0 ? f[..colon] : "R-T5");
+                w.WriteString("message", colon > 0 ? f[(colon + 2)..] : f);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        });
+    }
+
     private static Command CheckCommand(TextWriter stdout, TextWriter stderr)
     {
         var protocol = new Option<string>("--protocol") { Description = "Negotiated protocol as OpenSSL spells it: SSLv3, TLSv1, TLSv1.1, TLSv1.2, TLSv1.3.", Required = true };
@@ -181,8 +216,14 @@ internal static class TlsCommands
         command.Options.Add(protocols);
         command.Options.Add(exclude);
         command.Options.Add(profile);
+        var format = FormatOption.AddTo(command, sarif: false);
         command.SetAction(parseResult =>
         {
+            if (!format.TryGet(parseResult, "certpolicy tls check", stderr, out var fmt))
+            {
+                return ExitCodes.Unusable;
+            }
+
             string p = parseResult.GetValue(protocol) ?? string.Empty;
             string c = parseResult.GetValue(cipher) ?? string.Empty;
             string prof = parseResult.GetValue(profile) ?? TlsFloor.Partner2026Name;
@@ -239,6 +280,12 @@ internal static class TlsCommands
             ref readonly var info = ref CipherSuiteTable.Row(row);
             var findings = floor!.Explain(proto, info.Id);
             string subject = info.DisplayName + " on " + TlsProtocols.ToOpenSslName(proto) + " (profile " + floor.Name + ")";
+            if (fmt == OutputFormat.Json)
+            {
+                WriteCheckJson(stdout, TlsProtocols.ToOpenSslName(proto), in info, floor.Name, findings);
+                return findings.Count == 0 ? ExitCodes.Ok : ExitCodes.Findings;
+            }
+
             if (findings.Count == 0)
             {
                 stdout.WriteLine("acceptable: " + subject);

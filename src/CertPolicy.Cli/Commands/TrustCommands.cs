@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using CertPolicy.Cli.Output;
 using CertPolicy.Trust;
 
 namespace CertPolicy.Cli.Commands;
@@ -40,7 +41,8 @@ internal static class TrustCommands
         var manifestOpt = ManifestOption();
         var atOpt = AtOption();
         var outOpt = new Option<string>("--out") { Description = "Output folder.", Required = true };
-        var formatOpt = new Option<string>("--format") { Description = "Comma-separated: pem,p7b,capath,json,postfix (default: all)." };
+        // Before issue 13 this option was --format; --format is now the output format, as on every command (CHANGELOG.md).
+        var formatOpt = new Option<string>("--bundle-formats") { Description = "The files to write, comma-separated: pem,p7b,capath,json,postfix (default: all)." };
         var partnerOpt = new Option<string[]>("--partner")
         {
             Description = "Partner domain for postfix/tls_policy, as DOMAIN or DOMAIN=MATCH (e.g. audi.hu=.audi.de); repeatable.",
@@ -52,11 +54,17 @@ internal static class TrustCommands
         cmd.Options.Add(formatOpt);
         cmd.Options.Add(partnerOpt);
         cmd.Options.Add(atOpt);
+        var output = FormatOption.AddTo(cmd, sarif: true);
         cmd.SetAction(parse => Guard(stderr, () =>
         {
+            if (!output.TryGet(parse, "certpolicy bundle build", stderr, out var fmt, hint: "the files to write are --bundle-formats pem,p7b,capath,json,postfix"))
+            {
+                return ExitCodes.Unusable;
+            }
+
             if (!TryFormats(parse.GetValue(formatOpt), out var formats, out var fErr))
             {
-                stderr.WriteLine("certpolicy: --format: " + fErr);
+                stderr.WriteLine("certpolicy bundle build: --bundle-formats: " + fErr);
                 return ExitCodes.Unusable;
             }
 
@@ -77,32 +85,49 @@ internal static class TrustCommands
                 return ExitCodes.Unusable;
             }
 
-            if (!TryLoadUsable(parse.GetValue(manifestOpt), at, stderr, out var manifest))
+            // An unusable manifest: its errors, one line each, and nothing written (exit 2). In JSON and SARIF the
+            // policy findings of a usable manifest go into the document instead of stderr.
+            if (!TryLoadUsable(parse.GetValue(manifestOpt), at, stderr, out var manifest, findingsToStderr: fmt == OutputFormat.Text))
             {
-                stderr.WriteLine("certpolicy: manifest unusable; nothing written");
                 return ExitCodes.Unusable;
             }
 
-            foreach (var ca in manifest.AnnexCas)
+            string outDir = parse.GetValue(outOpt)!;
+            if (fmt == OutputFormat.Text)
             {
-                stdout.WriteLine(CaLine(manifest, ca));
+                foreach (var ca in manifest.AnnexCas)
+                {
+                    stdout.WriteLine(CaLine(manifest, ca));
+                }
             }
 
             if (!manifest.IsCompliant)
             {
-                stderr.WriteLine("certpolicy: the manifest breaks policy (" + manifest.Diagnostics.Count.ToString(CultureInfo.InvariantCulture) + " findings); nothing written");
+                WriteBuildReport(stdout, fmt, manifest, outDir, 0);
+                if (fmt == OutputFormat.Text)
+                {
+                    stderr.WriteLine("certpolicy: the manifest breaks policy (" + manifest.Diagnostics.Count.ToString(CultureInfo.InvariantCulture) + " findings); nothing written");
+                }
+
                 return ExitCodes.Findings;
             }
 
             var files = TrustBundle.Build(manifest, formats, partners);
-            string outDir = parse.GetValue(outOpt)!;
             if (!TryWriteAtomically(outDir, files, out var wErr))
             {
                 stderr.WriteLine("certpolicy: cannot write " + outDir + ": " + wErr);
                 return ExitCodes.Unusable;
             }
 
-            stdout.WriteLine("wrote " + files.Count.ToString(CultureInfo.InvariantCulture) + " files (" + manifest.IncludedRoots().Count.ToString(CultureInfo.InvariantCulture) + " roots) to " + outDir);
+            if (fmt == OutputFormat.Text)
+            {
+                stdout.WriteLine("wrote " + files.Count.ToString(CultureInfo.InvariantCulture) + " files (" + manifest.IncludedRoots().Count.ToString(CultureInfo.InvariantCulture) + " roots) to " + outDir);
+            }
+            else
+            {
+                WriteBuildReport(stdout, fmt, manifest, outDir, files.Count);
+            }
+
             return ExitCodes.Ok;
         }));
         return cmd;
@@ -117,8 +142,14 @@ internal static class TrustCommands
         cmd.Options.Add(manifestOpt);
         cmd.Options.Add(sourceOpt);
         cmd.Options.Add(atOpt);
+        var output = FormatOption.AddTo(cmd, sarif: false);
         cmd.SetAction(parse => Guard(stderr, () =>
         {
+            if (!output.TryGet(parse, "certpolicy bundle diff", stderr, out var fmt))
+            {
+                return ExitCodes.Unusable;
+            }
+
             if (!TryAt(parse.GetValue(atOpt), out var at, stderr))
             {
                 return ExitCodes.Unusable;
@@ -141,6 +172,12 @@ internal static class TrustCommands
             }
 
             var diffs = TrustDiff.Compare(manifest, source);
+            if (fmt == OutputFormat.Json)
+            {
+                WriteDiffJson(stdout, manifest, source, diffs);
+                return diffs.Count == 0 ? ExitCodes.Ok : ExitCodes.Findings;
+            }
+
             foreach (var d in diffs)
             {
                 stdout.WriteLine(d.ToString());
@@ -156,13 +193,17 @@ internal static class TrustCommands
     {
         var manifestOpt = ManifestOption();
         var atOpt = AtOption();
-        var jsonOpt = new Option<bool>("--json") { Description = "Write JSON instead of text." };
         var cmd = new Command("list", "Show the manifest: each annex CA with its fate, each root with status, bundle decision and reason.");
         cmd.Options.Add(manifestOpt);
-        cmd.Options.Add(jsonOpt);
         cmd.Options.Add(atOpt);
+        var output = FormatOption.AddTo(cmd, sarif: false);
         cmd.SetAction(parse => Guard(stderr, () =>
         {
+            if (!output.TryGet(parse, "certpolicy trust list", stderr, out var fmt))
+            {
+                return ExitCodes.Unusable;
+            }
+
             if (!TryAt(parse.GetValue(atOpt), out var at, stderr))
             {
                 return ExitCodes.Unusable;
@@ -173,7 +214,7 @@ internal static class TrustCommands
                 return ExitCodes.Unusable;
             }
 
-            if (parse.GetValue(jsonOpt))
+            if (fmt == OutputFormat.Json)
             {
                 stdout.Write(ListJson(manifest));
             }
@@ -196,22 +237,116 @@ internal static class TrustCommands
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            stderr.WriteLine("certpolicy: internal error: " + ex.GetType().Name + ": " + ex.Message);
+            stderr.WriteLine("certpolicy: internal error: the input could not be processed (this is a bug in certpolicy; please report it with the input)");
             return ExitCodes.Unusable;
         }
     }
 
     // Loads the manifest (embedded by default), prints its diagnostics, and says whether it is usable.
-    private static bool TryLoadUsable(string? path, DateTimeOffset at, TextWriter stderr, out TrustManifest manifest)
+    // With findingsToStderr false only the errors of an unusable manifest are printed (the findings go into a JSON or SARIF document).
+    private static bool TryLoadUsable(string? path, DateTimeOffset at, TextWriter stderr, out TrustManifest manifest, bool findingsToStderr = true)
     {
         manifest = path is null ? TrustManifestLoader.LoadEmbedded(at) : TrustManifestLoader.LoadFile(path, at);
         foreach (var d in manifest.Diagnostics)
         {
-            stderr.WriteLine(d.ToString());
+            if (findingsToStderr || d.Severity == DiagnosticSeverity.Error)
+            {
+                stderr.WriteLine(d.ToString());
+            }
         }
 
         return manifest.IsUsable;
     }
+
+    // bundle build --format json|sarif: the manifest's verdict, the annex CAs and the findings (docs/schemas/bundle-build.schema.json).
+    private static void WriteBuildReport(TextWriter stdout, OutputFormat fmt, TrustManifest m, string outDir, int filesWritten)
+    {
+        if (fmt == OutputFormat.Sarif)
+        {
+            var results = new List<SarifResult>();
+            foreach (var d in m.Diagnostics)
+            {
+                results.Add(new SarifResult(d.Rule, "error", d.Message, d.Code, d.Position.File, d.Position.Line, d.Position.Column));
+            }
+
+            Sarif.Write(stdout, results);
+            return;
+        }
+
+        if (fmt != OutputFormat.Json)
+        {
+            return;
+        }
+
+        Json.Write(stdout, j =>
+        {
+            j.WriteStartObject();
+            j.WriteString("verdict", m.IsCompliant ? "pass" : "fail");
+            j.WriteString("manifest", m.Name);
+            j.WriteString("out", outDir);
+            j.WriteNumber("filesWritten", filesWritten);
+            j.WriteNumber("rootsIncluded", m.IncludedRoots().Count);
+            j.WriteStartArray("annexCas");
+            foreach (var ca in m.AnnexCas)
+            {
+                j.WriteStartObject();
+                j.WriteString("name", ca.Name);
+                j.WriteString("status", CaStatus(ca.Status));
+                j.WriteString("successor", ca.Successor);
+                j.WriteStartArray("roots");
+                foreach (var r in m.RootsOf(ca))
+                {
+                    j.WriteStartObject();
+                    j.WriteString("label", r.Label);
+                    j.WriteString("status", Status(r.Status));
+                    j.WriteString("bundle", r.Bundle == BundleDecision.Include ? "include" : "exclude");
+                    j.WriteEndObject();
+                }
+
+                j.WriteEndArray();
+                j.WriteEndObject();
+            }
+
+            j.WriteEndArray();
+            j.WriteStartArray("findings");
+            foreach (var d in m.Diagnostics)
+            {
+                j.WriteStartObject();
+                j.WriteString("code", d.Code);
+                j.WriteString("rule", d.Rule);
+                j.WriteString("file", d.Position.File);
+                j.WriteNumber("line", d.Position.Line);
+                j.WriteNumber("column", d.Position.Column);
+                j.WriteString("message", d.Message);
+                j.WriteEndObject();
+            }
+
+            j.WriteEndArray();
+            j.WriteEndObject();
+        });
+    }
+
+    // bundle diff --format json (docs/schemas/bundle-diff.schema.json).
+    private static void WriteDiffJson(TextWriter stdout, TrustManifest m, SourceStore source, IReadOnlyList<TrustDifference> diffs) => Json.Write(stdout, j =>
+    {
+        j.WriteStartObject();
+        j.WriteString("manifest", m.Name);
+        j.WriteString("source", source.Name);
+        j.WriteNumber("sourceRoots", source.Roots.Count);
+        j.WriteStartArray("differences");
+        foreach (var d in diffs)
+        {
+            j.WriteStartObject();
+            j.WriteString("kind", TrustDifference.KindName(d.Kind));
+            j.WriteString("sha256", d.Sha256);
+            j.WriteString("label", d.Label);
+            j.WriteString("message", d.Message);
+            j.WriteEndObject();
+        }
+
+        j.WriteEndArray();
+        j.WriteEndObject();
+    });
 
     private static bool TryAt(string? text, out DateTimeOffset at, TextWriter stderr)
     {

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using CertPolicy.Cli.Output;
 using CertPolicy.Evaluation;
 using CertPolicy.Names;
 using CertPolicy.Policy;
@@ -26,38 +27,29 @@ internal static class VerifyCommand
         var roots = new Option<string?>("--roots") { Description = "PEM file of anchors that replaces the curated trust store." };
         var ev = new Option<string[]>("--ev-policy") { Description = "A dotted EV policy OID bound to the --roots anchors; repeatable.", AllowMultipleArgumentsPerToken = false };
         var at = new Option<string?>("--at") { Description = "Validation time (ISO 8601, e.g. 2026-11-28T00:00:00Z); default: now." };
-        var format = new Option<string?>("--format") { Description = "text (default) or json." };
-        var jsonAlias = new Option<bool>("--json") { Description = "The same as --format json." };
         var crl = new Option<string[]>("--crl") { Description = "CRL file(s) (PEM X509 CRL blocks or one DER CRL) to check revocation against (R-C12); repeatable. Nothing is fetched.", AllowMultipleArgumentsPerToken = true };
         var crlAll = new Option<bool>("--crl-check-all") { Description = "With --crl: every certificate below the anchor needs an applicable CRL (like openssl verify -crl_check_all)." };
         var cmd = new Command("verify", "Validate a presented certificate chain against the trust store and a rule profile (exit 0 compliant, 1 not, 2 unusable input).")
         {
-            chain, nexthop, mx, level, match, profile, roots, ev, at, format, jsonAlias, crl, crlAll,
+            chain, nexthop, mx, level, match, profile, roots, ev, at, crl, crlAll,
         };
-        cmd.SetAction(r => Run(
-            new Args(r.GetValue(chain)!, r.GetValue(nexthop)!, r.GetValue(mx), r.GetValue(level), r.GetValue(match), r.GetValue(profile), r.GetValue(roots), r.GetValue(ev) ?? [], r.GetValue(at), r.GetValue(jsonAlias) ? "json" : r.GetValue(format), r.GetValue(crl) ?? [], r.GetValue(crlAll)),
-            stdout,
-            stderr));
+        var format = FormatOption.AddTo(cmd, sarif: true);
+        cmd.SetAction(r => format.TryGet(r, "certpolicy verify", stderr, out var fmt)
+            ? Run(
+                new Args(r.GetValue(chain)!, r.GetValue(nexthop)!, r.GetValue(mx), r.GetValue(level), r.GetValue(match), r.GetValue(profile), r.GetValue(roots), r.GetValue(ev) ?? [], r.GetValue(at), fmt, r.GetValue(crl) ?? [], r.GetValue(crlAll)),
+                stdout,
+                stderr)
+            : ExitCodes.Unusable);
         root.Subcommands.Add(cmd);
 
         // The x509-limbo runner exercises the same validator; registered here to keep CliApp to one line per area.
         ConformanceCommand.Add(root, stdout, stderr);
     }
 
-    private sealed record Args(string Chain, string NextHop, string? Mx, string? Level, string? Match, string? Profile, string? Roots, string[] EvPolicies, string? At, string? Format, string[] Crls, bool CrlCheckAll);
+    private sealed record Args(string Chain, string NextHop, string? Mx, string? Level, string? Match, string? Profile, string? Roots, string[] EvPolicies, string? At, OutputFormat Format, string[] Crls, bool CrlCheckAll);
 
     private static int Run(Args a, TextWriter stdout, TextWriter stderr)
     {
-        bool json;
-        switch (a.Format)
-        {
-            case null or "text": json = false; break;
-            case "json": json = true; break;
-            default:
-                stderr.WriteLine("certpolicy verify: --format: '" + a.Format + "' is not text or json");
-                return ExitCodes.Unusable;
-        }
-
         ValidationProfile? profile = ValidationProfile.Partner2026;
         if (a.Profile is not null && !ValidationProfile.TryGet(a.Profile, out profile))
         {
@@ -170,9 +162,13 @@ internal static class VerifyCommand
             return ExitCodes.Unusable;
         }
 
-        if (json)
+        if (a.Format == OutputFormat.Json)
         {
             WriteJson(stdout, report);
+        }
+        else if (a.Format == OutputFormat.Sarif)
+        {
+            WriteSarif(stdout, a.Chain, report);
         }
         else
         {
@@ -214,6 +210,7 @@ internal static class VerifyCommand
             w.WriteString("code", f.Code);
             w.WriteString("rule", f.Rule);
             w.WriteNumber("depth", f.Depth);
+            w.WriteString("severity", f.Reason == VerdictReasons.None ? "note" : "error");
             w.WriteString("message", f.Message);
             w.WriteEndObject();
         }
@@ -221,6 +218,18 @@ internal static class VerifyCommand
         w.WriteEndArray();
         w.WriteEndObject();
     });
+
+    // One SARIF result per finding: a finding without a reason flag is a note (it does not fail the verdict).
+    private static void WriteSarif(TextWriter stdout, string chainPath, ValidationReport report)
+    {
+        var results = new List<SarifResult>();
+        foreach (var f in report.Findings)
+        {
+            results.Add(new SarifResult(f.Rule, f.Reason == VerdictReasons.None ? "note" : "error", f.Message + " (depth " + f.Depth.ToString(CultureInfo.InvariantCulture) + ")", f.Code, chainPath));
+        }
+
+        Sarif.Write(stdout, results);
+    }
 
     private static void WriteText(TextWriter stdout, ValidationReport report)
     {

@@ -45,7 +45,12 @@ internal sealed class FormatOption
     }
 
     /// <summary>Reads the chosen format; on a bad value writes one line (<c>certpolicy CMD: --format: ...</c>) and returns false (exit 2).</summary>
-    internal bool TryGet(ParseResult result, string commandName, TextWriter stderr, out OutputFormat format)
+    /// <param name="result">The parse result.</param>
+    /// <param name="commandName">The command as the user typed it, e.g. <c>certpolicy verify</c>.</param>
+    /// <param name="stderr">Where the one error line goes.</param>
+    /// <param name="format">The chosen format.</param>
+    /// <param name="hint">Appended to the error line (e.g. where an option moved).</param>
+    internal bool TryGet(ParseResult result, string commandName, TextWriter stderr, out OutputFormat format, string? hint = null)
     {
         var value = result.GetValue(_format);
         var json = result.GetValue(_json);
@@ -67,7 +72,7 @@ internal sealed class FormatOption
                 stderr.WriteLine(commandName + ": --json and --format " + value + " contradict each other");
                 return false;
             default:
-                stderr.WriteLine(commandName + ": --format: '" + value + "' is not " + (_sarif ? "text, json or sarif" : "text or json"));
+                stderr.WriteLine(commandName + ": --format: '" + value + "' is not " + (_sarif ? "text, json or sarif" : "text or json") + (hint is null ? string.Empty : " (" + hint + ")"));
                 return false;
         }
     }

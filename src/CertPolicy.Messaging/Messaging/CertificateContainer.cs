@@ -178,7 +178,7 @@ public static class CertificateContainerReader
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // Fail closed: a parser surprise on hostile input is an unusable input, never an escaping exception.
-            error = new ContainerReadError(ContainerReadErrorKind.MalformedDer, "the container cannot be parsed: " + ex.GetType().Name + ": " + ex.Message);
+            error = new ContainerReadError(ContainerReadErrorKind.MalformedDer, "the container cannot be parsed (truncated or not valid DER)");
             return false;
         }
     }

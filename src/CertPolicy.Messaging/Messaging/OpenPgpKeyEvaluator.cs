@@ -180,7 +180,7 @@ public static class OpenPgpKeyEvaluator
             encryptionKey = null;
             expiresAt = null;
             findings.Add(new MessagingFinding(OpenPgpFindingCodes.InternalError, "R-G1", FindingSeverity.Error,
-                "the key could not be evaluated (" + ex.GetType().Name + ": " + ex.Message + ")", cert.Fingerprint));
+                "the key could not be evaluated (a packet or value it needs is damaged)", cert.Fingerprint));
             return false;
         }
     }
@@ -568,7 +568,7 @@ public static class OpenPgpKeyEvaluator
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            why = "it cannot be verified (" + ex.GetType().Name + ": " + ex.Message + ")";
+            why = "it cannot be verified (the signature or key value is damaged)";
         }
 
         findings.Add(new MessagingFinding(OpenPgpFindingCodes.SelfSignatureInvalid, "R-G1", FindingSeverity.Error,

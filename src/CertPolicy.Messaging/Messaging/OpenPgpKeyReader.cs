@@ -36,7 +36,7 @@ public static class OpenPgpKeyReader
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // Fail closed: a parser bug on hostile input is an unusable input, never an escaping exception.
-            error = new OpenPgpReadError(OpenPgpReadErrorKind.PacketMalformed, "the key data cannot be parsed: " + ex.GetType().Name + ": " + ex.Message);
+            error = new OpenPgpReadError(OpenPgpReadErrorKind.PacketMalformed, "the key data cannot be parsed (damaged or truncated OpenPGP data)");
             return false;
         }
     }
@@ -236,7 +236,7 @@ public static class OpenPgpKeyReader
 
     private static string Describe(Exception ex) => ex is EndOfStreamException
         ? "its body ends before its fields do (truncated content)"
-        : ex.GetType().Name + ": " + ex.Message;
+        : "a field does not decode (damaged OpenPGP packet)";
 
     private static bool IsWhiteSpace(byte b) => b is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n';
 

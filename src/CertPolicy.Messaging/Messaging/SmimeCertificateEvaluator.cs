@@ -65,11 +65,11 @@ public static class SmimeCertificateEvaluator
             Run(validator, certificates, request, findings, state);
         }
 #pragma warning disable CA1031 // Fail closed (DESIGN.md, "Verdicts"): any exception becomes a failing verdict.
-        catch (Exception ex)
+        catch (Exception)
 #pragma warning restore CA1031
         {
             findings.Add(new MessagingFinding(SmimeFindingCodes.InternalError, "R-G1", FindingSeverity.Error,
-                "the S/MIME evaluation failed internally (" + ex.GetType().Name + "); failing closed", null));
+                "the S/MIME evaluation failed internally; failing closed", null));
         }
 
         return new SmimeReport(request.Time, request.Profile.Name, findings, state.InputUnusable)

@@ -128,7 +128,7 @@ internal static class ProbeEvaluator
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // DESIGN.md "Verdicts": any exception inside evaluation is a non-compliant verdict.
-            findings.Add(new("internal-error", "R-T6", FindingStatus.Failed, "internal error during evaluation: " + ex.GetType().Name + ": " + ex.Message));
+            findings.Add(new("internal-error", "R-T6", FindingStatus.Failed, "internal error during evaluation; failing closed"));
         }
 
         return new ProbeReport(VerdictOf(findings), findings, probe, input, mx);

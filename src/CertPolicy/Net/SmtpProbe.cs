@@ -164,7 +164,7 @@ public static class SmtpProbe
             // Peer data must never surface as an exception (STYLE.md): anything unforeseen is "could not evaluate".
             if (result.Outcome != ProbeOutcome.TlsEstablished)
             {
-                Set(result, ProbeOutcome.SmtpError, "unexpected error during " + stage + " with " + NamAddr(result) + ": " + ex.GetType().Name + ": " + OneLine(ex.Message));
+                Set(result, ProbeOutcome.SmtpError, "unexpected error during " + stage + " with " + NamAddr(result) + ": the connection was abandoned after an unexpected failure");
             }
 
             return result;

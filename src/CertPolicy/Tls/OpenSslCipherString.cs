@@ -466,7 +466,7 @@ internal static class OpenSslCipherString
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // Fail closed: a bug in the evaluator must not escape a TryEvaluate.
-            error = new CipherStringError(CipherStringErrorKind.InvalidCommand, -1, "internal error evaluating the cipher string: " + ex.GetType().Name);
+            error = new CipherStringError(CipherStringErrorKind.InvalidCommand, -1, "internal error evaluating the cipher string");
             selection = null;
             return false;
         }

@@ -220,10 +220,10 @@ public sealed class ChainValidator
             run.Execute(chain);
         }
 #pragma warning disable CA1031 // Fail closed (DESIGN.md, "Verdicts"): any exception becomes a failing verdict.
-        catch (Exception ex)
+        catch (Exception)
 #pragma warning restore CA1031
         {
-            run.Add("internal.error", "R-C3", -1, "validation failed internally (" + ex.GetType().Name + "); failing closed", VerdictReasons.InternalError);
+            run.Add("internal.error", "R-C3", -1, "validation failed internally; failing closed", VerdictReasons.InternalError);
         }
     }
 

@@ -151,9 +151,10 @@ internal static class Pkcs7CertificateReader
         {
             cms.Decode(element);
         }
-        catch (CryptographicException ex)
+        catch (CryptographicException)
         {
-            error = where + ": the PKCS#7 SignedData cannot be decoded: " + ex.Message;
+            // The decoder's own message names ASN.1 tag classes and .NET types: an administrator gets plain words instead.
+            error = where + ": the PKCS#7 SignedData cannot be decoded (truncated or not valid DER)";
             return DerElementErrorKind.MalformedDer;
         }
 
@@ -164,9 +165,9 @@ internal static class Pkcs7CertificateReader
         {
             found = cms.Certificates;
         }
-        catch (CryptographicException ex)
+        catch (CryptographicException)
         {
-            error = where + ": a certificate inside the PKCS#7 cannot be read: " + ex.Message;
+            error = where + ": a certificate inside the PKCS#7 cannot be read (not a valid DER certificate)";
             return DerElementErrorKind.MalformedCertificate;
         }
 

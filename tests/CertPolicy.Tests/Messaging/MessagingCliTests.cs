@@ -1,5 +1,4 @@
 using System.Text.Json;
-using CertPolicy.Cli;
 
 namespace CertPolicy.Tests.Messaging;
 
@@ -15,12 +14,7 @@ public class MessagingCliTests : IDisposable
     }
 
     private static (int Code, string Out, string Err) Cli(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = CliApp.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
+        => CertPolicy.Tests.Support.CliRunner.Run(args);
 
     private string Write(string name, byte[] data)
     {

@@ -1,6 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
-using CertPolicy.Cli;
 using CertPolicy.Messaging;
 using CertPolicy.Trust;
 using CertPolicy.Validation;
@@ -314,12 +313,7 @@ public class SmimeEvaluatorTests : IDisposable
     // ---- CLI ----
 
     private static (int Code, string Out, string Err) Cli(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = CliApp.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
+        => CertPolicy.Tests.Support.CliRunner.Run(args);
 
     private string Write(string name, byte[] data)
     {

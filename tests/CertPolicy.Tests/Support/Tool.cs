@@ -80,9 +80,18 @@ internal static class Tool
             }
 
             p.WaitForExit();
+            if (IsCli(args))
+            {
+                // The CLI as a child process (dotnet CertPolicy.Cli.dll ...): its output is scanned like CliRunner's.
+                CliRunner.Record(args.Skip(1), stdout.Result, stderr.Result);
+            }
+
             return (p.ExitCode, stdout.Result, stderr.Result);
         }
     }
+
+    private static bool IsCli(IEnumerable<string> args) =>
+        args.FirstOrDefault() is { } first && Path.GetFileName(first).Equals("CertPolicy.Cli.dll", StringComparison.Ordinal);
 
     /// <summary>The dotnet host that runs the tests (for the CLI as a child process, e.g. with its own environment).</summary>
     internal static string DotnetHost()
@@ -142,14 +151,46 @@ internal sealed class TempDir : IDisposable
     }
 }
 
-/// <summary>Runs the CLI in-process and captures its output.</summary>
-internal static class CliRunner
+/// <summary>
+/// Runs the CLI in-process and captures its output. Every output the test suite captures from the CLI (in-process here,
+/// out of process through <see cref="Tool.Run"/>) is recorded and scanned: no .NET type name, exception name or ASN.1 tag
+/// jargon may reach a user (issue 13 item 6), so every CLI test in the suite enforces it.
+/// </summary>
+internal static partial class CliRunner
 {
+    /// <summary>What a message must never contain: .NET namespaces/type names, exception names, ASN.1 tag-class jargon.</summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"System\.|Exception|class value")]
+    internal static partial System.Text.RegularExpressions.Regex Forbidden();
+
+    private static readonly System.Collections.Concurrent.ConcurrentQueue<(string Args, string Out, string Err)> s_captured = new();
+
+    /// <summary>Every output captured so far in this test process (command line, stdout, stderr).</summary>
+    internal static IReadOnlyCollection<(string Args, string Out, string Err)> Captured => s_captured;
+
     internal static (int Exit, string Out, string Err) Run(params string[] args)
     {
         var o = new StringWriter();
         var e = new StringWriter();
         int code = CertPolicy.Cli.CliApp.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
+        var (stdout, stderr) = (o.ToString(), e.ToString());
+        Record(args, stdout, stderr);
+        return (code, stdout, stderr);
+    }
+
+    /// <summary>Records one invocation's output and fails the test when it contains forbidden text.</summary>
+    internal static void Record(IEnumerable<string> args, string stdout, string stderr)
+    {
+        string line = string.Join(' ', args);
+        s_captured.Enqueue((line, stdout, stderr));
+        foreach (var (name, text) in new[] { ("stdout", stdout), ("stderr", stderr) })
+        {
+            var m = Forbidden().Match(text);
+            if (m.Success)
+            {
+                int start = text.LastIndexOf('\n', m.Index) + 1;
+                int end = text.IndexOf('\n', m.Index);
+                Assert.Fail($"certpolicy {line}: {name} leaks .NET internals ('{m.Value}'): {text[start..(end < 0 ? text.Length : end)]}");
+            }
+        }
     }
 }

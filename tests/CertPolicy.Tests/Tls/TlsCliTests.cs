@@ -6,12 +6,7 @@ namespace CertPolicy.Tests.Tls;
 public class TlsCliTests
 {
     private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = CliApp.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
+        => CertPolicy.Tests.Support.CliRunner.Run(args);
 
     [Theory]
     [InlineData("HIGH:!aNULL:!MD5")]

@@ -68,7 +68,7 @@ public class BundleTests
         var excluded = MakeRoot("Excluded Test Root");
         var path = WriteManifest([new(included, "Included Root"), new(excluded, "Excluded Root", Status: "distrusted", Bundle: "exclude")]);
         var outDir = Path.Combine(Path.GetDirectoryName(path)!, "out");
-        var (code, o, e) = RunCli("bundle", "build", "--manifest", path, "--out", outDir, "--format", "capath,pem", "--at", "2026-11-28T00:00:00Z");
+        var (code, o, e) = RunCli("bundle", "build", "--manifest", path, "--out", outDir, "--bundle-formats", "capath,pem", "--at", "2026-11-28T00:00:00Z");
         Assert.True(code == 0, o + e);
         Assert.Single(Directory.GetFiles(Path.Combine(outDir, "capath")));
 
@@ -148,7 +148,7 @@ public class BundleTests
         var parsed = CertPolicy.Policy.PolicyMap.Parse(string.Join('\n', lines) + "\n", "tls_policy");
         Assert.False(parsed.HasErrors);
         Assert.Empty(CertPolicy.Policy.PolicyLinter.Lint(parsed.Map, ["audi.de", "audi.hu"]));
-        var (code, _, e) = RunCli("bundle", "build", "--out", Path.Combine(TempDir(), "x"), "--format", "postfix", "--partner", "bad domain!");
+        var (code, _, e) = RunCli("bundle", "build", "--out", Path.Combine(TempDir(), "x"), "--bundle-formats", "postfix", "--partner", "bad domain!");
         Assert.Equal(2, code);
         Assert.Contains("--partner", e, StringComparison.Ordinal);
     }
@@ -157,7 +157,7 @@ public class BundleTests
     public void Unknown_format_exits_2_and_writes_nothing()
     {
         var dir = Path.Combine(TempDir(), "x");
-        var (code, _, e) = RunCli("bundle", "build", "--out", dir, "--format", "pem,zip");
+        var (code, _, e) = RunCli("bundle", "build", "--out", dir, "--bundle-formats", "pem,zip");
         Assert.Equal(2, code);
         Assert.Contains("unknown format 'zip'", e, StringComparison.Ordinal);
         Assert.False(Directory.Exists(dir));
@@ -169,7 +169,7 @@ public class BundleTests
         var dir = Path.Combine(TempDir(), "again");
         Directory.CreateDirectory(Path.Combine(dir, "capath"));
         File.WriteAllText(Path.Combine(dir, "capath", "deadbeef.0"), "stale");
-        var (code, _, e) = RunCli("bundle", "build", "--out", dir, "--format", "capath", "--at", "2026-11-28T00:00:00Z");
+        var (code, _, e) = RunCli("bundle", "build", "--out", dir, "--bundle-formats", "capath", "--at", "2026-11-28T00:00:00Z");
         Assert.True(code == 0, e);
         Assert.False(File.Exists(Path.Combine(dir, "capath", "deadbeef.0")));
         Assert.Equal(13, Directory.GetFiles(Path.Combine(dir, "capath")).Length);

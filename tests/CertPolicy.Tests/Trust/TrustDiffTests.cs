@@ -109,7 +109,7 @@ public class TrustDiffTests
     public void The_built_capath_and_pem_bundle_agree_with_the_manifest()
     {
         var outDir = Path.Combine(TempDir(), "own");
-        Assert.Equal(0, RunCli("bundle", "build", "--out", outDir, "--format", "capath,pem", "--at", "2026-11-28T00:00:00Z").Code);
+        Assert.Equal(0, RunCli("bundle", "build", "--out", outDir, "--bundle-formats", "capath,pem", "--at", "2026-11-28T00:00:00Z").Code);
         foreach (var source in new[] { Path.Combine(outDir, "capath"), Path.Combine(outDir, "certpolicy-trust.pem") })
         {
             var (code, o, e) = RunCli("bundle", "diff", "--source", source, "--at", "2026-11-28T00:00:00Z");

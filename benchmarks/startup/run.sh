@@ -14,7 +14,7 @@ dotnet publish "$here/Hello" -c Release -r linux-x64 -o "$work/hello" --disable-
 "$here/make-chain.sh" "$work/chain" >/dev/null
 "$work/aot/certpolicy" bundle build --out "$work/bundle" --format pem >/dev/null
 cd "$work/chain"
-curated=$(ls "$work"/bundle/*.pem | head -1)
+curated="$work/bundle/certpolicy-trust.pem"
 echo "date: $(date -u +%Y-%m-%dT%H:%MZ); load: $(cut -d' ' -f1-3 /proc/loadavg); rounds: $rounds"
 "$here/interleaved.sh" "$rounds" \
   "openssl verify -CAfile root.pem -untrusted inter.pem leaf.pem" \

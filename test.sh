@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test. On a clean Debian 12 machine with only the .NET SDK it first installs the real
 # peers the tests talk to: Postfix (postmap, posttls-finger), OpenSSL, GnuPG, Go (golang-go, Go 1.19:
-# the tests build tools/go-x509-oracle offline with it) and the system CA store. Postfix is installed with debconf "No configuration" and is never started as a service:
+# the tests build tools/go-x509-oracle offline with it), the system CA store, and a C linker for the NativeAOT build. Postfix is installed with debconf "No configuration" and is never started as a service:
 # the tests run its binaries with a private MAIL_CONFIG directory.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -13,6 +13,10 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v gpg >/dev/null 2>&1 || need+=(gnupg)
 command -v go >/dev/null 2>&1 || need+=(golang-go)
 [ -d /etc/ssl/certs ] && [ -n "$(ls -A /etc/ssl/certs 2>/dev/null)" ] || need+=(ca-certificates)
+# The NativeAOT build the tests publish once (README, "Install"): a linker driver (clang, or gcc, the SDK's fallback)
+# and objcopy. zlib1g-dev is not needed: the NativeAOT runtime pack ships its own libz.a.
+command -v clang >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1 || need+=(clang)
+command -v objcopy >/dev/null 2>&1 || need+=(binutils)
 if [ "${#need[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "test.sh: missing ${need[*]}; run as root, or: sudo apt-get install -y ${need[*]}" >&2

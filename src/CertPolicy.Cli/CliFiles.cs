@@ -19,7 +19,7 @@ internal static class CliFiles
             if (path == "-")
             {
                 using var stdin = Console.OpenStandardInput();
-                return TryReadBounded(stdin, "-", out bytes, out error);
+                return TryReadBounded(stdin, "-", 0, out bytes, out error);
             }
 
             var info = new FileInfo(path);
@@ -36,7 +36,7 @@ internal static class CliFiles
             }
 
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.SequentialScan);
-            return TryReadBounded(stream, path, out bytes, out error);
+            return TryReadBounded(stream, path, info.Length, out bytes, out error);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
@@ -45,12 +45,13 @@ internal static class CliFiles
         }
     }
 
-    private static bool TryReadBounded(Stream stream, string path, out byte[] bytes, out string error)
+    // lengthHint: the size the file system reports (0 when unknown); it only sizes the first read, never bounds it.
+    private static bool TryReadBounded(Stream stream, string path, long lengthHint, out byte[] bytes, out string error)
     {
         bytes = [];
         error = string.Empty;
         using var buffer = new MemoryStream();
-        var chunk = new byte[64 * 1024];
+        var chunk = new byte[lengthHint is > 0 and < 64 * 1024 ? (int)lengthHint + 1 : 64 * 1024];
         int n;
         while ((n = stream.Read(chunk, 0, (int)Math.Min(chunk.Length, MaxFileBytes + 1 - buffer.Length))) > 0)
         {

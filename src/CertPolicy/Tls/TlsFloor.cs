@@ -69,7 +69,11 @@ public sealed class TlsFloor
     /// <summary>The profile name of what Postfix's <c>secure</c> level enforces with default settings.</summary>
     public const string PostfixSecureName = "postfix-secure";
 
-    private readonly ulong[] _grade;
+    // The grade's suites as bits (row of CipherSuiteTable). The three profiles compute them on first use (null until
+    // then): evaluating a Postfix grade as an OpenSSL cipher string was 15 % of a whole `certpolicy verify` process,
+    // which never checks a negotiated suite (benchmarks/README.md, "Start-up"). Set once, then only read.
+    private ulong[]? _grade;
+    private readonly PostfixCipherGrade _lazyGrade;
 
     private TlsFloor(string name, TlsProtocolSet protocols, int minimumStrengthBits, bool forbidRc4, bool forbidNullAnonExport, CipherSelection? grade, string gradeDescription)
     {
@@ -80,27 +84,63 @@ public sealed class TlsFloor
         ForbidNullAnonymousExport = forbidNullAnonExport;
         HasGrade = grade is not null;
         GradeDescription = gradeDescription;
-        _grade = new ulong[(CipherSuiteTable.Count + 63) / 64];
+        _grade = ToBits(grade);
+    }
+
+    // A profile: the grade (no exclusions) is evaluated on first use.
+    private TlsFloor(string name, TlsProtocolSet protocols, int minimumStrengthBits, bool forbidRc4, bool forbidNullAnonExport, PostfixCipherGrade lazyGrade)
+    {
+        Name = name;
+        Protocols = protocols;
+        MinimumStrengthBits = minimumStrengthBits;
+        ForbidRc4 = forbidRc4;
+        ForbidNullAnonymousExport = forbidNullAnonExport;
+        HasGrade = true;
+        Grade = lazyGrade;
+        _lazyGrade = lazyGrade;
+        PostfixCiphers.TryBuildCipherString(lazyGrade, null, PostfixTlsLevel.Authenticated, out var s, out _);
+        GradeDescription = PostfixCiphers.GradeName(lazyGrade) + " (" + s + ")";
+    }
+
+    private ulong[] GradeBits => _grade ?? EvaluateLazyGrade();
+
+    private static ulong[] ToBits(CipherSelection? grade)
+    {
+        var bits = new ulong[(CipherSuiteTable.Count + 63) / 64];
         if (grade is not null)
         {
             foreach (int r in grade.Rows)
             {
-                _grade[r >> 6] |= 1UL << (r & 63);
+                bits[r >> 6] |= 1UL << (r & 63);
             }
         }
+
+        return bits;
+    }
+
+    private ulong[] EvaluateLazyGrade()
+    {
+        // The same evaluation as Create (every suite OpenSSL 3.0 can have); a profile's grade always evaluates.
+        if (!PostfixCiphers.TryEvaluate(_lazyGrade, null, PostfixTlsLevel.Authenticated, OpenSslBuild.Full, out var sel, out var error))
+        {
+            throw new InvalidOperationException("profile " + Name + ": invalid grade: " + error);
+        }
+
+        var bits = ToBits(sel);
+        return Interlocked.CompareExchange(ref _grade, bits, null) ?? bits;
     }
 
     /// <summary>The document's floor (R-T2..R-T5 as written in 2019): TLS 1.2 only, &gt;= 128 bits, no RC4/NULL/anon/export, Postfix grade <c>high</c>.</summary>
-    public static TlsFloor Document2019 { get; } = Create(Document2019Name, TlsProtocolSet.Tls12, 128, true, true, PostfixCipherGrade.High);
+    public static TlsFloor Document2019 { get; } = new(Document2019Name, TlsProtocolSet.Tls12, 128, true, true, PostfixCipherGrade.High);
 
     /// <summary>The 2026 default (R-T4 modernised): TLS 1.2 and 1.3, otherwise as <see cref="Document2019"/>.</summary>
-    public static TlsFloor Partner2026 { get; } = Create(Partner2026Name, TlsProtocolSet.Tls12 | TlsProtocolSet.Tls13, 128, true, true, PostfixCipherGrade.High);
+    public static TlsFloor Partner2026 { get; } = new(Partner2026Name, TlsProtocolSet.Tls12 | TlsProtocolSet.Tls13, 128, true, true, PostfixCipherGrade.High);
 
     /// <summary>
     /// Only what Postfix 3.7's <c>secure</c> level checks with default settings: <c>smtp_tls_mandatory_protocols = &gt;=TLSv1</c>
     /// and <c>smtp_tls_mandatory_ciphers = medium</c> minus <c>aNULL</c>; no separate RC4 or key-size rule.
     /// </summary>
-    public static TlsFloor PostfixSecure { get; } = Create(PostfixSecureName, TlsProtocolSet.Tls10 | TlsProtocolSet.Tls11 | TlsProtocolSet.Tls12 | TlsProtocolSet.Tls13, 0, false, false, PostfixCipherGrade.Medium);
+    public static TlsFloor PostfixSecure { get; } = new(PostfixSecureName, TlsProtocolSet.Tls10 | TlsProtocolSet.Tls11 | TlsProtocolSet.Tls12 | TlsProtocolSet.Tls13, 0, false, false, PostfixCipherGrade.Medium);
 
     /// <summary>The profile names, default first.</summary>
     public static IReadOnlyList<string> ProfileNames { get; } = [Partner2026Name, Document2019Name, PostfixSecureName];
@@ -166,7 +206,7 @@ public sealed class TlsFloor
     internal TlsFloor WithProtocols(TlsProtocolSet protocols)
     {
         var copy = new TlsFloor(Name, protocols, MinimumStrengthBits, ForbidRc4, ForbidNullAnonymousExport, null, GradeDescription) { HasGrade = HasGrade, Grade = Grade };
-        _grade.CopyTo(copy._grade, 0);
+        GradeBits.CopyTo(copy.GradeBits, 0);
         return copy;
     }
 
@@ -285,9 +325,11 @@ public sealed class TlsFloor
             return false;
         }
 
-        for (int i = 0; i < _grade.Length; i++)
+        var mine = GradeBits;
+        var theirs = profile.GradeBits;
+        for (int i = 0; i < mine.Length; i++)
         {
-            if ((profile._grade[i] & ~_grade[i]) != 0)
+            if ((theirs[i] & ~mine[i]) != 0)
             {
                 return false;
             }
@@ -368,7 +410,7 @@ public sealed class TlsFloor
         }
 
         // R-T5 / R-T6: in the grade (TLS <= 1.2 suites only; Postfix grades do not govern TLS 1.3).
-        if (floor.HasGrade && !info.IsTls13 && (floor._grade[row >> 6] & (1UL << (row & 63))) == 0)
+        if (floor.HasGrade && !info.IsTls13 && (floor.GradeBits[row >> 6] & (1UL << (row & 63))) == 0)
         {
             f |= TlsFloorFailures.NotInGrade;
         }

@@ -27,7 +27,7 @@ namespace CertPolicy.Validation;
 /// RSASSA-PSS or Ed25519 signatures, and compares names bytewise (as webpki does), not with RFC 5280 7.1 folding.</para>
 /// <para>Two paths, one search: <see cref="Evaluate"/> records only the verdict flags (no findings, chain
 /// elements or matched-name string; one reusable run per thread), <see cref="Explain"/> builds the report. Caches:
-/// anchor keys are imported by the constructor; intermediates' keys (by SPKI) and CA certificates whose signature
+/// anchor keys are imported once, on first use; intermediates' keys (by SPKI) and CA certificates whose signature
 /// verified (by DER, with the verifying SPKI) are kept up to <see cref="MaxCachedKeys"/> entries each, so a leaf
 /// under a seen intermediate costs one signature verification. The budget is spent on a cache hit as on a real
 /// verification, so limits behave the same with or without the cache.</para>
@@ -51,7 +51,8 @@ public sealed class ChainValidator
     private readonly Dictionary<TrustRoot, CertificateView> _anchors = new(ReferenceEqualityComparer.Instance);
 
     // Keyed by SPKI bytes (copied in); look-ups use the span alternate, so a cache hit allocates nothing.
-    private readonly Dictionary<ReadOnlyMemory<byte>, AsymmetricAlgorithm?> _anchorKeys = new(TrustStore.ByteKeyComparer.Instance);
+    // Anchor keys are imported on first use (AnchorKey): constructing a validator over a large store stays cheap.
+    private readonly Dictionary<ReadOnlyMemory<byte>, AnchorKey> _anchorKeys = new(TrustStore.ByteKeyComparer.Instance);
     private readonly ConcurrentDictionary<ReadOnlyMemory<byte>, AsymmetricAlgorithm?> _keys = new(TrustStore.ByteKeyComparer.Instance);
 
     // CA certificates (whole DER) whose signature verified, with the issuer SPKI that verified it. A valid signature
@@ -59,7 +60,7 @@ public sealed class ChainValidator
     // spent, so limits behave as without the cache). Leaves are never cached. Bounded like the key cache.
     private readonly ConcurrentDictionary<ReadOnlyMemory<byte>, byte[]> _verifiedCas = new(TrustStore.ByteKeyComparer.Instance);
 
-    /// <summary>Creates a validator over a trust store; the anchors are parsed and their public keys imported once, here.</summary>
+    /// <summary>Creates a validator over a trust store; the anchors are parsed here, their public keys imported once, on first use.</summary>
     /// <param name="store">The anchors and their assurance metadata.</param>
     public ChainValidator(TrustStore store)
     {
@@ -72,7 +73,7 @@ public sealed class ChainValidator
                 _anchors[a] = v;
                 if (!_anchorKeys.GetAlternateLookup<ReadOnlySpan<byte>>().ContainsKey(v.SpkiDer))
                 {
-                    _anchorKeys[v.SpkiDer.ToArray()] = ImportKey(v);
+                    _anchorKeys[v.SpkiDer.ToArray()] = new AnchorKey();
                 }
             }
         }
@@ -286,14 +287,14 @@ public sealed class ChainValidator
         }
     }
 
-    // Anchor keys were imported by the constructor; other issuer keys are cached by SPKI (bounded; a full cache
+    // Anchor keys are imported once, on first use (AnchorKey); other issuer keys are cached by SPKI (bounded; a full cache
     // imports without caching). A hit allocates nothing (span alternate look-up).
     internal AsymmetricAlgorithm? GetKey(in CertificateView issuer)
     {
         var spki = issuer.SpkiDer;
         if (_anchorKeys.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(spki, out var anchorKey))
         {
-            return anchorKey;
+            return anchorKey.Get(issuer);
         }
 
         var lookup = _keys.GetAlternateLookup<ReadOnlySpan<byte>>();
@@ -311,7 +312,7 @@ public sealed class ChainValidator
         return key;
     }
 
-    private static AsymmetricAlgorithm? ImportKey(in CertificateView issuer)
+    internal static AsymmetricAlgorithm? ImportKey(in CertificateView issuer)
     {
         AsymmetricAlgorithm? key = null;
         try

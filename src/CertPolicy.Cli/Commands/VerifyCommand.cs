@@ -29,13 +29,14 @@ internal static class VerifyCommand
         var format = new Option<string?>("--format") { Description = "text (default) or json." };
         var jsonAlias = new Option<bool>("--json") { Description = "The same as --format json." };
         var crl = new Option<string[]>("--crl") { Description = "CRL file(s) (PEM X509 CRL blocks or one DER CRL) to check revocation against (R-C12); repeatable. Nothing is fetched.", AllowMultipleArgumentsPerToken = true };
+        var warnDays = new Option<int>("--warn-days") { Description = "Warn (without failing) about certificates of the chain that expire within N days, and the anchor's distrust-after or sunset dates within N days." };
         var crlAll = new Option<bool>("--crl-check-all") { Description = "With --crl: every certificate below the anchor needs an applicable CRL (like openssl verify -crl_check_all)." };
         var cmd = new Command("verify", "Validate a presented certificate chain against the trust store and a rule profile (exit 0 compliant, 1 not, 2 unusable input).")
         {
-            chain, nexthop, mx, level, match, profile, roots, ev, at, format, jsonAlias, crl, crlAll,
+            chain, nexthop, mx, level, match, profile, roots, ev, at, format, jsonAlias, crl, crlAll, warnDays,
         };
         cmd.SetAction(r => Run(
-            new Args(r.GetValue(chain)!, r.GetValue(nexthop)!, r.GetValue(mx), r.GetValue(level), r.GetValue(match), r.GetValue(profile), r.GetValue(roots), r.GetValue(ev) ?? [], r.GetValue(at), r.GetValue(jsonAlias) ? "json" : r.GetValue(format), r.GetValue(crl) ?? [], r.GetValue(crlAll)),
+            new Args(r.GetValue(chain)!, r.GetValue(nexthop)!, r.GetValue(mx), r.GetValue(level), r.GetValue(match), r.GetValue(profile), r.GetValue(roots), r.GetValue(ev) ?? [], r.GetValue(at), r.GetValue(jsonAlias) ? "json" : r.GetValue(format), r.GetValue(crl) ?? [], r.GetValue(crlAll), r.GetValue(warnDays)),
             stdout,
             stderr));
         root.Subcommands.Add(cmd);
@@ -44,7 +45,7 @@ internal static class VerifyCommand
         ConformanceCommand.Add(root, stdout, stderr);
     }
 
-    private sealed record Args(string Chain, string NextHop, string? Mx, string? Level, string? Match, string? Profile, string? Roots, string[] EvPolicies, string? At, string? Format, string[] Crls, bool CrlCheckAll);
+    private sealed record Args(string Chain, string NextHop, string? Mx, string? Level, string? Match, string? Profile, string? Roots, string[] EvPolicies, string? At, string? Format, string[] Crls, bool CrlCheckAll, int WarnDays);
 
     private static int Run(Args a, TextWriter stdout, TextWriter stderr)
     {
@@ -115,6 +116,12 @@ internal static class VerifyCommand
             return ExitCodes.Unusable;
         }
 
+        if (a.WarnDays is < 0 or > ExpiryHorizons.MaxDays)
+        {
+            stderr.WriteLine("certpolicy verify: --warn-days: expected 0 to 3650 days");
+            return ExitCodes.Unusable;
+        }
+
         if (a.CrlCheckAll && a.Crls.Length == 0)
         {
             stderr.WriteLine("certpolicy verify: --crl-check-all needs --crl");
@@ -170,13 +177,15 @@ internal static class VerifyCommand
             return ExitCodes.Unusable;
         }
 
+        // --warn-days: warnings only, the verdict and exit code stay as they are.
+        var warnings = ExpiryHorizons.Find(store, chain, report.Chain, RootPurposes.TlsServer, time, a.WarnDays);
         if (json)
         {
-            WriteJson(stdout, report);
+            WriteJson(stdout, report, warnings);
         }
         else
         {
-            WriteText(stdout, report);
+            WriteText(stdout, report, warnings);
         }
 
         return report.Verdict.IsCompliant ? ExitCodes.Ok : ExitCodes.Findings;
@@ -191,7 +200,7 @@ internal static class VerifyCommand
         _ => "unknown",
     };
 
-    private static void WriteJson(TextWriter stdout, ValidationReport report) => Json.Write(stdout, w =>
+    private static void WriteJson(TextWriter stdout, ValidationReport report, List<Finding> warnings) => Json.Write(stdout, w =>
     {
         w.WriteStartObject();
         w.WriteString("verdict", report.Verdict.IsCompliant ? "pass" : "fail");
@@ -219,10 +228,28 @@ internal static class VerifyCommand
         }
 
         w.WriteEndArray();
+        WriteWarnings(w, warnings);
         w.WriteEndObject();
     });
 
-    private static void WriteText(TextWriter stdout, ValidationReport report)
+    // --warn-days (ExpiryHorizons): a "warnings" array beside "findings", same fields.
+    private static void WriteWarnings(System.Text.Json.Utf8JsonWriter w, List<Finding> warnings)
+    {
+        w.WriteStartArray("warnings");
+        foreach (var f in warnings)
+        {
+            w.WriteStartObject();
+            w.WriteString("code", f.Code);
+            w.WriteString("rule", f.Rule);
+            w.WriteNumber("depth", f.Depth);
+            w.WriteString("message", f.Message);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+    }
+
+    private static void WriteText(TextWriter stdout, ValidationReport report, List<Finding> warnings)
     {
         stdout.WriteLine("verdict: " + (report.Verdict.IsCompliant ? "pass" : "fail"));
         stdout.WriteLine("profile: " + report.Profile);
@@ -238,6 +265,11 @@ internal static class VerifyCommand
         {
             // A finding without a reason flag is a note (e.g. revocation.not-checked): it does not fail the verdict.
             stdout.WriteLine((f.Reason == VerdictReasons.None ? "note: " : string.Empty) + f.Rule + " " + f.Code + " (depth " + f.Depth.ToString(CultureInfo.InvariantCulture) + "): " + f.Message);
+        }
+
+        foreach (var f in warnings)
+        {
+            stdout.WriteLine("warning: " + f.Rule + " " + f.Code + " (depth " + f.Depth.ToString(CultureInfo.InvariantCulture) + "): " + f.Message);
         }
     }
 }

@@ -28,6 +28,7 @@ internal static class CliApp
         new(["verify", "conformance"], VerifyCommand.Add),
         new(["probe"], ProbeCommand.Add),
         new(["monitor"], MonitorCommand.Add),
+        new(["explain"], ExplainCommand.Add),
     ];
 
     internal static int Run(string[] args, TextWriter stdout, TextWriter stderr)

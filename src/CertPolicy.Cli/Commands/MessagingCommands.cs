@@ -32,7 +32,7 @@ internal static class MessagingCommands
         var profile = new Option<string?>("--profile") { Description = "postfix-secure (chain, EKU, names), partner-2026 (default: plus R-C10 floors and e-mail distrust-after) or document-2019 (plus: no mailbox-validated certificates, R-C4)." };
         var roots = new Option<string?>("--roots") { Description = "PEM file of anchors (trusted for e-mail) that replaces the curated trust store." };
         var at = new Option<string?>("--at") { Description = "Evaluation time, ISO 8601 (default: now)." };
-        var horizon = new Option<int>("--expiry-warning-days") { Description = "Warn when the certificate expires within this many days (0: never).", DefaultValueFactory = _ => 30 };
+        var horizon = new Option<int>("--warn-days", "--expiry-warning-days") { Description = "Warn when a certificate of the chain expires, or the anchor's e-mail distrust-after date falls, within this many days (default 30; 0: never).", DefaultValueFactory = _ => 30 };
         var sign = new Option<bool>("--signing") { Description = "Also require the key usage for signatures (digitalSignature); encryption is always required." };
 
         var command = new Command("smime", "Check a partner's S/MIME certificate (user or domain) for gateway encryption (exit 0 acceptable, 1 not, 2 unusable input).");
@@ -88,7 +88,7 @@ internal static class MessagingCommands
             int days = parseResult.GetValue(horizon);
             if (days is < 0 or > 3650)
             {
-                stderr.WriteLine("certpolicy smime: --expiry-warning-days must be between 0 and 3650");
+                stderr.WriteLine("certpolicy smime: --warn-days must be between 0 and 3650");
                 return ExitCodes.Unusable;
             }
 

@@ -34,21 +34,22 @@ internal static class ProbeCommand
         var noRetry = new Option<bool>("--no-retry") { Description = "After a failed handshake, do not connect again with a permissive offer (TLS 1.0-1.3, NULL suites, security level 0) to name what a weak-only gateway negotiates." };
         var roots = new Option<string?>("--roots") { Description = "PEM file of anchors that replaces the curated trust store (private PKIs, tests)." };
         var partner = new Option<string[]>("--partner") { Description = "A partner domain with mandatory TLS (R-T6), repeatable: for it a level that does not verify fails (R-T8 for none), and so does a gateway without STARTTLS." };
+        var warnDays = new Option<int>("--warn-days") { Description = "Warn (without failing) about certificates the server sent that expire within N days, and the anchor's distrust-after or sunset dates within N days." };
         var cmd = new Command("probe", "Probe a gateway with SMTP STARTTLS and evaluate it (exit 0 compliant, 1 not compliant, 2 unusable input, 3 could not evaluate: retry).")
         {
-            target, nexthop, mx, policy, level, match, profile, smtps, timeout, legacy, noRetry, roots, partner,
+            target, nexthop, mx, policy, level, match, profile, smtps, timeout, legacy, noRetry, roots, partner, warnDays,
         };
         var format = FormatOption.AddTo(cmd, sarif: true);
         cmd.SetAction(r => format.TryGet(r, "certpolicy probe", stderr, out var fmt)
             ? Run(
-                new Request(r.GetValue(target)!, r.GetValue(nexthop)!, r.GetValue(mx), r.GetValue(policy), r.GetValue(level), r.GetValue(match), r.GetValue(profile), r.GetValue(smtps), r.GetValue(timeout), r.GetValue(legacy), r.GetValue(noRetry), fmt, r.GetValue(roots), r.GetValue(partner) ?? []),
+                new Request(r.GetValue(target)!, r.GetValue(nexthop)!, r.GetValue(mx), r.GetValue(policy), r.GetValue(level), r.GetValue(match), r.GetValue(profile), r.GetValue(smtps), r.GetValue(timeout), r.GetValue(legacy), r.GetValue(noRetry), fmt, r.GetValue(roots), r.GetValue(partner) ?? [], r.GetValue(warnDays)),
                 stdout,
                 stderr)
             : ExitCodes.Unusable);
         root.Subcommands.Add(cmd);
     }
 
-    private sealed record Request(string Target, string NextHop, string? Mx, string? PolicyFile, string? Level, string? Match, string? Profile, bool Smtps, double? Timeout, bool OfferLegacy, bool NoRetry, OutputFormat Format, string? Roots, string[] Partners);
+    private sealed record Request(string Target, string NextHop, string? Mx, string? PolicyFile, string? Level, string? Match, string? Profile, bool Smtps, double? Timeout, bool OfferLegacy, bool NoRetry, OutputFormat Format, string? Roots, string[] Partners, int WarnDays);
 
     private static int Run(Request q, TextWriter stdout, TextWriter stderr)
     {
@@ -83,6 +84,12 @@ internal static class ProbeCommand
         if (q.Profile is not null && !ValidationProfile.TryGet(q.Profile, out validationProfile))
         {
             stderr.WriteLine($"{Me}: --profile: unknown profile '{q.Profile}'");
+            return ExitCodes.Unusable;
+        }
+
+        if (q.WarnDays is < 0 or > ExpiryHorizons.MaxDays)
+        {
+            stderr.WriteLine($"{Me}: --warn-days: expected 0 to 3650 days");
             return ExitCodes.Unusable;
         }
 
@@ -125,6 +132,7 @@ internal static class ProbeCommand
         }
 
         var probe = SmtpProbe.ProbeAsync(options).GetAwaiter().GetResult();
+        var validator = new ChainValidator(store);
         var report = ProbeEvaluator.Evaluate(probe, new ProbeEvaluationInput
         {
             NextHop = q.NextHop,
@@ -132,23 +140,24 @@ internal static class ProbeCommand
             Policy = tlsPolicy,
             PolicySource = source,
             Floor = floor!,
-            Validator = new ChainValidator(store),
+            Validator = validator,
             Profile = validationProfile!,
             MandatoryTlsPartners = q.Partners,
             ValidationTime = now,
         });
 
+        var warnings = Warnings(validator, store, probe, validationProfile!, now, q.WarnDays);
         if (q.Format == OutputFormat.Json)
         {
-            WriteJson(stdout, report);
+            WriteJson(stdout, report, warnings);
         }
         else if (q.Format == OutputFormat.Sarif)
         {
-            WriteSarif(stdout, report);
+            WriteSarif(stdout, report, warnings);
         }
         else
         {
-            WriteText(stdout, report);
+            WriteText(stdout, report, warnings);
         }
 
         return report.Verdict switch
@@ -338,7 +347,7 @@ internal static class ProbeCommand
     };
 
     // SARIF: failed checks are errors, checks that could not be evaluated warnings, information notes; passes are left out.
-    private static void WriteSarif(TextWriter o, ProbeReport r)
+    private static void WriteSarif(TextWriter o, ProbeReport r, List<Finding> warnings)
     {
         var results = new List<SarifResult>();
         foreach (var f in r.Findings)
@@ -356,10 +365,34 @@ internal static class ProbeCommand
             }
         }
 
+        foreach (var f in warnings)
+        {
+            results.Add(new SarifResult(f.Rule, "warning", f.Message, f.Code));
+        }
+
         Sarif.Write(o, results);
     }
 
-    private static void WriteText(TextWriter o, ProbeReport r)
+    // --warn-days (ExpiryHorizons) over what the server sent, with the path the validator builds from it: warnings only.
+    private static List<Finding> Warnings(ChainValidator validator, CertPolicy.Trust.TrustStore store, ProbeResult probe, ValidationProfile profile, DateTimeOffset now, int days)
+    {
+        var session = probe.Outcome == ProbeOutcome.TlsEstablished ? probe : probe.PermissiveRetry;
+        if (days <= 0 || session is null || session.Certificates.IsDefaultOrEmpty)
+        {
+            return [];
+        }
+
+        var chain = new List<ReadOnlyMemory<byte>>(session.Certificates.Length);
+        foreach (var c in session.Certificates)
+        {
+            chain.Add(c);
+        }
+
+        var path = validator.ExplainChain(chain, profile, now).Chain;
+        return ExpiryHorizons.Find(store, chain, path, CertPolicy.Trust.RootPurposes.TlsServer, now, days);
+    }
+
+    private static void WriteText(TextWriter o, ProbeReport r, List<Finding> warnings)
     {
         var p = r.Probe;
         o.WriteLine($"probe {p.Host}:{p.Port.ToString(CultureInfo.InvariantCulture)} next hop {r.Input.NextHop}, MX {r.MxHost}: {VerdictWord(r.Verdict)}");
@@ -372,6 +405,11 @@ internal static class ProbeCommand
         foreach (var f in r.Findings)
         {
             o.WriteLine($"  [{StatusWord(f.Status)}] {f.RuleId} {f.Code}: {f.Message}");
+        }
+
+        foreach (var f in warnings)
+        {
+            o.WriteLine($"  [warn] {f.Rule} {f.Code}: {f.Message}");
         }
     }
 
@@ -390,7 +428,7 @@ internal static class ProbeCommand
         w.WriteEndArray();
     }
 
-    private static void WriteJson(TextWriter o, ProbeReport r)
+    private static void WriteJson(TextWriter o, ProbeReport r, List<Finding> warnings)
     {
         var p = r.Probe;
         Json.Write(o, w =>
@@ -431,6 +469,18 @@ internal static class ProbeCommand
                 w.WriteString("code", f.Code);
                 w.WriteString("rule", f.RuleId);
                 w.WriteString("status", StatusWord(f.Status));
+                w.WriteString("message", f.Message);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteStartArray("warnings");
+            foreach (var f in warnings)
+            {
+                w.WriteStartObject();
+                w.WriteString("code", f.Code);
+                w.WriteString("rule", f.Rule);
+                w.WriteNumber("depth", f.Depth);
                 w.WriteString("message", f.Message);
                 w.WriteEndObject();
             }

@@ -28,7 +28,14 @@ internal static class TlsCommands
         var verbose = new Option<bool>("-V") { Description = "One line per suite with hex id, name, protocol, Kx, Au, Enc and Mac (as openssl ciphers -V)." };
         var tls12 = new Option<bool>("--tls1_2") { Description = "Only suites usable with TLS 1.2 (no TLS 1.3 suites)." };
         var tls13 = new Option<bool>("--tls1_3") { Description = "Only the TLS 1.3 suites (which cipher strings do not govern)." };
-        var lenient = new Option<bool>("--lenient") { Description = "Ignore unknown words, as OpenSSL does (default: unknown words are an error)." };
+        var strict = new Option<bool>("--strict") { Description = "Refuse unknown words (exit 2). Default: skip them with a warning on stderr, as OpenSSL 3.0 does." };
+        var lenient = new Option<bool>("--lenient") { Description = "Accepted for compatibility: skipping unknown words is now the default.", Hidden = true };
+        var check = new Option<bool>("--check") { Description = "Judge the whole string against the floor of --profile (R-T2..R-T5): list every suite it selects that the floor refuses (exit 1 if any, 0 if none)." };
+        var profile = new Option<string>("--profile")
+        {
+            Description = "Floor profile for --check: partner-2026 (default), document-2019, postfix-secure.",
+            DefaultValueFactory = _ => TlsFloor.Partner2026Name,
+        };
         var build = new Option<string>("--build")
         {
             Description = "OpenSSL build to assume: default (a stock 3.0 build), weak (+RC4/3DES), legacy (+IDEA/SEED), full.",
@@ -36,12 +43,15 @@ internal static class TlsCommands
         };
         build.AcceptOnlyFromAmong("default", "weak", "legacy", "full");
 
-        var command = new Command("ciphers", "Show what an OpenSSL 3.0 cipher string selects, in order (exit 0; 2 on a bad string).");
+        var command = new Command("ciphers", "Show what an OpenSSL 3.0 cipher string selects, in order (exit 0; 2 when nothing is selected or the string is malformed); with --check, judge it against a floor (exit 1 when it selects suites the floor refuses).");
         command.Arguments.Add(text);
         command.Options.Add(verbose);
         command.Options.Add(tls12);
         command.Options.Add(tls13);
+        command.Options.Add(strict);
         command.Options.Add(lenient);
+        command.Options.Add(check);
+        command.Options.Add(profile);
         command.Options.Add(build);
         var format = FormatOption.AddTo(command, sarif: false);
         command.SetAction(parseResult =>
@@ -67,11 +77,32 @@ internal static class TlsCommands
                 "full" => OpenSslBuild.Full,
                 _ => OpenSslBuild.Default,
             };
-            var options = new CipherStringOptions { Build = b, RejectUnknownWords = !parseResult.GetValue(lenient) };
+            TlsFloor? floor = null;
+            string prof = parseResult.GetValue(profile) ?? TlsFloor.Partner2026Name;
+            if (parseResult.GetValue(check) && !TlsFloor.TryGetProfile(prof, out floor))
+            {
+                stderr.WriteLine("certpolicy ciphers: unknown profile '" + prof + "' (" + string.Join(", ", TlsFloor.ProfileNames) + ")");
+                return ExitCodes.Unusable;
+            }
+
+            // OpenSSL 3.0 skips words it does not know and fails only when nothing is selected ("no cipher match");
+            // --strict refuses them instead.
+            var options = new CipherStringOptions { Build = b, RejectUnknownWords = parseResult.GetValue(strict) };
             if (!OpenSslCipherString.TryEvaluate(s, options, out var selection, out var error))
             {
+                if (error.Kind == CipherStringErrorKind.NoCipherMatch)
+                {
+                    WriteIgnoredWords(stderr, s, b);
+                }
+
                 stderr.WriteLine("certpolicy ciphers: " + error.Message);
                 return ExitCodes.Unusable;
+            }
+
+            WriteIgnoredWords(stderr, selection!, b);
+            if (floor is not null)
+            {
+                return Check(s, selection!, floor, fmt == OutputFormat.Json, stdout);
             }
 
             var rows = new List<int>();
@@ -113,14 +144,113 @@ internal static class TlsCommands
                 stdout.WriteLine(string.Join(':', names));
             }
 
-            foreach (var w in selection!.IgnoredWords)
-            {
-                stderr.WriteLine("certpolicy ciphers: note: '" + w + "' selects nothing in this OpenSSL build (ignored, as OpenSSL does)");
-            }
-
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    // The words OpenSSL skips, one warning each: unknown words, and suites or aliases this OpenSSL build lacks.
+    private static void WriteIgnoredWords(TextWriter stderr, CipherSelection selection, OpenSslBuild build)
+    {
+        foreach (var w in selection.IgnoredWords)
+        {
+            bool known = OpenSslCipherString.TryEvaluate(w, new CipherStringOptions { Build = OpenSslBuild.Full }, out _, out var e) || e.Kind != CipherStringErrorKind.UnknownWord;
+            stderr.WriteLine(known
+                ? "certpolicy ciphers: warning: '" + w + "' selects nothing in this OpenSSL build (" + BuildName(build) + "); skipped, as OpenSSL does"
+                : "certpolicy ciphers: warning: '" + w + "' is not a cipher suite or alias OpenSSL 3.0 knows; skipped, as OpenSSL does");
+        }
+    }
+
+    // When nothing is selected the words skipped explain why: evaluate once more without failing on an empty list.
+    private static void WriteIgnoredWords(TextWriter stderr, string cipherString, OpenSslBuild build)
+    {
+        if (OpenSslCipherString.TryEvaluate(cipherString + ":ALL:COMPLEMENTOFALL", new CipherStringOptions { Build = build, RejectUnknownWords = false }, out var probe, out _))
+        {
+            WriteIgnoredWords(stderr, probe!, build);
+        }
+    }
+
+    private static string BuildName(OpenSslBuild build) => build switch
+    {
+        OpenSslBuild.Default => "a stock OpenSSL 3.0 build",
+        OpenSslBuild.WeakCiphers => "--build weak",
+        OpenSslBuild.LegacyProvider => "--build legacy",
+        _ => "--build full",
+    };
+
+    // ciphers STRING --check: R-T2..R-T5 over everything the string selects (TLS <= 1.2; cipher strings do not govern TLS 1.3).
+    private static int Check(string cipherString, CipherSelection selection, TlsFloor floor, bool json, TextWriter stdout)
+    {
+        var refused = CipherStringJudge.Judge(selection, floor);
+        int total = selection.Rows.Length;
+        if (json)
+        {
+            Json.Write(stdout, w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("cipherString", cipherString);
+                w.WriteString("profile", floor.Name);
+                w.WriteNumber("selected", total);
+                w.WriteBoolean("acceptable", refused.Count == 0);
+                w.WriteStartArray("refused");
+                foreach (var r in refused)
+                {
+                    ref readonly var info = ref CipherSuiteTable.Row(r.Row);
+                    w.WriteStartObject();
+                    w.WriteString("id", string.Create(CultureInfo.InvariantCulture, $"0x{info.Id >> 8:X2},0x{info.Id & 0xFF:X2}"));
+                    w.WriteString("name", info.DisplayName);
+                    w.WriteString("iana", info.IanaName);
+                    w.WriteString("protocol", TlsProtocols.ToOpenSslName(r.Protocol));
+                    w.WriteStartArray("findings");
+                    foreach (var flag in Flags(r.Failures))
+                    {
+                        w.WriteStartObject();
+                        w.WriteString("code", TlsFloor.CodeOf(flag));
+                        w.WriteString("rule", TlsFloor.RuleId(flag));
+                        w.WriteString("message", floor.Describe(flag, r.Protocol, info.Id));
+                        w.WriteEndObject();
+                    }
+
+                    w.WriteEndArray();
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndArray();
+                w.WriteEndObject();
+            });
+        }
+        else
+        {
+            string n = total.ToString(CultureInfo.InvariantCulture);
+            stdout.WriteLine(refused.Count == 0
+                ? "acceptable: all " + n + " suites the string selects meet profile " + floor.Name + " (TLS 1.3 suites are not governed by cipher strings)"
+                : "not acceptable: " + refused.Count.ToString(CultureInfo.InvariantCulture) + " of " + n + " suites the string selects are below profile " + floor.Name + ":");
+            foreach (var r in refused)
+            {
+                ref readonly var info = ref CipherSuiteTable.Row(r.Row);
+                var parts = new List<string>();
+                foreach (var flag in Flags(r.Failures))
+                {
+                    parts.Add(TlsFloor.RuleId(flag) + ": " + floor.Describe(flag, r.Protocol, info.Id));
+                }
+
+                stdout.WriteLine("  " + info.DisplayName + " (" + TlsProtocols.ToOpenSslName(r.Protocol) + "): " + string.Join("; ", parts));
+            }
+        }
+
+        return refused.Count == 0 ? ExitCodes.Ok : ExitCodes.Findings;
+    }
+
+    private static IEnumerable<TlsFloorFailures> Flags(TlsFloorFailures failures)
+    {
+        for (int b = 0; b < 16; b++)
+        {
+            var flag = (TlsFloorFailures)(1 << b);
+            if ((failures & flag) != 0)
+            {
+                yield return flag;
+            }
+        }
     }
 
     private static string ToJson(string cipherString, CipherSelection selection, List<int> rows)

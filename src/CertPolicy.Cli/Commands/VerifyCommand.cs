@@ -28,15 +28,16 @@ internal static class VerifyCommand
         var ev = new Option<string[]>("--ev-policy") { Description = "A dotted EV policy OID bound to the --roots anchors; repeatable.", AllowMultipleArgumentsPerToken = false };
         var at = new Option<string?>("--at") { Description = "Validation time (ISO 8601, e.g. 2026-11-28T00:00:00Z); default: now." };
         var crl = new Option<string[]>("--crl") { Description = "CRL file(s) (PEM X509 CRL blocks or one DER CRL) to check revocation against (R-C12); repeatable. Nothing is fetched.", AllowMultipleArgumentsPerToken = true };
+        var warnDays = new Option<int>("--warn-days") { Description = "Warn (without failing) about certificates of the chain that expire within N days, and the anchor's distrust-after or sunset dates within N days." };
         var crlAll = new Option<bool>("--crl-check-all") { Description = "With --crl: every certificate below the anchor needs an applicable CRL (like openssl verify -crl_check_all)." };
         var cmd = new Command("verify", "Validate a presented certificate chain against the trust store and a rule profile (exit 0 compliant, 1 not, 2 unusable input).")
         {
-            chain, nexthop, mx, level, match, profile, roots, ev, at, crl, crlAll,
+            chain, nexthop, mx, level, match, profile, roots, ev, at, crl, crlAll, warnDays,
         };
         var format = FormatOption.AddTo(cmd, sarif: true);
         cmd.SetAction(r => format.TryGet(r, "certpolicy verify", stderr, out var fmt)
             ? Run(
-                new Args(r.GetValue(chain)!, r.GetValue(nexthop)!, r.GetValue(mx), r.GetValue(level), r.GetValue(match), r.GetValue(profile), r.GetValue(roots), r.GetValue(ev) ?? [], r.GetValue(at), fmt, r.GetValue(crl) ?? [], r.GetValue(crlAll)),
+                new Args(r.GetValue(chain)!, r.GetValue(nexthop)!, r.GetValue(mx), r.GetValue(level), r.GetValue(match), r.GetValue(profile), r.GetValue(roots), r.GetValue(ev) ?? [], r.GetValue(at), fmt, r.GetValue(crl) ?? [], r.GetValue(crlAll), r.GetValue(warnDays)),
                 stdout,
                 stderr)
             : ExitCodes.Unusable);
@@ -46,7 +47,7 @@ internal static class VerifyCommand
         ConformanceCommand.Add(root, stdout, stderr);
     }
 
-    private sealed record Args(string Chain, string NextHop, string? Mx, string? Level, string? Match, string? Profile, string? Roots, string[] EvPolicies, string? At, OutputFormat Format, string[] Crls, bool CrlCheckAll);
+    private sealed record Args(string Chain, string NextHop, string? Mx, string? Level, string? Match, string? Profile, string? Roots, string[] EvPolicies, string? At, OutputFormat Format, string[] Crls, bool CrlCheckAll, int WarnDays);
 
     private static int Run(Args a, TextWriter stdout, TextWriter stderr)
     {
@@ -107,6 +108,12 @@ internal static class VerifyCommand
             return ExitCodes.Unusable;
         }
 
+        if (a.WarnDays is < 0 or > ExpiryHorizons.MaxDays)
+        {
+            stderr.WriteLine("certpolicy verify: --warn-days: expected 0 to 3650 days");
+            return ExitCodes.Unusable;
+        }
+
         if (a.CrlCheckAll && a.Crls.Length == 0)
         {
             stderr.WriteLine("certpolicy verify: --crl-check-all needs --crl");
@@ -162,17 +169,19 @@ internal static class VerifyCommand
             return ExitCodes.Unusable;
         }
 
+        // --warn-days: warnings only, the verdict and exit code stay as they are.
+        var warnings = ExpiryHorizons.Find(store, chain, report.Chain, RootPurposes.TlsServer, time, a.WarnDays);
         if (a.Format == OutputFormat.Json)
         {
-            WriteJson(stdout, report);
+            WriteJson(stdout, report, warnings);
         }
         else if (a.Format == OutputFormat.Sarif)
         {
-            WriteSarif(stdout, a.Chain, report);
+            WriteSarif(stdout, a.Chain, report, warnings);
         }
         else
         {
-            WriteText(stdout, report);
+            WriteText(stdout, report, warnings);
         }
 
         return report.Verdict.IsCompliant ? ExitCodes.Ok : ExitCodes.Findings;
@@ -187,7 +196,7 @@ internal static class VerifyCommand
         _ => "unknown",
     };
 
-    private static void WriteJson(TextWriter stdout, ValidationReport report) => Json.Write(stdout, w =>
+    private static void WriteJson(TextWriter stdout, ValidationReport report, List<Finding> warnings) => Json.Write(stdout, w =>
     {
         w.WriteStartObject();
         w.WriteString("verdict", report.Verdict.IsCompliant ? "pass" : "fail");
@@ -216,11 +225,12 @@ internal static class VerifyCommand
         }
 
         w.WriteEndArray();
+        WriteWarnings(w, warnings);
         w.WriteEndObject();
     });
 
     // One SARIF result per finding: a finding without a reason flag is a note (it does not fail the verdict).
-    private static void WriteSarif(TextWriter stdout, string chainPath, ValidationReport report)
+    private static void WriteSarif(TextWriter stdout, string chainPath, ValidationReport report, List<Finding> warnings)
     {
         var results = new List<SarifResult>();
         foreach (var f in report.Findings)
@@ -228,10 +238,32 @@ internal static class VerifyCommand
             results.Add(new SarifResult(f.Rule, f.Reason == VerdictReasons.None ? "note" : "error", f.Message + " (depth " + f.Depth.ToString(CultureInfo.InvariantCulture) + ")", f.Code, chainPath));
         }
 
+        foreach (var f in warnings)
+        {
+            results.Add(new SarifResult(f.Rule, "warning", f.Message + " (depth " + f.Depth.ToString(CultureInfo.InvariantCulture) + ")", f.Code, chainPath));
+        }
+
         Sarif.Write(stdout, results);
     }
 
-    private static void WriteText(TextWriter stdout, ValidationReport report)
+    // --warn-days (ExpiryHorizons): a "warnings" array beside "findings", same fields.
+    private static void WriteWarnings(System.Text.Json.Utf8JsonWriter w, List<Finding> warnings)
+    {
+        w.WriteStartArray("warnings");
+        foreach (var f in warnings)
+        {
+            w.WriteStartObject();
+            w.WriteString("code", f.Code);
+            w.WriteString("rule", f.Rule);
+            w.WriteNumber("depth", f.Depth);
+            w.WriteString("message", f.Message);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+    }
+
+    private static void WriteText(TextWriter stdout, ValidationReport report, List<Finding> warnings)
     {
         stdout.WriteLine("verdict: " + (report.Verdict.IsCompliant ? "pass" : "fail"));
         stdout.WriteLine("profile: " + report.Profile);
@@ -247,6 +279,11 @@ internal static class VerifyCommand
         {
             // A finding without a reason flag is a note (e.g. revocation.not-checked): it does not fail the verdict.
             stdout.WriteLine((f.Reason == VerdictReasons.None ? "note: " : string.Empty) + f.Rule + " " + f.Code + " (depth " + f.Depth.ToString(CultureInfo.InvariantCulture) + "): " + f.Message);
+        }
+
+        foreach (var f in warnings)
+        {
+            stdout.WriteLine("warning: " + f.Rule + " " + f.Code + " (depth " + f.Depth.ToString(CultureInfo.InvariantCulture) + "): " + f.Message);
         }
     }
 }

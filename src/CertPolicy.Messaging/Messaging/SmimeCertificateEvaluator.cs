@@ -98,6 +98,9 @@ public static class SmimeCertificateEvaluator
         public IReadOnlyList<ChainElement> Chain = [];
     }
 
+    // The anchor's e-mail distrust-after date falls within the warning window (a warning; R-G1).
+    internal const string DistrustSoonCode = "SMIME-TRUST-DISTRUST-SOON";
+
     private static void Run(ChainValidator validator, IReadOnlyList<ReadOnlyMemory<byte>> certificates, SmimeRequest request, List<MessagingFinding> findings, State state)
     {
         // Leaf selection: the end-entity certificates (no cA, and not a v1 self-issued root), first one binding the request.
@@ -198,6 +201,13 @@ public static class SmimeCertificateEvaluator
                     "the certificate expires in " + ((int)left.TotalDays).ToString(CultureInfo.InvariantCulture) + " days (" + leaf.NotAfter.ToString("u", CultureInfo.InvariantCulture)
                     + "; warning threshold " + request.ExpiryWarningDays.ToString(CultureInfo.InvariantCulture) + " days)", state.LeafSha256));
             }
+        }
+
+        // The same horizon for the CAs of the path and the anchor's e-mail distrust-after date (ExpiryHorizons; warnings only).
+        foreach (var w in ExpiryHorizons.Find(validator.Store, ordered, report.Chain, RootPurposes.Email, request.Time, request.ExpiryWarningDays, includeLeaf: false))
+        {
+            string code = w.Code == ExpiryHorizons.ExpiresSoonCode ? SmimeFindingCodes.ExpiresSoon : DistrustSoonCode;
+            findings.Add(new MessagingFinding(code, w.Rule, FindingSeverity.Warning, w.Message, w.Depth < report.Chain.Count ? report.Chain[w.Depth].Sha256 : null));
         }
     }
 

@@ -271,8 +271,9 @@ public sealed class CompiledPolicy
 
                 reasons = report.Verdict.Reasons;
                 assurance = report.Verdict.Assurance;
-                names = NameChecker.Check(chain[0].Span, plan.Match!, DomainOf(nextHop), mxHost);
-                sink.Certificate(report, names, chain[0], plan.Match!, nextHop.ToString(), mxHost.ToString());
+                var leaf = chain[ChainOrder.LeafIndex(chain)]; // a chain given CA first is checked leaf first (chain.not-in-order)
+                names = NameChecker.Check(leaf.Span, plan.Match!, DomainOf(nextHop), mxHost);
+                sink.Certificate(report, names, leaf, plan.Match!, nextHop.ToString(), mxHost.ToString());
             }
 
             if (reasons != VerdictReasons.None)

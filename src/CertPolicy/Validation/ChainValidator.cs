@@ -454,6 +454,14 @@ public sealed class ChainValidator
                 return;
             }
 
+            // R-C3 (RULES.md); RFC 8446 4.4.2: the leaf comes first (ChainOrder.cs). Reported, then checked leaf first.
+            int leafAt = ChainOrder.FindMisplacedLeaf(_presented.AsSpan(0, _count));
+            if (leafAt > 0)
+            {
+                Add(ChainOrder.Code, "R-C3", -1, _explain ? ChainOrder.Describe(leafAt) : string.Empty, VerdictReasons.InvalidChain);
+                (_presented[0], _presented[leafAt]) = (_presented[leafAt], _presented[0]);
+            }
+
             var leaf = _presented[0];
 
             // R-C7 (RULES.md): a self-signed leaf is refused whatever it chains to.

@@ -260,6 +260,35 @@ public class SmimeEvaluatorTests : IDisposable
     }
 
     [Fact]
+    public void Warn_days_also_warn_about_the_anchors_email_distrust_after_date()
+    {
+        // --warn-days (issue 13 item 6): the anchor's e-mail distrust-after date within the window is a warning, not an error.
+        var r = Evaluate(DomainCert, validator: Validator(distrustAfterEmail: SmimeFixtures.At.AddDays(10)));
+        Assert.True(r.IsAcceptable, Codes(r));
+        var f = Assert.Single(r.Findings);
+        Assert.Equal((SmimeCertificateEvaluator.DistrustSoonCode, "R-G1", FindingSeverity.Warning), (f.Code, f.RuleId, f.Severity));
+        Assert.Contains("distrusted for e-mail certificates issued after", f.Message, StringComparison.Ordinal);
+        Assert.Empty(Evaluate(DomainCert, validator: Validator(distrustAfterEmail: SmimeFixtures.At.AddDays(40))).Findings);
+    }
+
+    [Fact]
+    public void Cli_warn_days_is_the_new_name_of_expiry_warning_days()
+    {
+        string p7b = Write("domain.p7b", P7b(Issuing, Build(DomainCert)));
+        var quiet = Cli("smime", p7b, "--domain", Domain, "--roots", Roots(), "--at", AtText);
+        Assert.True(quiet.Code == 0, quiet.Out + quiet.Err);
+        Assert.DoesNotContain("WARNING", quiet.Out, StringComparison.Ordinal);
+
+        // The leaf expires 2027-01-01, 214 days after --at.
+        var warned = Cli("smime", p7b, "--domain", Domain, "--roots", Roots(), "--at", AtText, "--warn-days", "250");
+        Assert.True(warned.Code == 0, warned.Out + warned.Err);
+        Assert.Contains("WARNING SMIME-EXPIRES-SOON [R-G1] the certificate expires in 214 days", warned.Out, StringComparison.Ordinal);
+        var alias = Cli("smime", p7b, "--domain", Domain, "--roots", Roots(), "--at", AtText, "--expiry-warning-days", "250");
+        Assert.Equal(warned, alias);
+        Assert.Equal(2, Cli("smime", p7b, "--domain", Domain, "--roots", Roots(), "--at", AtText, "--warn-days", "-1").Code);
+    }
+
+    [Fact]
     public void Legacy_email_attribute_binds_with_a_warning_when_no_san()
     {
         var r = Evaluate(UserCert with { Emails = [], Subject = "E=alice@partner.example, CN=Alice Example, O=Partner AG, C=DE" }, address: "alice@partner.example");

@@ -423,6 +423,29 @@ public class ProbePostfixTests(PostfixSmtpd smtpd) : IClassFixture<PostfixSmtpd>
     }
 
     [Fact]
+    public void Cli_probe_warn_days_warns_about_the_leaf_and_the_anchor_without_failing()
+    {
+        // The fixture's leaf is valid for one day, its CA for 30 (TestPki): --warn-days 60 names both, as warnings.
+        using var dir = new TempDir();
+        string ca = dir.File("ca.pem", System.Security.Cryptography.PemEncoding.WriteString("CERTIFICATE", smtpd.Ca) + "\n");
+        string[] args = ["probe", "127.0.0.1:" + smtpd.CompliantPort, "--nexthop", "example.net", "--mx", PostfixSmtpd.GatewayName, "--level", "secure", "--roots", ca, "--profile", "postfix-secure", "--timeout", "30"];
+        var quiet = CliRunner.Run(args);
+        Assert.True(quiet.Exit == 0, quiet.Out + quiet.Err + smtpd.Log());
+        Assert.DoesNotContain("[warn]", quiet.Out, StringComparison.Ordinal);
+
+        var warned = CliRunner.Run([.. args, "--warn-days", "60"]);
+        Assert.True(warned.Exit == 0, warned.Out + warned.Err + smtpd.Log());
+        Assert.Contains("[warn] R-C3 expiry.soon: the leaf (", warned.Out, StringComparison.Ordinal);
+        Assert.Contains("[warn] R-C3 expiry.soon: the anchor (", warned.Out, StringComparison.Ordinal);
+
+        var json = CliRunner.Run([.. args, "--warn-days", "60", "--format", "json"]);
+        Assert.True(json.Exit == 0, json.Out + json.Err);
+        using var doc = JsonDocument.Parse(json.Out);
+        Assert.Equal("pass", doc.RootElement.GetProperty("verdict").GetString());
+        Assert.Equal(2, doc.RootElement.GetProperty("warnings").GetArrayLength());
+    }
+
+    [Fact]
     public void Cli_probe_policy_file_wrong_name_and_no_tls()
     {
         using var dir = new TempDir();

@@ -17,6 +17,7 @@ internal static class CliApp
         VerifyCommand.Add(root, stdout, stderr);
         ProbeCommand.Add(root, stdout, stderr);
         MonitorCommand.Add(root, stdout, stderr);
+        PostfixCommand.Add(root, stdout, stderr);
 
         // Our own catch below turns any escaping exception into one line and exit 2; System.CommandLine's
         // default handler would print a stack trace and exit 1.

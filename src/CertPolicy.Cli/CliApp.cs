@@ -29,6 +29,7 @@ internal static class CliApp
         new(["probe"], ProbeCommand.Add),
         new(["monitor"], MonitorCommand.Add),
         new(["explain"], ExplainCommand.Add),
+        new(["postfix"], PostfixCommand.Add),
     ];
 
     internal static int Run(string[] args, TextWriter stdout, TextWriter stderr)

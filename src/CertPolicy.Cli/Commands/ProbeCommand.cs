@@ -1,8 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Net;
-using System.Net.Security;
-using System.Security.Authentication;
 using System.Security.Cryptography;
 using CertPolicy.Cli.Output;
 using CertPolicy.Net;
@@ -30,7 +28,7 @@ internal static class ProbeCommand
         var profile = new Option<string?>("--profile") { Description = "Floor profile: partner-2026 (default), document-2019, postfix-secure." };
         var smtps = new Option<bool>("--smtps") { Description = "Use implicit TLS (SMTPS) instead of STARTTLS. Gateways do not use it (R-T1): the report fails R-T1." };
         var timeout = new Option<double?>("--timeout") { Description = "Seconds allowed for the connect, each SMTP reply and the TLS handshake (default 30)." };
-        var legacy = new Option<bool>("--offer-legacy") { Description = "Also offer TLS 1.0/1.1 and CBC suites, so that a legacy-only gateway is reported by its protocol (R-T4) rather than as a handshake failure. OpenSSL's security level still applies (OPENSSL_CONF)." };
+        var legacy = new Option<bool>("--offer-legacy") { Description = "Besides what the policy allows (its grade, exclude= and protocols=, as Postfix offers them), also offer TLS 1.0/1.1 and CBC suites, so that a legacy-only gateway is reported by its protocol (R-T4) rather than as a handshake failure. OpenSSL's security level still applies (OPENSSL_CONF)." };
         var noRetry = new Option<bool>("--no-retry") { Description = "After a failed handshake, do not connect again with a permissive offer (TLS 1.0-1.3, NULL suites, security level 0) to name what a weak-only gateway negotiates." };
         var roots = new Option<string?>("--roots") { Description = "PEM file of anchors that replaces the curated trust store (private PKIs, tests)." };
         var partner = new Option<string[]>("--partner") { Description = "A partner domain with mandatory TLS (R-T6), repeatable: for it a level that does not verify fails (R-T8 for none), and so does a gateway without STARTTLS." };
@@ -110,6 +108,14 @@ internal static class ProbeCommand
             return ExitCodes.Unusable;
         }
 
+        // The client offers what the policy allows (Postfix semantics: grade, exclude=, protocols=), so the gateway is
+        // judged by what it can do under the policy, not by .NET's default offer.
+        if (!ProbeOffer.TryFor(tlsPolicy, q.OfferLegacy, out var offer, out string? offerError))
+        {
+            stderr.WriteLine($"{Me}: policy {tlsPolicy.ToCanonicalString()} ({source}): {offerError}");
+            return ExitCodes.Unusable;
+        }
+
         var limit = TimeSpan.FromSeconds(q.Timeout ?? 30);
         var options = new SmtpProbeOptions
         {
@@ -120,8 +126,8 @@ internal static class ProbeCommand
             ConnectTimeout = limit,
             ReplyTimeout = limit,
             HandshakeTimeout = limit,
-            EnabledProtocols = q.OfferLegacy ? LegacyProtocols : SslProtocols.None,
-            OfferedCipherSuites = q.OfferLegacy ? LegacySuites : null,
+            EnabledProtocols = offer!.SslProtocols,
+            OfferedCipherSuites = offer.Suites,
             RetryPermissively = !q.NoRetry,
         };
         string? invalid = options.Validate();
@@ -144,6 +150,7 @@ internal static class ProbeCommand
             Profile = validationProfile!,
             MandatoryTlsPartners = q.Partners,
             ValidationTime = now,
+            Offer = offer,
         });
 
         var warnings = Warnings(validator, store, probe, validationProfile!, now, q.WarnDays);
@@ -167,22 +174,6 @@ internal static class ProbeCommand
             _ => ExitCodes.CouldNotEvaluate,
         };
     }
-
-#pragma warning disable SYSLIB0039 // offering TLS 1.0/1.1 is what --offer-legacy asks for
-    private const SslProtocols LegacyProtocols = SslProtocols.Tls | SslProtocols.Tls11 | SslProtocols.Tls12 | SslProtocols.Tls13;
-#pragma warning restore SYSLIB0039
-
-    private static readonly TlsCipherSuite[] LegacySuites =
-    [
-        TlsCipherSuite.TLS_AES_256_GCM_SHA384, TlsCipherSuite.TLS_CHACHA20_POLY1305_SHA256, TlsCipherSuite.TLS_AES_128_GCM_SHA256,
-        TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-        TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-        TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, TlsCipherSuite.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
-        TlsCipherSuite.TLS_DHE_RSA_WITH_AES_256_GCM_SHA384, TlsCipherSuite.TLS_DHE_RSA_WITH_AES_128_GCM_SHA256,
-        TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA, TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA,
-        TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,
-        TlsCipherSuite.TLS_RSA_WITH_AES_256_CBC_SHA, TlsCipherSuite.TLS_RSA_WITH_AES_128_CBC_SHA,
-    ];
 
     /// <summary>The SNI name as Postfix's <c>servername=</c> gives it: none by default (smtp_tls_servername empty).</summary>
     private static string? ServerNameFor(TlsPolicy policy, string nextHop, string mx) => policy.ServerName switch
@@ -428,6 +419,32 @@ internal static class ProbeCommand
         w.WriteEndArray();
     }
 
+    // What the client offered (ProbeOffer): protocols, the cipher string and its source, every suite by name.
+    private static void WriteOffer(System.Text.Json.Utf8JsonWriter w, ProbeOffer offer)
+    {
+        w.WriteStartObject("offer");
+        w.WriteStartArray("protocols");
+        foreach (var name in offer.ProtocolNames)
+        {
+            w.WriteStringValue(name);
+        }
+
+        w.WriteEndArray();
+        w.WriteString("cipherString", offer.CipherString);
+        w.WriteString("source", offer.Source);
+        w.WriteBoolean("legacy", offer.Legacy);
+        w.WriteNumber("suiteCount", offer.Suites.Count);
+        w.WriteNumber("tls13SuiteCount", offer.Tls13Count);
+        w.WriteStartArray("suites");
+        foreach (var name in offer.SuiteNames)
+        {
+            w.WriteStringValue(name);
+        }
+
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
     private static void WriteJson(TextWriter o, ProbeReport r, List<Finding> warnings)
     {
         var p = r.Probe;
@@ -450,6 +467,11 @@ internal static class ProbeCommand
             w.WriteString("profile", r.Input.Floor.Name);
             w.WriteString("outcome", p.Outcome.ToString());
             w.WriteString("message", p.Message);
+            if (r.Input.Offer is { } offer)
+            {
+                WriteOffer(w, offer);
+            }
+
             if (p.Outcome == ProbeOutcome.TlsEstablished)
             {
                 WriteSession(w, p);

@@ -41,6 +41,9 @@ internal sealed class ProbeEvaluationInput
 
     /// <summary>The time the chain is validated at (the core has no clock).</summary>
     public required DateTimeOffset ValidationTime { get; init; }
+
+    /// <summary>What the probe's client offered (<see cref="ProbeOffer"/>), for the report; null when the caller set the offer itself.</summary>
+    public ProbeOffer? Offer { get; init; }
 }
 
 /// <summary>The evaluation of one probe: a verdict and the findings that led to it.</summary>
@@ -105,6 +108,9 @@ internal static class ProbeEvaluator
     /// <summary>Finding code: the chain was not validated because no validator is plugged in (fails closed at verify/secure).</summary>
     public const string ChainNotValidatedCode = "chain-not-validated";
 
+    /// <summary>Finding code: what the probe's client offered (<see cref="ProbeOffer.Describe"/>).</summary>
+    public const string OfferCode = "tls-offer";
+
     /// <summary>The message of <see cref="ChainNotValidatedCode"/>.</summary>
     public const string ChainNotValidatedMessage = "chain not validated (no chain validator configured)";
 
@@ -152,6 +158,11 @@ internal static class ProbeEvaluator
         var level = policy.Level;
         string levelName = level.ToPostfixName();
         findings.Add(new("policy", "R-T6", FindingStatus.Info, "level " + policy.ToCanonicalString() + " for next hop " + input.NextHop + " (" + input.PolicySource + "); floor profile " + input.Floor.Name));
+        if (input.Offer is { } offer)
+        {
+            // What the client offered: the policy's protocols and suites (ProbeOffer), so the gateway is judged under the policy.
+            findings.Add(new(OfferCode, "R-T5", FindingStatus.Info, offer.Describe()));
+        }
 
         if (level is SecurityLevel.Fingerprint or SecurityLevel.Dane or SecurityLevel.DaneOnly)
         {
@@ -209,7 +220,7 @@ internal static class ProbeEvaluator
                 findings.Add(new("starttls-refused", required ? "R-T6" : "R-T7", required ? FindingStatus.Failed : FindingStatus.Info, probe.Message));
                 return;
             case ProbeOutcome.HandshakeFailed:
-                findings.Add(new("handshake-failed", required ? "R-T6" : "R-T7", required ? FindingStatus.Failed : FindingStatus.Info, probe.Message));
+                findings.Add(new("handshake-failed", required ? "R-T6" : "R-T7", required ? FindingStatus.Failed : FindingStatus.Info, input.Offer is { } o ? probe.Message + "; " + o.Summary() : probe.Message));
                 if (probe.PermissiveRetry is not { Outcome: ProbeOutcome.TlsEstablished } retry)
                 {
                     return;

@@ -90,7 +90,7 @@ public static class SmtpProbe
                     return result;
                 }
 
-                stage = "banner";
+                stage = "banner or EHLO";
                 var tlsReader = new SmtpReplyReader(ssl);
                 if (!await GreetAsync(ssl, tlsReader, options, result, ct).ConfigureAwait(false))
                 {
@@ -102,7 +102,7 @@ public static class SmtpProbe
                 return result;
             }
 
-            stage = "banner";
+            stage = "banner or EHLO";
             var reader = new SmtpReplyReader(stream);
             if (!await GreetAsync(stream, reader, options, result, ct).ConfigureAwait(false))
             {

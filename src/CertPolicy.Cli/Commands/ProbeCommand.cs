@@ -27,7 +27,7 @@ internal static class ProbeCommand
         var match = new Option<string?>("--match") { Description = "match= patterns in Postfix table syntax (with --level verify/secure), e.g. nexthop:dot-nexthop." };
         var profile = new Option<string?>("--profile") { Description = "Floor profile: partner-2026 (default), document-2019, postfix-secure." };
         var smtps = new Option<bool>("--smtps") { Description = "Use implicit TLS (SMTPS) instead of STARTTLS. Gateways do not use it (R-T1): the report fails R-T1." };
-        var timeout = new Option<double?>("--timeout") { Description = "Seconds allowed for the connect, each SMTP reply and the TLS handshake (default 30)." };
+        var timeout = new Option<double?>("--timeout") { Description = "Seconds allowed for the connect, each SMTP reply and the TLS handshake (default 30); one whole connection gets four times this." };
         var legacy = new Option<bool>("--offer-legacy") { Description = "Besides what the policy allows (its grade, exclude= and protocols=, as Postfix offers them), also offer TLS 1.0/1.1 and CBC suites, so that a legacy-only gateway is reported by its protocol (R-T4) rather than as a handshake failure. OpenSSL's security level still applies (OPENSSL_CONF)." };
         var noRetry = new Option<bool>("--no-retry") { Description = "After a failed handshake, do not connect again with a permissive offer (TLS 1.0-1.3, NULL suites, security level 0) to name what a weak-only gateway negotiates." };
         var roots = new Option<string?>("--roots") { Description = "PEM file of anchors that replaces the curated trust store (private PKIs, tests)." };
@@ -126,6 +126,7 @@ internal static class ProbeCommand
             ConnectTimeout = limit,
             ReplyTimeout = limit,
             HandshakeTimeout = limit,
+            SessionTimeout = limit * 4, // connect, banner and EHLO, STARTTLS, handshake: one --timeout each
             EnabledProtocols = offer!.SslProtocols,
             OfferedCipherSuites = offer.Suites,
             RetryPermissively = !q.NoRetry,

@@ -197,6 +197,7 @@ internal static class ProbeEvaluator
         }
 
         bool required = level.RequiresTls() || partner;
+        StartTlsInjection.Evaluate(probe, findings);
         switch (probe.Outcome)
         {
             case ProbeOutcome.DnsFailed:

@@ -71,6 +71,15 @@ public sealed class ProbeResult
     /// <summary>The STARTTLS reply; null when STARTTLS was not sent.</summary>
     public string? StartTlsReply { get; internal set; }
 
+    /// <summary>The EHLO reply over TLS (RFC 3207 4.2: the session starts again after the handshake); null when not received.</summary>
+    internal string? EhloReplyAfterTls { get; set; }
+
+    /// <summary>
+    /// Bytes of plaintext the server sent after its 220 reply to STARTTLS and before the TLS handshake (dropped
+    /// unread; the CVE-2011-0411 class); 0 for a well-behaved server.
+    /// </summary>
+    internal int PlaintextAfterStartTls { get; set; }
+
     /// <summary>True when the EHLO reply listed STARTTLS.</summary>
     public bool StartTlsOffered { get; internal set; }
 

@@ -29,11 +29,8 @@ namespace CertPolicy.Net;
 /// </remarks>
 public static class SmtpProbe
 {
-    /// <summary>Longest reply line accepted (RFC 5321 4.5.3.1.5 says 512 octets; we allow slack).</summary>
-    private const int MaxLineLength = 2048;
-
-    /// <summary>Most lines in one multi-line reply (an EHLO reply has about a dozen).</summary>
-    private const int MaxReplyLines = 100;
+    /// <summary>Most bytes read and dropped when a server sends plaintext after its STARTTLS reply (before the handshake).</summary>
+    private const int MaxDiscardedPlaintext = 64 * 1024;
 
     /// <summary>Runs the probe.</summary>
     /// <param name="options">Where to connect and the timeouts.</param>
@@ -55,18 +52,29 @@ public static class SmtpProbe
             result.PermissiveRetry = await RunAsync(options, permissive: true, cancellationToken).ConfigureAwait(false);
         }
 
+        // A cancellation by the caller during a best-effort step (QUIT) is still the caller's: report it.
+        cancellationToken.ThrowIfCancellationRequested();
         return result;
     }
 
-    /// <summary>One connection: connect, banner, EHLO, STARTTLS, handshake, QUIT.</summary>
+    /// <summary>One connection: connect, banner, EHLO, STARTTLS, handshake, EHLO again, QUIT; all within <see cref="SmtpProbeOptions.SessionTimeout"/>.</summary>
     private static async Task<ProbeResult> RunAsync(SmtpProbeOptions options, bool permissive, CancellationToken cancellationToken)
     {
         var result = new ProbeResult(ProbeOutcome.ConnectFailed, string.Empty) { Host = options.Host, Port = options.Port, ImplicitTls = options.ImplicitTls };
+
+        // The session deadline bounds the whole connection whatever the peer does: each step also has its own
+        // timeout, but a peer that answers every step just in time (or drips one byte a second inside a reply
+        // timeout) must not hold the probe for the sum of them. Postfix's smtp(8) times each read or write
+        // system call unless smtp_per_record_deadline = yes ("This limits the impact from hostile peers that
+        // trickle data one byte at a time", postconf(5)); the probe times each reply and the whole session.
+        using var session = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        session.CancelAfter(options.SessionTimeout);
+        var ct = session.Token;
         Stream? stream = null;
         string stage = "connect";
         try
         {
-            stream = await ConnectAsync(options, result, cancellationToken).ConfigureAwait(false);
+            stream = await ConnectAsync(options, result, ct).ConfigureAwait(false);
             if (stream is null)
             {
                 return result;
@@ -75,26 +83,28 @@ public static class SmtpProbe
             if (options.ImplicitTls)
             {
                 stage = "handshake";
-                var ssl = await HandshakeAsync(stream, options, permissive, result, cancellationToken).ConfigureAwait(false);
+                var ssl = await HandshakeAsync(stream, options, permissive, result, ct).ConfigureAwait(false);
                 stream = ssl;
                 if (ssl is null)
                 {
                     return result;
                 }
 
-                stage = "banner";
-                if (!await GreetAsync(ssl, options, result, cancellationToken).ConfigureAwait(false))
+                stage = "banner or EHLO";
+                var tlsReader = new SmtpReplyReader(ssl);
+                if (!await GreetAsync(ssl, tlsReader, options, result, ct).ConfigureAwait(false))
                 {
                     return result;
                 }
 
                 stage = "quit";
-                await QuitAsync(ssl, options, cancellationToken).ConfigureAwait(false);
+                await QuitAsync(ssl, tlsReader, options, ct).ConfigureAwait(false);
                 return result;
             }
 
-            stage = "banner";
-            if (!await GreetAsync(stream, options, result, cancellationToken).ConfigureAwait(false))
+            stage = "banner or EHLO";
+            var reader = new SmtpReplyReader(stream);
+            if (!await GreetAsync(stream, reader, options, result, ct).ConfigureAwait(false))
             {
                 return result;
             }
@@ -104,13 +114,13 @@ public static class SmtpProbe
                 // postfix-tls.md 7.1: "TLS is required, but was not offered by host ..."
                 Set(result, ProbeOutcome.StartTlsNotOffered, "TLS is required, but was not offered by host " + NamAddr(result));
                 stage = "quit";
-                await QuitAsync(stream, options, cancellationToken).ConfigureAwait(false);
+                await QuitAsync(stream, reader, options, ct).ConfigureAwait(false);
                 return result;
             }
 
             stage = "starttls";
-            await WriteLineAsync(stream, "STARTTLS", options.ReplyTimeout, cancellationToken).ConfigureAwait(false);
-            var starttls = await ReadReplyAsync(stream, options.ReplyTimeout, cancellationToken).ConfigureAwait(false);
+            await WriteLineAsync(stream, "STARTTLS", options.ReplyTimeout, ct).ConfigureAwait(false);
+            var starttls = await ReadReplyAsync(reader, options.ReplyTimeout, ct).ConfigureAwait(false);
             if (starttls is null)
             {
                 Set(result, ProbeOutcome.Timeout, "lost connection with " + NamAddr(result) + " while sending STARTTLS");
@@ -123,12 +133,17 @@ public static class SmtpProbe
                 // postfix-tls.md 7.1: the server's reply is copied into the message.
                 Set(result, ProbeOutcome.StartTlsRefused, "TLS is required, but host " + NamAddr(result) + " refused to start TLS: " + OneLine(starttls.Value.Text));
                 stage = "quit";
-                await QuitAsync(stream, options, cancellationToken).ConfigureAwait(false);
+                await QuitAsync(stream, reader, options, ct).ConfigureAwait(false);
                 return result;
             }
 
+            // RFC 3207 4: after its 220 the server waits for the client's TLS negotiation; plaintext sent now was
+            // never asked for. Whatever arrived is dropped, never parsed after the handshake (CVE-2011-0411 class,
+            // see SmtpReplyReader), and counted for the report.
+            result.PlaintextAfterStartTls = DiscardPlaintext(stream, reader);
+
             stage = "handshake";
-            var tls = await HandshakeAsync(stream, options, permissive, result, cancellationToken).ConfigureAwait(false);
+            var tls = await HandshakeAsync(stream, options, permissive, result, ct).ConfigureAwait(false);
             if (tls is null)
             {
                 stream = null; // disposed by HandshakeAsync
@@ -136,27 +151,38 @@ public static class SmtpProbe
             }
 
             stream = tls;
+
+            // RFC 3207 4.2: the SMTP session is reset; EHLO again, as Postfix's smtp(8) does ("we have to
+            // re-negotiate the EHLO", smtp_start_tls), over a new reader: nothing read before TLS can surface here.
+            stage = "ehlo after the handshake";
+            var afterTls = new SmtpReplyReader(tls);
+            await WriteLineAsync(tls, "EHLO " + options.EhloName, options.ReplyTimeout, ct).ConfigureAwait(false);
+            result.EhloReplyAfterTls = (await ReadReplyAsync(afterTls, options.ReplyTimeout, ct).ConfigureAwait(false))?.Text;
             stage = "quit";
-            await QuitAsync(tls, options, cancellationToken).ConfigureAwait(false);
+            await QuitAsync(tls, afterTls, options, ct).ConfigureAwait(false);
+            return result;
+        }
+        catch (Exception ex) when (result.Outcome == ProbeOutcome.TlsEstablished && !cancellationToken.IsCancellationRequested
+            && ex is IOException or SocketException or ObjectDisposedException or SmtpProtocolException or OperationCanceledException)
+        {
+            // After the handshake (EHLO again, QUIT) a failure changes nothing: everything judged was observed.
             return result;
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            Set(result, ProbeOutcome.Timeout, "timeout during " + stage + " with " + NamAddr(result));
+            Set(result, ProbeOutcome.Timeout, session.IsCancellationRequested
+                ? "session deadline of " + Seconds(options.SessionTimeout) + " exceeded during " + stage + " with " + NamAddr(result)
+                : "timeout during " + stage + " with " + NamAddr(result));
             return result;
         }
-        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or SmtpSyntaxException)
+        catch (SmtpProtocolException ex)
         {
-            if (ex is SmtpSyntaxException)
-            {
-                Set(result, ProbeOutcome.SmtpError, "malformed SMTP reply from " + NamAddr(result) + " during " + stage + ": " + ex.Message);
-            }
-            else if (result.Outcome != ProbeOutcome.TlsEstablished)
-            {
-                Set(result, ProbeOutcome.Timeout, "lost connection with " + NamAddr(result) + " during " + stage + ": " + ex.Message);
-            }
-
-            // After the handshake a failed QUIT changes nothing: everything was observed.
+            Set(result, ProbeOutcome.SmtpError, "malformed SMTP reply from " + NamAddr(result) + " during " + stage + ": " + ex.Message);
+            return result;
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
+        {
+            Set(result, ProbeOutcome.Timeout, "lost connection with " + NamAddr(result) + " during " + stage + ": " + ex.Message);
             return result;
         }
         catch (Exception ex) when (ex is not OutOfMemoryException and not OperationCanceledException)
@@ -176,6 +202,32 @@ public static class SmtpProbe
                 await stream.DisposeAsync().ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>
+    /// Drops plaintext the server sent after its STARTTLS reply: what the reader buffered, then what the socket
+    /// already holds (up to <see cref="MaxDiscardedPlaintext"/>; more goes into the handshake and fails it). Never
+    /// waits: a server that sends nothing costs nothing. Returns the number of bytes dropped.
+    /// </summary>
+    private static int DiscardPlaintext(Stream stream, SmtpReplyReader reader)
+    {
+        int dropped = reader.DiscardBuffered();
+        if (stream is NetworkStream network)
+        {
+            Span<byte> scratch = stackalloc byte[512];
+            while (dropped < MaxDiscardedPlaintext && network.DataAvailable)
+            {
+                int n = network.Read(scratch);
+                if (n <= 0)
+                {
+                    break;
+                }
+
+                dropped += n;
+            }
+        }
+
+        return dropped;
     }
 
     private static async Task<Stream?> ConnectAsync(SmtpProbeOptions options, ProbeResult result, CancellationToken ct)
@@ -245,9 +297,9 @@ public static class SmtpProbe
     }
 
     /// <summary>Banner and EHLO. Returns false when the session cannot go on (outcome already set).</summary>
-    private static async Task<bool> GreetAsync(Stream stream, SmtpProbeOptions options, ProbeResult result, CancellationToken ct)
+    private static async Task<bool> GreetAsync(Stream stream, SmtpReplyReader reader, SmtpProbeOptions options, ProbeResult result, CancellationToken ct)
     {
-        var banner = await ReadReplyAsync(stream, options.ReplyTimeout, ct).ConfigureAwait(false);
+        var banner = await ReadReplyAsync(reader, options.ReplyTimeout, ct).ConfigureAwait(false);
         if (banner is null)
         {
             Set(result, ProbeOutcome.Timeout, "lost connection with " + NamAddr(result) + " while receiving the initial server greeting");
@@ -258,12 +310,12 @@ public static class SmtpProbe
         if (banner.Value.Code != 220)
         {
             Set(result, ProbeOutcome.SmtpError, "host " + NamAddr(result) + " refused to talk to me: " + OneLine(banner.Value.Text));
-            await QuitAsync(stream, options, ct).ConfigureAwait(false);
+            await QuitAsync(stream, reader, options, ct).ConfigureAwait(false);
             return false;
         }
 
         await WriteLineAsync(stream, "EHLO " + options.EhloName, options.ReplyTimeout, ct).ConfigureAwait(false);
-        var ehlo = await ReadReplyAsync(stream, options.ReplyTimeout, ct).ConfigureAwait(false);
+        var ehlo = await ReadReplyAsync(reader, options.ReplyTimeout, ct).ConfigureAwait(false);
         if (ehlo is null)
         {
             Set(result, ProbeOutcome.Timeout, "lost connection with " + NamAddr(result) + " while performing the EHLO handshake");
@@ -274,7 +326,7 @@ public static class SmtpProbe
         if (ehlo.Value.Code != 250)
         {
             Set(result, ProbeOutcome.SmtpError, "host " + NamAddr(result) + " refused EHLO: " + OneLine(ehlo.Value.Text));
-            await QuitAsync(stream, options, ct).ConfigureAwait(false);
+            await QuitAsync(stream, reader, options, ct).ConfigureAwait(false);
             return false;
         }
 
@@ -358,7 +410,7 @@ public static class SmtpProbe
         catch (Exception ex) when (ex is AuthenticationException or IOException or SocketException or System.ComponentModel.Win32Exception)
         {
             await ssl.DisposeAsync().ConfigureAwait(false);
-            string detail = ex.InnerException is null ? ex.Message : ex.Message + " (" + ex.InnerException.Message + ")";
+            string detail = Detail(ex);
             Set(result, ProbeOutcome.HandshakeFailed, "Cannot start TLS: handshake failure with " + NamAddr(result) + ": " + OneLine(detail));
             return null;
         }
@@ -377,18 +429,18 @@ public static class SmtpProbe
         return ssl;
     }
 
-    /// <summary>Best-effort QUIT: the result is already complete, so a lost connection here changes nothing.</summary>
-    private static async Task QuitAsync(Stream stream, SmtpProbeOptions options, CancellationToken ct)
+    /// <summary>Best-effort QUIT: the result is already complete, so a lost connection or a timeout here changes nothing.</summary>
+    private static async Task QuitAsync(Stream stream, SmtpReplyReader reader, SmtpProbeOptions options, CancellationToken ct)
     {
         try
         {
             await WriteLineAsync(stream, "QUIT", options.ReplyTimeout, ct).ConfigureAwait(false);
-            _ = await ReadReplyAsync(stream, options.ReplyTimeout, ct).ConfigureAwait(false);
+            _ = await ReadReplyAsync(reader, options.ReplyTimeout, ct).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or SmtpSyntaxException
-            || (ex is OperationCanceledException && !ct.IsCancellationRequested))
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or SmtpProtocolException or OperationCanceledException)
         {
-            // The peer may close first; nothing to record.
+            // The peer may close first, or the session deadline may pass; nothing to record. A cancellation by the
+            // caller is seen again by ProbeAsync.
         }
     }
 
@@ -401,68 +453,15 @@ public static class SmtpProbe
     }
 
     /// <summary>
-    /// Reads one (possibly multi-line) reply; null when the peer closed the connection. Byte at a time on
-    /// purpose: a buffered reader could swallow the start of the TLS handshake after STARTTLS.
+    /// Reads one (possibly multi-line) reply within <paramref name="limit"/> for the whole reply (not per read: a
+    /// peer dripping one byte a second cannot stretch it); null when the peer closed the connection. The
+    /// line-length and line-count limits are <see cref="SmtpReplyReader"/>'s.
     /// </summary>
-    private static async Task<(int Code, string Text)?> ReadReplyAsync(Stream stream, TimeSpan limit, CancellationToken ct)
+    private static async Task<SmtpReply?> ReadReplyAsync(SmtpReplyReader reader, TimeSpan limit, CancellationToken ct)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(limit);
-        var text = new StringBuilder();
-        var line = new StringBuilder();
-        var one = new byte[1];
-        int code = -1;
-        for (int lines = 0; lines < MaxReplyLines; lines++)
-        {
-            line.Clear();
-            while (true)
-            {
-                int n = await stream.ReadAsync(one, timeout.Token).ConfigureAwait(false);
-                if (n == 0)
-                {
-                    return null;
-                }
-
-                if (one[0] == (byte)'\n')
-                {
-                    break;
-                }
-
-                if (line.Length >= MaxLineLength)
-                {
-                    throw new SmtpSyntaxException("reply line longer than " + MaxLineLength.ToString(CultureInfo.InvariantCulture) + " bytes");
-                }
-
-                // Replies are ASCII (RFC 5321 4.2); anything else is shown as '?'.
-                line.Append(one[0] is >= 0x20 and < 0x7F or (byte)'\t' ? (char)one[0] : one[0] == (byte)'\r' ? '\r' : '?');
-            }
-
-            string l = line.ToString().TrimEnd('\r');
-            if (l.Length < 3 || !char.IsAsciiDigit(l[0]) || !char.IsAsciiDigit(l[1]) || !char.IsAsciiDigit(l[2]) || (l.Length > 3 && l[3] != ' ' && l[3] != '-'))
-            {
-                throw new SmtpSyntaxException("not an SMTP reply line: \"" + Truncate(l) + "\"");
-            }
-
-            int c = ((l[0] - '0') * 100) + ((l[1] - '0') * 10) + (l[2] - '0');
-            if (code >= 0 && c != code)
-            {
-                throw new SmtpSyntaxException("reply code changed within a multi-line reply");
-            }
-
-            code = c;
-            if (text.Length > 0)
-            {
-                text.Append('\n');
-            }
-
-            text.Append(l);
-            if (l.Length == 3 || l[3] == ' ')
-            {
-                return (code, text.ToString());
-            }
-        }
-
-        throw new SmtpSyntaxException("reply with more than " + MaxReplyLines.ToString(CultureInfo.InvariantCulture) + " lines");
+        return await reader.ReadAsync(timeout.Token).ConfigureAwait(false);
     }
 
     /// <summary>True when an EHLO reply line after the first names <paramref name="keyword"/> (RFC 5321 4.1.1.1; case-insensitive).</summary>
@@ -496,6 +495,21 @@ public static class SmtpProbe
 
     private static string Truncate(string s) => s.Length <= 300 ? s : s[..300] + "...";
 
-    /// <summary>A reply that is not SMTP; caught inside the probe and turned into <see cref="ProbeOutcome.SmtpError"/>.</summary>
-    private sealed class SmtpSyntaxException(string message) : Exception(message);
+    /// <summary>
+    /// The message and its causes: OpenSSL's reason (e.g. "excessive message size" for a certificate chain over
+    /// its limit) sits two levels down, under .NET's "Authentication failed" and "SSL_ERROR_SSL".
+    /// </summary>
+    private static string Detail(Exception ex)
+    {
+        string detail = ex.Message;
+        var inner = ex.InnerException;
+        for (int depth = 0; inner is not null && depth < 3; depth++, inner = inner.InnerException)
+        {
+            detail += " (" + inner.Message + ")";
+        }
+
+        return detail;
+    }
+
+    private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + " s";
 }

@@ -44,6 +44,14 @@ public sealed class SmtpProbeOptions
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
+    /// Time allowed for one whole connection, from the connect to the QUIT; default 2 minutes. Each step also has
+    /// its own timeout above, but a server that answers every step just before its timeout (or drips one byte a
+    /// second) is stopped here: the outcome is then <see cref="ProbeOutcome.Timeout"/>. The permissive retry
+    /// (<see cref="RetryPermissively"/>) is a second connection with its own deadline.
+    /// </summary>
+    public TimeSpan SessionTimeout { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>
     /// The protocols the probe offers; default <see cref="SslProtocols.None"/> (the operating system's
     /// default, TLS 1.2 and 1.3 with OpenSSL 3). Offering older versions lets the report name a legacy-only
     /// server's protocol (R-T4) instead of a bare handshake failure.
@@ -92,9 +100,16 @@ public sealed class SmtpProbeOptions
             return "EhloName must be one word";
         }
 
-        if (ConnectTimeout <= TimeSpan.Zero || ReplyTimeout <= TimeSpan.Zero || HandshakeTimeout <= TimeSpan.Zero)
+        if (ConnectTimeout <= TimeSpan.Zero || ReplyTimeout <= TimeSpan.Zero || HandshakeTimeout <= TimeSpan.Zero || SessionTimeout <= TimeSpan.Zero)
         {
             return "timeouts must be positive";
+        }
+
+        // CancellationTokenSource.CancelAfter takes at most int.MaxValue milliseconds (about 24.8 days).
+        var longest = TimeSpan.FromMilliseconds(int.MaxValue - 1);
+        if (ConnectTimeout > longest || ReplyTimeout > longest || HandshakeTimeout > longest || SessionTimeout > longest)
+        {
+            return "timeouts must be at most 24 days";
         }
 
         return null;

@@ -30,10 +30,10 @@ namespace CertPolicy.Net;
 public static class SmtpProbe
 {
     /// <summary>Longest reply line accepted (RFC 5321 4.5.3.1.5 says 512 octets; we allow slack).</summary>
-    private const int MaxLineLength = 2048;
+    internal const int MaxLineLength = 2048;
 
     /// <summary>Most lines in one multi-line reply (an EHLO reply has about a dozen).</summary>
-    private const int MaxReplyLines = 100;
+    internal const int MaxReplyLines = 100;
 
     /// <summary>Runs the probe.</summary>
     /// <param name="options">Where to connect and the timeouts.</param>
@@ -404,7 +404,7 @@ public static class SmtpProbe
     /// Reads one (possibly multi-line) reply; null when the peer closed the connection. Byte at a time on
     /// purpose: a buffered reader could swallow the start of the TLS handshake after STARTTLS.
     /// </summary>
-    private static async Task<(int Code, string Text)?> ReadReplyAsync(Stream stream, TimeSpan limit, CancellationToken ct)
+    internal static async Task<(int Code, string Text)?> ReadReplyAsync(Stream stream, TimeSpan limit, CancellationToken ct)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(limit);
@@ -497,5 +497,5 @@ public static class SmtpProbe
     private static string Truncate(string s) => s.Length <= 300 ? s : s[..300] + "...";
 
     /// <summary>A reply that is not SMTP; caught inside the probe and turned into <see cref="ProbeOutcome.SmtpError"/>.</summary>
-    private sealed class SmtpSyntaxException(string message) : Exception(message);
+    internal sealed class SmtpSyntaxException(string message) : Exception(message);
 }

@@ -25,6 +25,9 @@ if [ "${FUZZ_NO_BUILD:-0}" != 1 ] || [ ! -f "$out/CertPolicy.Fuzz.dll" ]; then
   rm -rf "$out"
   dotnet build CertPolicy.Fuzz/CertPolicy.Fuzz.csproj -c Release -o "$out" -nologo -v q
   "$sharpfuzz" "$out/CertPolicy.dll"
+  # The messaging targets (pgp, pgp-eval, container, smime-eval) run mostly here: without it AFL sees no edges for
+  # a binary OpenPGP seed ("No instrumentation detected").
+  "$sharpfuzz" "$out/CertPolicy.Messaging.dll"
 fi
 
 # Seeds only: the corpus folder also holds regressions/ (crash reproducers), which afl must not start from.

@@ -1,8 +1,10 @@
 using System.Security.Cryptography;
 using System.Runtime.CompilerServices;
+using CertPolicy.Evaluation;
 using CertPolicy.Messaging;
 using CertPolicy.Monitoring;
 using CertPolicy.Names;
+using CertPolicy.Net;
 using CertPolicy.Policy;
 using CertPolicy.Tls;
 using CertPolicy.Trust;
@@ -65,7 +67,8 @@ public sealed class FuzzTargets
 
     /// <summary>The target names, in the order of fuzz/README.md.</summary>
     public static IReadOnlyList<string> Names { get; } =
-        ["der", "names", "chain-reader", "policy", "tls", "pgp", "container", "manifest", "log", "chain-validator"];
+        ["der", "names", "chain-reader", "policy", "tls", "pgp", "container", "manifest", "log", "chain-validator",
+            "pgp-eval", "smime-eval", "compiled-policy", "smtp-reply", "crl", "pem"];
 
     /// <summary>Runs target <paramref name="name"/> over one input.</summary>
     /// <param name="name">One of <see cref="Names"/>.</param>
@@ -86,6 +89,12 @@ public sealed class FuzzTargets
                 case "manifest": Manifest(Text(input)); break;
                 case "log": Log(Text(input)); break;
                 case "chain-validator": ChainValidatorTarget(input); break;
+                case "pgp-eval": PgpEval(input); break;
+                case "smime-eval": SmimeEval(input); break;
+                case "compiled-policy": CompiledPolicyTarget(input); break;
+                case "smtp-reply": SmtpReply(input); break;
+                case "crl": Crl(input); break;
+                case "pem": Pem(input); break;
                 default: throw new ArgumentException("unknown fuzz target '" + name + "'", nameof(name));
             }
         }
@@ -308,5 +317,192 @@ public sealed class FuzzTargets
         {
             Check(leaf.AsSpan().SequenceEqual(_leaf), "a leaf that is not the genuine one is compliant");
         }
+    }
+
+    // Messaging/OpenPgpKeyEvaluator after OpenPgpKeyReader: the published fingerprint is the first key's own, so the
+    // evaluator always matches and runs every check. Never fails internally, never throws, and an acceptable key has
+    // an encryption key and no error finding; no more signatures are verified than the budget allows.
+    private static void PgpEval(ReadOnlySpan<byte> input)
+    {
+        if (!OpenPgpKeyReader.TryRead(input, out var keys, out _))
+        {
+            return;
+        }
+
+        Check(PublishedKeyIdentifier.TryParse(keys[0].Fingerprint, out var published, out var idError), "the reader's fingerprint does not parse: " + idError);
+        var report = OpenPgpKeyEvaluator.Evaluate(keys, published, At, "example.com");
+        Check(report.MatchedCertificate is not null, "the key's own fingerprint did not match");
+        foreach (var f in report.Findings)
+        {
+            Check(f.Code != OpenPgpFindingCodes.InternalError, "the OpenPGP evaluator failed internally: " + f.Message);
+            Check(f.Message.Length > 0 && !f.Message.Contains("Exception", StringComparison.Ordinal), "a finding names an exception: " + f.Message);
+        }
+
+        if (report.IsAcceptable)
+        {
+            Check(report.EncryptionKey is not null, "an acceptable key without an encryption key");
+        }
+    }
+
+    // Messaging/SmimeCertificateEvaluator on the certificates of a container (or on the input as one certificate) with
+    // the fixture root as the only anchor: never fails internally, and never acceptable (fail closed: the fixtures are
+    // TLS certificates, and no other certificate can chain to the root because its keys are not kept).
+    private void SmimeEval(ReadOnlySpan<byte> input)
+    {
+        IReadOnlyList<ReadOnlyMemory<byte>> certificates;
+        if (CertificateContainerReader.TryRead(input, out var container, out _))
+        {
+            var list = new List<ReadOnlyMemory<byte>>();
+            foreach (var c in container!.Certificates)
+            {
+                list.Add(c.RawData);
+            }
+
+            certificates = list;
+        }
+        else
+        {
+            certificates = [input.ToArray(), _intermediate];
+        }
+
+        var report = SmimeCertificateEvaluator.Evaluate(_validator, certificates, new SmimeRequest { Domain = "example.com", Time = At });
+        foreach (var f in report.Findings)
+        {
+            Check(f.Code != SmimeFindingCodes.InternalError, "the S/MIME evaluator failed internally: " + f.Message);
+        }
+
+        Check(!report.IsAcceptable, "an S/MIME certificate chaining to the fixture root is acceptable");
+    }
+
+    // Evaluation/CompiledPolicy: the input is a policy table, a NUL byte, then a leaf (DER; the genuine fixture leaf when
+    // empty). Cold Evaluate (fresh policy), hot Evaluate (cached) and Explain's verdict agree; no internal error; at a
+    // level that verifies the peer, a leaf other than the genuine one is never compliant (fail closed).
+    private void CompiledPolicyTarget(ReadOnlySpan<byte> input)
+    {
+        int nul = input.IndexOf((byte)0);
+        string table = Text(nul < 0 ? input : input[..nul]);
+        byte[] leaf = nul < 0 || nul == input.Length - 1 ? _leaf : input[(nul + 1)..].ToArray();
+        var map = PolicyMap.Parse(table, "fuzz").Map;
+        string nextHop = map.Count > 0 ? map.Entries[0].Key : "example.com";
+        IReadOnlyList<ReadOnlyMemory<byte>> chain = [leaf, _intermediate];
+        var policy = new CompiledPolicy([map], _validator, new CompiledPolicyOptions { CacheSize = 4, DefaultLevel = SecurityLevel.Secure });
+        var cold = policy.Evaluate(nextHop, "", chain, TlsProtocol.Tls13, 0x1302, At);
+        var hot = policy.Evaluate(nextHop, "", chain, TlsProtocol.Tls13, 0x1302, At);
+        var report = policy.Explain(nextHop, null, chain, new NegotiatedSession(TlsProtocol.Tls13, 0x1302), At);
+        var explained = report.Verdict;
+        Check((cold.Failures & ConnectionFailures.InternalError) == 0, "internal error: " + cold.Failures);
+        Check(cold == hot, "cold and hot verdicts differ: " + cold.Failures + " vs " + hot.Failures);
+        Check(cold == explained, "Evaluate and Explain differ: " + cold.Failures + " vs " + explained.Failures);
+        if (cold.IsCompliant && CompiledPolicy.VerifiesPeer(report.Level))
+        {
+            // At none, may and encrypt the certificate is not judged (Postfix does not verify it): any leaf passes there.
+            Check(leaf.AsSpan().SequenceEqual(_leaf), "a leaf that is not the genuine one is compliant at a verifying level");
+        }
+    }
+
+    // Net/SmtpReplyReader (the probe's reply reader) over the input as the server's bytes, reply after reply: only its
+    // own protocol error may escape (the probe turns it into an SMTP error); every reply has one code and at most
+    // MaxReplyLines lines, each at most MaxLineLength long; and what the reader has consumed ends right after the LF that
+    // ends a reply (the rest stays in Buffered, which the probe discards at STARTTLS: CVE-2011-0411 class).
+    private static void SmtpReply(ReadOnlySpan<byte> input)
+    {
+        byte[] bytes = input.ToArray();
+        using var stream = new MemoryStream(bytes, writable: false);
+        var reader = new SmtpReplyReader(stream);
+        long consumedBefore = 0;
+        while (true)
+        {
+            SmtpReply? reply;
+            try
+            {
+                reply = reader.ReadAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult();
+            }
+            catch (SmtpProtocolException)
+            {
+                return;
+            }
+
+            if (reply is null)
+            {
+                return;
+            }
+
+            var (code, text) = reply.Value;
+            long consumed = stream.Position - reader.Buffered;
+            Check(code is >= 0 and <= 999, "reply code out of range: " + code);
+            Check(consumed > consumedBefore && bytes[consumed - 1] == (byte)'\n', "the reader did not stop right after a line feed");
+            consumedBefore = consumed;
+            string[] lines = text.Split('\n');
+            Check(lines.Length <= SmtpReplyReader.MaxReplyLines, "more reply lines than the limit");
+            foreach (string line in lines)
+            {
+                Check(line.Length <= SmtpReplyReader.MaxLineLength, "a reply line over the limit");
+            }
+        }
+    }
+
+    // X509/CrlReader and CrlView.TryParse, then the chain validator with the input as the only CRL over the genuine
+    // fixture chain: typed results; no internal error; Evaluate equals Explain; a CRL whose issuer is the fixture
+    // intermediate can never be trusted (its key is not kept), so the chain is then not compliant (fail closed).
+    private void Crl(ReadOnlySpan<byte> input)
+    {
+        bool ok = CrlReader.TryRead(input, out var crls, out string? error);
+        Check(ok == (error is null), "reader result and error disagree");
+        Check(!ok || crls.Count is >= 1 and <= CrlReader.MaxCrls, "success with a bad CRL count");
+        byte[] raw = input.ToArray();
+        foreach (var der in ok ? crls : [raw])
+        {
+            bool parsed = CrlView.TryParse(der, out var view, out var crlError);
+            Check(parsed == (crlError == CrlError.None), "TryParse result and error disagree");
+            if (parsed)
+            {
+                Check(view.EntryCount is >= 0 and <= CrlView.MaxEntries, "entry count out of range");
+                Check(view.TbsDer.Length < der.Length && view.IssuerDer.Length <= view.TbsDer.Length, "spans out of the CRL");
+            }
+        }
+
+        IReadOnlyList<ReadOnlyMemory<byte>> chain = [_leaf, _intermediate];
+        var request = new ValidationRequest { Time = At, NextHop = "example.com", Profile = ValidationProfile.Partner2026, Crls = [raw] };
+        var report = _validator.Explain(chain, request);
+        foreach (var f in report.Findings)
+        {
+            Check(f.Code != "internal.error", "the validator failed internally: " + f.Message);
+        }
+
+        var verdict = _validator.Evaluate(chain, request);
+        Check(verdict == report.Verdict, "Evaluate and Explain disagree: " + verdict.Reasons + " vs " + report.Verdict.Reasons);
+        if (CrlView.TryParse(raw, out var crl, out _) && crl.IssuerDer.SequenceEqual(IntermediateSubject()))
+        {
+            Check(!report.Verdict.IsCompliant, "a CRL in the intermediate's name that no key signed left the chain compliant");
+        }
+    }
+
+    private byte[] IntermediateSubject()
+    {
+        _ = CertificateView.TryParse(_intermediate, out var view, out _);
+        return view.SubjectDer.ToArray();
+    }
+
+    // X509/PemSplitter.TrySplit: typed results; the work (bytes examined) is linear in the input (the PemSplitterTests
+    // bound: 4 per byte plus 64); at most the allowed certificate blocks; blocks in increasing line order.
+    private static void Pem(ReadOnlySpan<byte> input)
+    {
+        const int maxCertificates = 16;
+        var blocks = new List<PemBlock>();
+        long examined = 0;
+        bool ok = PemSplitter.TrySplit(input, maxCertificates, blocks, out PemReadError? error, ref examined);
+        Check(ok == (error is null), "result and error disagree");
+        Check(examined <= (4L * input.Length) + 64, "examined " + examined + " bytes of " + input.Length + ": not linear");
+        int certificates = 0;
+        int lastLine = 0;
+        foreach (var b in blocks)
+        {
+            Check(b.Data is not null && b.Label is not null, "a block without data or label");
+            Check(b.Line > lastLine, "blocks out of line order");
+            lastLine = b.Line;
+            certificates += b.IsCertificate ? 1 : 0;
+        }
+
+        Check(certificates <= maxCertificates, "more certificate blocks than allowed");
     }
 }

@@ -1,3 +1,4 @@
+using CertPolicy.IO;
 using CertPolicy.X509;
 
 namespace CertPolicy.Cli;
@@ -8,63 +9,25 @@ internal static class CliFiles
     /// <summary>Largest input file read (policy tables of 100 000 entries are a few MB).</summary>
     internal const long MaxFileBytes = 64L * 1024 * 1024;
 
-    // Reads at most MaxFileBytes from any stream, never trusting a reported length: /dev/zero, pipes and /proc files
-    // report 0 or nothing, so the size check is on what was read (issue 14). "-" is standard input, under the same cap.
+    // The one bounded reader (src/CertPolicy/IO/BoundedFile.cs, issue 14): devices, directories, FIFOs and sockets are
+    // refused by file type before any open (a FIFO without a writer would block the open forever); a regular file is
+    // read up to MaxFileBytes, counting what was read and never trusting the reported length (/proc files report 0).
+    // "-" is standard input (a pipe is fine there), under the same cap.
     internal static bool TryReadBytes(string path, out byte[] bytes, out string error)
     {
-        bytes = [];
-        error = string.Empty;
-        try
+        bool ok;
+        if (path == "-")
         {
-            if (path == "-")
-            {
-                using var stdin = Console.OpenStandardInput();
-                return TryReadBounded(stdin, "-", 0, out bytes, out error);
-            }
-
-            var info = new FileInfo(path);
-            if (!info.Exists)
-            {
-                error = Directory.Exists(path) ? $"{path}: is a directory" : $"{path}: no such file";
-                return false;
-            }
-
-            if (info.Length > MaxFileBytes)
-            {
-                error = $"{path}: file is larger than {MaxFileBytes / (1024 * 1024)} MiB";
-                return false;
-            }
-
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.SequentialScan);
-            return TryReadBounded(stream, path, info.Length, out bytes, out error);
+            using var stdin = Console.OpenStandardInput();
+            ok = BoundedFile.TryReadStream(stdin, MaxFileBytes, out bytes, out error);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        else
         {
-            error = $"{path}: cannot read: {ex.Message}";
-            return false;
-        }
-    }
-
-    // lengthHint: the size the file system reports (0 when unknown); it only sizes the first read, never bounds it.
-    private static bool TryReadBounded(Stream stream, string path, long lengthHint, out byte[] bytes, out string error)
-    {
-        bytes = [];
-        error = string.Empty;
-        using var buffer = new MemoryStream();
-        var chunk = new byte[lengthHint is > 0 and < 64 * 1024 ? (int)lengthHint + 1 : 64 * 1024];
-        int n;
-        while ((n = stream.Read(chunk, 0, (int)Math.Min(chunk.Length, MaxFileBytes + 1 - buffer.Length))) > 0)
-        {
-            buffer.Write(chunk, 0, n);
-            if (buffer.Length > MaxFileBytes)
-            {
-                error = $"{path}: input is larger than {MaxFileBytes / (1024 * 1024)} MiB (a device or an endless stream?)";
-                return false;
-            }
+            ok = BoundedFile.TryRead(path, MaxFileBytes, out bytes, out error);
         }
 
-        bytes = buffer.ToArray();
-        return true;
+        error = ok ? string.Empty : path + ": " + error;
+        return ok;
     }
 
     /// <summary>Reads a text file as strict UTF-8 (a BOM is allowed, and dropped unless <paramref name="keepBom"/>: Postfix

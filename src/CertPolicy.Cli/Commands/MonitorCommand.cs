@@ -51,9 +51,11 @@ internal static class MonitorCommand
         // Every file must exist before any output is written (a typo should not yield a half report).
         foreach (var path in paths)
         {
-            if (!File.Exists(path))
+            // Logs are streamed (any size; the scanner bounds each line), but only regular files are opened: a FIFO
+            // without a writer would block the open, a device (/dev/zero) would be read forever (issue 14).
+            if (CertPolicy.IO.BoundedFile.CheckReadable(path) is { } why)
             {
-                stderr.WriteLine(Directory.Exists(path) ? $"{path}: is a directory" : $"{path}: no such file");
+                stderr.WriteLine($"{path}: {why}");
                 return ExitCodes.Unusable;
             }
         }

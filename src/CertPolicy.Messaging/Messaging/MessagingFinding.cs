@@ -76,6 +76,12 @@ public static class OpenPgpFindingCodes
     /// <summary>R-G1: the key carries signatures (version 5 or 6) that cannot be verified with BouncyCastle 2.7.0; fail closed.</summary>
     public const string UnsupportedSignature = "PGP-SIG-UNSUPPORTED";
 
+    /// <summary>R-C10: a key's RSA modulus or DSA/ElGamal prime exceeds 16384 bits, or its RSA exponent is even or at least 2^32; no signature was verified.</summary>
+    public const string KeyParametersOutOfBounds = "PGP-KEY-PARAMETERS";
+
+    /// <summary>R-G1: the key carries more self-signatures than are verified per key (256); the rest were not checked (fail closed).</summary>
+    public const string SignatureBudgetExceeded = "PGP-SIG-BUDGET-EXCEEDED";
+
     /// <summary>R-G1: the evaluation itself failed on this key (fail closed: the key is not acceptable).</summary>
     public const string InternalError = "PGP-INTERNAL-ERROR";
 }

@@ -44,34 +44,24 @@ internal static class OpenPgpArmor
     /// <summary>
     /// Decodes every armored block in <paramref name="text"/> (GnuPG exports several keys as several
     /// blocks when asked key by key) and concatenates their packets. Text around the blocks is
-    /// ignored, as RFC 9580 6.2 allows. Never throws on data.
+    /// ignored, as RFC 9580 6.2 allows. Never throws on data. Memory is bounded by the input: lines are
+    /// read in place (never split into strings), and only the first <see cref="MaxIssuesListed"/> problems
+    /// are put into words, the rest counted (issue 14: a 16 MiB armor of short bad lines used 2.2 GB).
     /// </summary>
     internal static bool TryDecodeAll(string text, out byte[] binary, out OpenPgpReadError? error)
     {
         binary = [];
-        string[] lines = text.Split('\n');
-        for (int i = 0; i < lines.Length; i++)
-        {
-            // RFC 9580 6.2: trailing white space on armor lines is ignored.
-            lines[i] = lines[i].TrimEnd(' ', '\t', '\r');
-        }
-
+        var cursor = new LineCursor(text);
         using var all = new MemoryStream();
-        int next = 0;
         int block = 0;
         while (true)
         {
-            int begin = -1;
-            for (int i = next; i < lines.Length; i++)
+            while (cursor.HasLine && !cursor.Line.StartsWith(BeginPrefix, StringComparison.Ordinal))
             {
-                if (lines[i].StartsWith(BeginPrefix, StringComparison.Ordinal))
-                {
-                    begin = i;
-                    break;
-                }
+                cursor.Advance();
             }
 
-            if (begin < 0)
+            if (!cursor.HasLine)
             {
                 if (block == 0)
                 {
@@ -85,7 +75,7 @@ internal static class OpenPgpArmor
             }
 
             block++;
-            if (!TryDecodeBlock(lines, begin, out byte[] one, out int end, out error))
+            if (!TryDecodeBlock(text, cursor, out byte[] one, out error))
             {
                 if (block > 1)
                 {
@@ -96,16 +86,18 @@ internal static class OpenPgpArmor
             }
 
             all.Write(one);
-            next = end + 1;
+            cursor.Advance(); // past the END line
         }
     }
 
-    private static bool TryDecodeBlock(string[] lines, int begin, out byte[] binary, out int end, out OpenPgpReadError? error)
+    // On success the cursor is left on the block's END line.
+    private static bool TryDecodeBlock(string text, LineCursor cursor, out byte[] binary, out OpenPgpReadError? error)
     {
         binary = [];
-        end = -1;
+        int end = -1;
         error = null;
-        string header = lines[begin];
+        int begin = cursor.Index;
+        string header = cursor.Line.ToString();
         if (!header.EndsWith(Dashes, StringComparison.Ordinal) || header.Length <= BeginPrefix.Length + Dashes.Length)
         {
             error = new OpenPgpReadError(OpenPgpReadErrorKind.ArmorMalformed, Line(begin) + "armor header line '" + Clip(header) + "' does not end in '-----'");
@@ -122,57 +114,65 @@ internal static class OpenPgpArmor
             return false;
         }
 
-        var issues = new List<string>();
+        var issues = new Issues();
         bool structural = false;
 
         // Armor headers ("Key: Value") up to the blank line (RFC 9580 6.2).
-        int i2 = begin + 1;
-        while (i2 < lines.Length && lines[i2].Length > 0)
+        cursor.Advance();
+        while (cursor.HasLine && cursor.Line.Length > 0)
         {
-            string l = lines[i2];
+            ReadOnlySpan<char> l = cursor.Line;
             int colon = l.IndexOf(": ", StringComparison.Ordinal);
-            if (colon > 0 && IsHeaderKey(l.AsSpan(0, colon)))
+            if (colon > 0 && IsHeaderKey(l[..colon]))
             {
-                i2++;
+                cursor.Advance();
                 continue;
             }
 
+            structural = true;
             if (IsBase64Line(l) || l.StartsWith(EndPrefix, StringComparison.Ordinal))
             {
-                issues.Add(Line(i2) + "no blank line between the armor headers and the base64 body");
-                structural = true;
+                issues.Add(Line(cursor.Index) + "no blank line between the armor headers and the base64 body");
+                break;
+            }
+
+            if (issues.HasRoom)
+            {
+                issues.Add(Line(cursor.Index) + "'" + Clip(l) + "' is neither an armor header ('Key: Value') nor base64");
             }
             else
             {
-                issues.Add(Line(i2) + "'" + Clip(l) + "' is neither an armor header ('Key: Value') nor base64");
-                structural = true;
-                i2++;
-                continue;
+                issues.Skip();
             }
 
-            break;
+            cursor.Advance();
         }
 
-        if (i2 < lines.Length && lines[i2].Length == 0)
+        if (cursor.HasLine && cursor.Line.Length == 0)
         {
-            i2++;
+            cursor.Advance();
         }
 
         var body = new StringBuilder();
-        var bodyLines = new List<(int Line, int Length)>();
+        var lengths = new Dictionary<int, int>(); // body line length -> count (for the short-line hint)
+        int bodyLineCount = 0;
+        int lastBodyLine = -1;
+        int lastBodyLength = 0;
+        LineCursor.Mark bodyStart = cursor.Position;
         string? checksum = null;
         int checksumLine = -1;
         int blankRunStart = -1;
-        int stop = lines.Length;
-        for (int i = i2; i < lines.Length; i++)
+        int stop = -1;
+        for (; cursor.HasLine; cursor.Advance())
         {
-            string l = lines[i];
+            ReadOnlySpan<char> l = cursor.Line;
+            int i = cursor.Index;
             if (l.StartsWith(EndPrefix, StringComparison.Ordinal))
             {
                 structural |= FlushBlankRun(issues, ref blankRunStart, i);
                 end = i;
                 string expected = EndPrefix + blockType + Dashes;
-                if (!string.Equals(l, expected, StringComparison.Ordinal))
+                if (!l.SequenceEqual(expected))
                 {
                     issues.Add(Line(i) + "armor tail '" + Clip(l) + "' does not match the header (expected '" + expected + "')");
                     structural = true;
@@ -191,16 +191,24 @@ internal static class OpenPgpArmor
             {
                 if (l.Length > 0)
                 {
-                    issues.Add(Line(i) + "'" + Clip(l) + "' after the checksum line " + (checksumLine + 1).ToString(CultureInfo.InvariantCulture));
+                    if (issues.HasRoom)
+                    {
+                        issues.Add(Line(i) + "'" + Clip(l) + "' after the checksum line " + (checksumLine + 1).ToString(CultureInfo.InvariantCulture));
+                    }
+                    else
+                    {
+                        issues.Skip();
+                    }
+
                     structural = true;
                 }
 
                 continue;
             }
 
-            if (l.Length == 5 && l[0] == '=' && IsBase64Line(l.AsSpan(1)))
+            if (l.Length == 5 && l[0] == '=' && IsBase64Line(l[1..]))
             {
-                checksum = l[1..];
+                checksum = l[1..].ToString();
                 checksumLine = i;
                 continue;
             }
@@ -216,27 +224,44 @@ internal static class OpenPgpArmor
             int bad = FirstNonBase64(l);
             if (bad >= 0)
             {
-                issues.Add(Line(i) + "'" + Clip(l) + "' is not base64 (character '" + l[bad] + "' at column "
-                    + (bad + 1).ToString(CultureInfo.InvariantCulture) + "; text was inserted into the armor)");
+                if (issues.HasRoom)
+                {
+                    issues.Add(Line(i) + "'" + Clip(l) + "' is not base64 (character '" + l[bad] + "' at column "
+                        + (bad + 1).ToString(CultureInfo.InvariantCulture) + "; text was inserted into the armor)");
+                }
+                else
+                {
+                    issues.Skip();
+                }
+
                 structural = true;
                 continue;
             }
 
             body.Append(l);
-            bodyLines.Add((i, l.Length));
+            if (bodyLineCount == 0)
+            {
+                bodyStart = cursor.Position;
+            }
+
+            bodyLineCount++;
+            lastBodyLine = i;
+            lastBodyLength = l.Length;
+            lengths[l.Length] = lengths.GetValueOrDefault(l.Length) + 1;
         }
 
+        int lineCount = cursor.HasLine ? -1 : cursor.Index; // lines in the text, when the block ran to its end
         bool truncated = end < 0;
         if (truncated)
         {
-            issues.Add(stop < lines.Length
+            issues.Add(stop >= 0
                 ? Line(stop) + "a new armor block begins before the '-----END PGP PUBLIC KEY BLOCK-----' line of the block at line "
                     + (begin + 1).ToString(CultureInfo.InvariantCulture) + ": that block is truncated"
-                : "the armor ends at line " + lines.Length.ToString(CultureInfo.InvariantCulture)
+                : "the armor ends at line " + lineCount.ToString(CultureInfo.InvariantCulture)
                     + " without its '-----END PGP PUBLIC KEY BLOCK-----' line: the file is truncated");
         }
 
-        if (bodyLines.Count == 0)
+        if (bodyLineCount == 0)
         {
             issues.Add("the armor has no base64 body");
             structural = true;
@@ -292,7 +317,13 @@ internal static class OpenPgpArmor
             return true;
         }
 
-        AddShortLineHint(bodyLines, issues);
+        if (bodyLineCount >= 3)
+        {
+            // Every body line but the last (which is naturally shorter) counts towards the usual length.
+            lengths[lastBodyLength]--;
+            AddShortLineHint(new LineCursor(text, bodyStart), lastBodyLine, lengths, issues);
+        }
+
         OpenPgpReadErrorKind kind = structural ? OpenPgpReadErrorKind.ArmorMalformed
             : truncated ? OpenPgpReadErrorKind.ArmorTruncated
             : crcMismatch ? OpenPgpReadErrorKind.ArmorChecksumMismatch
@@ -303,30 +334,22 @@ internal static class OpenPgpArmor
             OpenPgpReadErrorKind.ArmorChecksumMismatch => "bad armor checksum: ",
             _ => "damaged armor: ",
         };
-        error = new OpenPgpReadError(kind, prefix + Join(issues));
+        error = new OpenPgpReadError(kind, prefix + issues.Join());
         return false;
     }
 
     // Explains a damaged body: lines shorter (longer) than their neighbours lost (gained) characters (text extraction
     // from a PDF is the usual cause). Only a hint, given when decoding already failed, because
-    // RFC 9580 does not require equal line lengths.
-    private static void AddShortLineHint(List<(int Line, int Length)> bodyLines, List<string> issues)
+    // RFC 9580 does not require equal line lengths. The counts come from the length histogram; a second pass over the
+    // body (from its first line, stopping after six) finds the line numbers to name, so no per-line list is kept.
+    private static void AddShortLineHint(LineCursor cursor, int lastBodyLine, Dictionary<int, int> lengths, Issues issues)
     {
-        if (bodyLines.Count < 3)
-        {
-            return;
-        }
-
-        var counts = new Dictionary<int, int>();
-        for (int i = 0; i < bodyLines.Count - 1; i++)
-        {
-            counts[bodyLines[i].Length] = counts.GetValueOrDefault(bodyLines[i].Length) + 1;
-        }
-
         int typical = 0;
         int best = 0;
-        foreach (var kv in counts)
+        int total = 0;
+        foreach (var kv in lengths)
         {
+            total += kv.Value;
             if (kv.Value > best || (kv.Value == best && kv.Key > typical))
             {
                 typical = kv.Key;
@@ -334,40 +357,46 @@ internal static class OpenPgpArmor
             }
         }
 
-        var sb = new StringBuilder();
-        int shortLines = 0;
+        int shortLines = total - best;
+        if (shortLines == 0)
+        {
+            return;
+        }
+
         int longer = 0;
-        for (int i = 0; i < bodyLines.Count - 1; i++)
+        foreach (var kv in lengths)
         {
-            if (bodyLines[i].Length > typical)
-            {
-                longer++;
-            }
+            longer += kv.Key > typical ? kv.Value : 0;
+        }
 
-            if (bodyLines[i].Length != typical)
+        var sb = new StringBuilder();
+        int named = 0;
+        for (; cursor.HasLine && cursor.Index < lastBodyLine && named < 6; cursor.Advance())
+        {
+            ReadOnlySpan<char> l = cursor.Line;
+            if (l.Length > 0 && l.Length != typical && FirstNonBase64(l) < 0)
             {
-                if (shortLines < 6)
-                {
-                    sb.Append(shortLines == 0 ? string.Empty : ", ").Append(bodyLines[i].Line + 1);
-                }
-
-                shortLines++;
+                sb.Append(named == 0 ? string.Empty : ", ").Append(cursor.Index + 1);
+                named++;
             }
         }
 
-        if (shortLines > 0)
+        if (!issues.HasRoom)
         {
-            issues.Add(shortLines.ToString(CultureInfo.InvariantCulture) + " body line(s) differ from the usual "
-                + typical.ToString(CultureInfo.InvariantCulture) + " characters (line " + sb + (shortLines > 6 ? ", ..." : string.Empty)
-                + "): characters were "
-                + (longer == 0 ? "lost" : longer == shortLines ? "added" : "lost (" + (shortLines - longer).ToString(CultureInfo.InvariantCulture)
-                    + " shorter) or added (" + longer.ToString(CultureInfo.InvariantCulture) + " longer)"));
+            issues.Skip();
+            return;
         }
+
+        issues.Add(shortLines.ToString(CultureInfo.InvariantCulture) + " body line(s) differ from the usual "
+            + typical.ToString(CultureInfo.InvariantCulture) + " characters (line " + sb + (shortLines > 6 ? ", ..." : string.Empty)
+            + "): characters were "
+            + (longer == 0 ? "lost" : longer == shortLines ? "added" : "lost (" + (shortLines - longer).ToString(CultureInfo.InvariantCulture)
+                + " shorter) or added (" + longer.ToString(CultureInfo.InvariantCulture) + " longer)"));
     }
 
     // Blank lines at the very end of a file without END line are truncation, not insertion: a run
     // is reported only when a non-blank line follows it.
-    private static bool FlushBlankRun(List<string> issues, ref int start, int next)
+    private static bool FlushBlankRun(Issues issues, ref int start, int next)
     {
         if (start < 0)
         {
@@ -382,26 +411,109 @@ internal static class OpenPgpArmor
         return true;
     }
 
-    private static string Join(List<string> issues)
+    /// <summary>The problems of one block: the first <see cref="MaxIssuesListed"/> in words, the rest only counted.</summary>
+    private sealed class Issues
     {
-        var sb = new StringBuilder();
-        int n = Math.Min(issues.Count, MaxIssuesListed);
-        for (int i = 0; i < n; i++)
+        private readonly List<string> _listed = new(MaxIssuesListed);
+
+        /// <summary>Every problem found, listed or not.</summary>
+        internal int Count { get; private set; }
+
+        /// <summary>True while another problem would be listed; when false, call <see cref="Skip"/> instead of building its text.</summary>
+        internal bool HasRoom => _listed.Count < MaxIssuesListed;
+
+        internal void Add(string issue)
         {
-            sb.Append(i == 0 ? string.Empty : "; ").Append(issues[i]);
+            Count++;
+            if (_listed.Count < MaxIssuesListed)
+            {
+                _listed.Add(issue);
+            }
         }
 
-        if (issues.Count > n)
+        internal void Skip() => Count++;
+
+        internal string Join()
         {
-            sb.Append("; and ").Append(issues.Count - n).Append(" more problem(s)");
+            var sb = new StringBuilder();
+            for (int i = 0; i < _listed.Count; i++)
+            {
+                sb.Append(i == 0 ? string.Empty : "; ").Append(_listed[i]);
+            }
+
+            if (Count > _listed.Count)
+            {
+                sb.Append("; and ").Append(Count - _listed.Count).Append(" more problem(s)");
+            }
+
+            return sb.ToString();
+        }
+    }
+
+    /// <summary>
+    /// Walks the lines of a text in place, exactly as <c>text.Split('\n')</c> would cut them (so a text ending in a
+    /// newline has an empty last line), each with trailing blanks, tabs and carriage returns removed (RFC 9580 6.2).
+    /// </summary>
+    private sealed class LineCursor
+    {
+        private readonly string _text;
+        private int _start;
+        private int _length;
+        private int _nextStart;
+
+        internal LineCursor(string text)
+            : this(text, new Mark(0, 0))
+        {
         }
 
-        return sb.ToString();
+        internal LineCursor(string text, Mark at)
+        {
+            _text = text;
+            _nextStart = at.Start;
+            Index = at.Index - 1;
+            HasLine = true;
+            Advance();
+        }
+
+        /// <summary>Where a line starts, to walk again from it.</summary>
+        internal readonly record struct Mark(int Start, int Index);
+
+        /// <summary>The current line's zero-based number; after the last line, the number of lines.</summary>
+        internal int Index { get; private set; }
+
+        /// <summary>False once every line was passed.</summary>
+        internal bool HasLine { get; private set; }
+
+        internal ReadOnlySpan<char> Line => _text.AsSpan(_start, _length);
+
+        internal Mark Position => new(_start, Index);
+
+        internal void Advance()
+        {
+            Index++;
+            if (_nextStart < 0)
+            {
+                HasLine = false;
+                _length = 0;
+                return;
+            }
+
+            _start = _nextStart;
+            int newline = _text.IndexOf('\n', _start);
+            int end = newline < 0 ? _text.Length : newline;
+            _nextStart = newline < 0 ? -1 : newline + 1;
+            while (end > _start && _text[end - 1] is ' ' or '\t' or '\r')
+            {
+                end--;
+            }
+
+            _length = end - _start;
+        }
     }
 
     private static string Line(int index) => "line " + (index + 1).ToString(CultureInfo.InvariantCulture) + ": ";
 
-    private static string Clip(string s) => s.Length <= 40 ? s : string.Concat(s.AsSpan(0, 37), "...");
+    private static string Clip(ReadOnlySpan<char> s) => s.Length <= 40 ? s.ToString() : string.Concat(s[..37], "...");
 
     private static bool IsHeaderKey(ReadOnlySpan<char> key)
     {

@@ -197,6 +197,17 @@ public static class OpenPgpKeyEvaluator
         var weakHashes = new List<string>();
 
         CheckStrength(cert.Primary, policy, findings, fp);
+
+        // Issue 14, bounded work (OpenPgpLimits: GnuPG's MPI limit, an odd RSA exponent below 2^32): checked before any
+        // signature is verified, so an oversized key costs no verification at all.
+        if (OpenPgpLimits.CheckKeyParameters(cert) is { } outOfBounds)
+        {
+            findings.Add(new MessagingFinding(OpenPgpFindingCodes.KeyParametersOutOfBounds, "R-C10", FindingSeverity.Error,
+                outOfBounds + "; no signature of this key was verified", fp));
+            return false;
+        }
+
+        var budget = new SignatureBudget(OpenPgpLimits.MaxSignatureVerifications);
         if (cert.UnsupportedSignatureCount > 0)
         {
             findings.Add(new MessagingFinding(OpenPgpFindingCodes.UnsupportedSignature, "R-G1", FindingSeverity.Error,
@@ -228,7 +239,7 @@ public static class OpenPgpKeyEvaluator
                 }
 
                 string what = (isCert ? "self-certification" : "certification revocation") + " of user ID \"" + uid + "\"";
-                if (!Verify(sig, primary, s => VerifyUserId(s, primary, rawUid), what, findings, fp) || !IsInForce(sig, at))
+                if (!Verify(sig, primary, s => VerifyUserId(s, primary, rawUid), what, findings, fp, budget) || !IsInForce(sig, at))
                 {
                     continue;
                 }
@@ -273,7 +284,7 @@ public static class OpenPgpKeyEvaluator
             }
 
             string what = type == 0x1F ? "direct-key self-signature" : "key revocation signature";
-            if (!Verify(sig, primary, s => s.VerifyCertification(primary), what, findings, fp))
+            if (!Verify(sig, primary, s => s.VerifyCertification(primary), what, findings, fp, budget))
             {
                 continue;
             }
@@ -385,7 +396,7 @@ public static class OpenPgpKeyEvaluator
 
                 bool isBinding = sig.SignatureType == 0x18;
                 string what = (isBinding ? "binding signature" : "revocation") + " of subkey " + Group(sub.Fingerprint);
-                if (!Verify(sig, primary, s => s.VerifyCertification(primary, sub.Key), what, findings, fp))
+                if (!Verify(sig, primary, s => s.VerifyCertification(primary, sub.Key), what, findings, fp, budget))
                 {
                     continue;
                 }
@@ -449,6 +460,7 @@ public static class OpenPgpKeyEvaluator
             }
         }
 
+        budget.Report(findings, fp);
         if (weakHashes.Count > 0)
         {
             // R-C10 (RULES.md): no MD5/SHA-1 signatures by default.
@@ -553,8 +565,13 @@ public static class OpenPgpKeyEvaluator
         }
     }
 
-    private static bool Verify(PgpSignature sig, PgpPublicKey primary, Func<PgpSignature, bool> verify, string what, List<MessagingFinding> findings, string fp)
+    private static bool Verify(PgpSignature sig, PgpPublicKey primary, Func<PgpSignature, bool> verify, string what, List<MessagingFinding> findings, string fp, SignatureBudget budget)
     {
+        if (!budget.TryTake())
+        {
+            return false; // not verified: counted, and reported once by SignatureBudget.Report (fail closed)
+        }
+
         string? why;
         try
         {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using CertPolicy.IO;
 
 namespace CertPolicy.Trust;
 
@@ -66,7 +67,12 @@ public sealed class SourceStore
                 return LoadDirectory(path);
             }
 
-            byte[] bytes = File.ReadAllBytes(path);
+            // IO/BoundedFile (issue 14): a device, FIFO or socket is refused by type; a file is read under the cap.
+            if (!BoundedFile.TryRead(path, BoundedFile.MaxBytes, out byte[] bytes, out string why))
+            {
+                return Fail(path, "cannot read source: " + why);
+            }
+
             string text = Encoding.UTF8.GetString(bytes);
             if (text.Contains("CKA_CLASS", StringComparison.Ordinal))
             {
@@ -110,6 +116,9 @@ public sealed class SourceStore
         return list;
     }
 
+    /// <summary>Largest certificate file read from a source directory (a CA bundle is about 200 KB).</summary>
+    internal const long MaxFileBytes = 4L * 1024 * 1024;
+
     private static SourceStore LoadDirectory(string path)
     {
         var roots = new Dictionary<string, SourceRoot>(StringComparer.Ordinal);
@@ -117,17 +126,8 @@ public sealed class SourceStore
         Array.Sort(files, StringComparer.Ordinal);
         foreach (var f in files)
         {
-            byte[] bytes;
-            try
-            {
-                bytes = File.ReadAllBytes(f);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                continue; // dangling symlink or unreadable entry: not a certificate we can compare
-            }
-
-            if (bytes.Length > 4 * 1024 * 1024 || !RootCertificate.TryReadPemOrDer(bytes, out var certs, out _))
+            // Dangling symlinks, unreadable entries, FIFOs, devices and files over the cap are not certificates to compare.
+            if (!BoundedFile.TryRead(f, MaxFileBytes, out byte[] bytes, out _) || !RootCertificate.TryReadPemOrDer(bytes, out var certs, out _))
             {
                 continue;
             }

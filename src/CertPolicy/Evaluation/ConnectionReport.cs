@@ -214,10 +214,7 @@ internal sealed class ReportBuilder(CompiledPolicyOptions options)
             }
 
             sb.Append(n.Kind == PresentedNameKind.DnsSan ? "DNS:" : "CN=");
-            foreach (byte c in content)
-            {
-                sb.Append(c is >= 0x20 and < 0x7F ? (char)c : '?');
-            }
+            CertificateNames.AppendDisplay(sb, content, n.Kind == PresentedNameKind.CommonName ? n.StringTag : (byte)0);
         }
 
         if (count > 20)

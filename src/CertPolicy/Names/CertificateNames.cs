@@ -172,13 +172,44 @@ internal static class CertificateNames
         int n = 0;
         for (int i = 0; i < content.Length; i += unit)
         {
-            uint cp = unit == 2
-                ? (uint)((content[i] << 8) | content[i + 1])
-                : (uint)((content[i] << 24) | (content[i + 1] << 16) | (content[i + 2] << 8) | content[i + 3]);
+            uint cp = CodeUnit(content, i, unit);
             destination[n++] = cp < 0x80 ? (byte)cp : (byte)0xFF;
         }
 
         return n;
+    }
+
+    /// <summary>
+    /// The code unit at <paramref name="offset"/> of a 1-, 2- (BMPString) or 4-byte (UniversalString, big-endian) string.
+    /// Widened byte by byte as unsigned values: a UniversalString unit of 0x80000000 or more (not a character; RFC 5280
+    /// 4.1.2.6 permits only UCS-4 text) used to overflow the checked conversion of a negative int and throw inside the
+    /// name check (issue 14).
+    /// </summary>
+    internal static uint CodeUnit(ReadOnlySpan<byte> content, int offset, int unit) => unit switch
+    {
+        4 => ((uint)content[offset] << 24) | ((uint)content[offset + 1] << 16) | ((uint)content[offset + 2] << 8) | content[offset + 3],
+        2 => ((uint)content[offset] << 8) | content[offset + 1],
+        _ => content[offset],
+    };
+
+    /// <summary>
+    /// Appends a CN's text for a message: printable ASCII as is, every other code unit (control characters, non-ASCII,
+    /// values that are no character at all such as a UniversalString unit above U+10FFFF) as <c>?</c>.
+    /// </summary>
+    internal static void AppendDisplay(StringBuilder sb, ReadOnlySpan<byte> content, byte stringTag)
+    {
+        int unit = stringTag switch { 30 => 2, 28 => 4, _ => 1 };
+        int whole = content.Length - (content.Length % unit);
+        for (int i = 0; i < whole; i += unit)
+        {
+            uint cp = CodeUnit(content, i, unit);
+            sb.Append(cp is >= 0x20 and < 0x7F ? (char)cp : '?');
+        }
+
+        if (whole < content.Length)
+        {
+            sb.Append('?'); // a trailing partial code unit
+        }
     }
 
     private static bool IsDirectoryString(int tag) => tag is 12 or 19 or 20 or 22 or 28 or 30;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Reflection;
 using System.Security.Cryptography;
+using CertPolicy.IO;
 
 namespace CertPolicy.Trust;
 
@@ -35,6 +36,12 @@ public static class TrustManifestLoader
     ];
 
     private const string ResourcePrefix = "CertPolicy.Trust.";
+
+    /// <summary>Largest manifest file read (the curated manifest is about 20 KB).</summary>
+    internal const long MaxManifestBytes = BoundedFile.MaxBytes;
+
+    /// <summary>Largest root file read (a root certificate in PEM is about 2 KB; the same cap as a trust source's files).</summary>
+    internal const long MaxRootFileBytes = 4L * 1024 * 1024;
 
     /// <summary>Loads the manifest embedded in the library (the repository's <c>trust/manifest.cfg</c> and <c>trust/roots/</c>).</summary>
     /// <param name="validationTime">The instant against which expiry is judged.</param>
@@ -81,31 +88,28 @@ public static class TrustManifestLoader
     public static TrustManifest LoadFile(string path, DateTimeOffset validationTime)
     {
         ArgumentNullException.ThrowIfNull(path);
-        string text;
-        try
+        // IO/BoundedFile (issue 14): only regular files, read under a cap that never trusts the reported length.
+        if (!BoundedFile.TryRead(path, MaxManifestBytes, out byte[] bytes, out string readError))
         {
-            text = System.IO.File.ReadAllText(path);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
-        {
-            return Unreadable(path, "cannot read manifest: " + ex.Message);
+            return Unreadable(path, "cannot read manifest: " + readError);
         }
 
+        ReadOnlySpan<byte> span = bytes;
+        string text = Encoding.UTF8.GetString(span.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? span[3..] : span);
         string dir = Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".";
         return Load(text, path, (string rel, out byte[]? contents, out string? error) =>
         {
-            try
+            string file = Path.Combine(dir, rel);
+            if (BoundedFile.TryRead(file, MaxRootFileBytes, out byte[] root, out string why))
             {
-                contents = System.IO.File.ReadAllBytes(Path.Combine(dir, rel));
+                contents = root;
                 error = null;
                 return true;
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException)
-            {
-                contents = null;
-                error = ex is FileNotFoundException or DirectoryNotFoundException ? "file not found" : ex.Message;
-                return false;
-            }
+
+            contents = null;
+            error = BoundedFile.GetKind(file) == BoundedFile.Kind.Missing ? "file not found" : why;
+            return false;
         }, validationTime);
     }
 

@@ -13,13 +13,37 @@ internal static class CliFiles
     internal static bool TryReadBytes(string path, out byte[] bytes, out string error)
     {
         bytes = [];
+        if (!TryOpen(path, out var stream, out error))
+        {
+            return false;
+        }
+
+        try
+        {
+            using (stream)
+            {
+                return TryReadBounded(stream, path, out bytes, out error);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            error = $"{path}: cannot read: {ex.Message}";
+            return false;
+        }
+    }
+
+    /// <summary>Opens a file argument ("-" is standard input) for a reader that streams it; the reader enforces
+    /// <see cref="MaxFileBytes"/> on what it reads (as <see cref="TryReadBytes"/> does).</summary>
+    internal static bool TryOpen(string path, out Stream stream, out string error)
+    {
+        stream = Stream.Null;
         error = string.Empty;
         try
         {
             if (path == "-")
             {
-                using var stdin = Console.OpenStandardInput();
-                return TryReadBounded(stdin, "-", out bytes, out error);
+                stream = Console.OpenStandardInput();
+                return true;
             }
 
             var info = new FileInfo(path);
@@ -35,8 +59,8 @@ internal static class CliFiles
                 return false;
             }
 
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.SequentialScan);
-            return TryReadBounded(stream, path, out bytes, out error);
+            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.SequentialScan);
+            return true;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {

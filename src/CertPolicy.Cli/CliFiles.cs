@@ -30,6 +30,38 @@ internal static class CliFiles
         return ok;
     }
 
+    /// <summary>Opens a file argument ("-" is standard input) for a reader that streams it, after the same file-type
+    /// check as <see cref="TryReadBytes"/> (no open that could block); the reader enforces <see cref="MaxFileBytes"/> on
+    /// what it reads.</summary>
+    internal static bool TryOpen(string path, out Stream stream, out string error)
+    {
+        stream = Stream.Null;
+        error = string.Empty;
+        try
+        {
+            if (path == "-")
+            {
+                stream = Console.OpenStandardInput();
+                return true;
+            }
+
+            var reason = BoundedFile.CheckReadable(path);
+            if (reason is not null)
+            {
+                error = path + ": " + reason;
+                return false;
+            }
+
+            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.SequentialScan);
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            error = $"{path}: cannot read: {ex.Message}";
+            return false;
+        }
+    }
+
     /// <summary>Reads a text file as strict UTF-8 (a BOM is allowed, and dropped unless <paramref name="keepBom"/>: Postfix
     /// tables keep it as part of the first key); invalid bytes are reported with their position.</summary>
     internal static bool TryReadText(string path, out string text, out string error, bool keepBom = false)

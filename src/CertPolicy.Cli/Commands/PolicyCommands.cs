@@ -25,7 +25,7 @@ internal static class PolicyCommands
             Description = "A domain with which mandatory verified TLS was agreed (R-T6); repeatable.",
             AllowMultipleArgumentsPerToken = false,
         };
-        var cmd = new Command("check", "Report syntax errors (exit 2) and policy findings (exit 1) with file:line:col.") { file, partners };
+        var cmd = new Command("check", "Report errors (entries Postfix refuses or ignores), then policy findings and warnings, each with file:line:col. The valid entries are checked even when others are invalid. Exit 2 when there is any error, else 1 when there is any finding or warning, else 0.") { file, partners };
         var format = FormatOption.AddTo(cmd, sarif: true);
         cmd.SetAction(r =>
         {
@@ -40,11 +40,9 @@ internal static class PolicyCommands
                 return ExitCodes.Unusable;
             }
 
-            var all = new List<PolicyDiagnostic>(parsed.Diagnostics);
-            if (!parsed.HasErrors)
-            {
-                all.AddRange(PolicyLinter.Lint(parsed.Map, r.GetValue(partners) ?? []));
-            }
+            // Errors first, then findings, then warnings, each group in source order: an invalid entry no longer hides
+            // the findings on the valid ones (issue 13).
+            var all = Ordered(parsed.Diagnostics, PolicyLinter.Lint(parsed.Map, r.GetValue(partners) ?? []));
 
             if (fmt == OutputFormat.Sarif)
             {
@@ -105,7 +103,7 @@ internal static class PolicyCommands
     {
         var file = new Argument<string>("FILE") { Description = "The tls_policy table source." };
         var nexthop = new Argument<string>("NEXTHOP") { Description = "The next hop as smtp(8) sees it: domain, [host] or [host]:port." };
-        var cmd = new Command("lookup", "Print the entry that applies to a next hop, as smtp(8) finds it (exit 1: none applies).") { file, nexthop };
+        var cmd = new Command("lookup", "Print the entry that applies to a next hop, as smtp(8) finds it, even when other entries are invalid. Exit 0: a valid entry applies; 1: none applies (the global level is used); 2: the entry that applies is invalid (Postfix defers mail for it), or the file is unusable.") { file, nexthop };
         var format = FormatOption.AddTo(cmd, sarif: false);
         cmd.SetAction(r =>
         {
@@ -121,13 +119,21 @@ internal static class PolicyCommands
                 return ExitCodes.Unusable;
             }
 
-            if (parsed.HasErrors)
+            // As smtp(8): the first key of the walk that yields any value decides, whatever else in the table is invalid.
+            var result = parsed.Map.Lookup(hop);
+            if (!result.Found && parsed.IsIncomplete)
+            {
+                // An entry Postfix reads could not be read here: "no entry" might be wrong.
+                PrintErrors(parsed, stderr);
+                return ExitCodes.Unusable;
+            }
+
+            if (!result.Found && parsed.Map.Count == 0)
             {
                 PrintErrors(parsed, stderr);
                 return ExitCodes.Unusable;
             }
 
-            var result = parsed.Map.Lookup(hop);
             if (fmt == OutputFormat.Json)
             {
                 Json.Write(stdout, w =>
@@ -143,6 +149,14 @@ internal static class PolicyCommands
                         WriteAttributes(w, p);
                         w.WriteString("value", e.RawValue);
                     }
+                    else if (result.Entry is { } bad)
+                    {
+                        w.WriteString("key", bad.Key);
+                        w.WriteNumber("line", bad.Line);
+                        w.WriteString("value", bad.RawValue);
+                        w.WriteString("invalid", bad.Error?.Message ?? "invalid entry");
+                        w.WriteString("applies", "none: Postfix defers mail for this destination");
+                    }
                     else
                     {
                         w.WriteString("applies", "global smtp_tls_security_level");
@@ -155,9 +169,21 @@ internal static class PolicyCommands
             {
                 stdout.WriteLine($"{hop}: key \"{e.Key}\" ({path}:{e.Line}): {p.ToCanonicalString()}");
             }
+            else if (result.Entry is { } bad)
+            {
+                stdout.WriteLine(bad.Error?.Code == "missing-value"
+                    ? $"{hop}: key \"{PolicyMap.Printable(bad.Key)}\" ({path}:{bad.Line}): invalid: the key has no value; Postfix ignores that line (the next key or the global level applies), CertPolicy refuses it (fail closed)"
+                    : $"{hop}: key \"{PolicyMap.Printable(bad.Key)}\" ({path}:{bad.Line}): invalid: Postfix defers mail for it (client TLS configuration problem)");
+            }
             else
             {
                 stdout.WriteLine($"{hop}: no entry applies; the global smtp_tls_security_level is used");
+            }
+
+            if (result.Entry is { IsValid: false, Error: { } error })
+            {
+                stderr.WriteLine(error.ToString());
+                return ExitCodes.Unusable;
             }
 
             return result.Found ? ExitCodes.Ok : ExitCodes.Findings;
@@ -279,17 +305,63 @@ internal static class PolicyCommands
         }
     }
 
+    // Streamed from the file (no copy of it is held: memory is the map, issue 14), bytes read as postmap reads them.
     private static bool TryLoad(string path, TextWriter stderr, out PolicyParseResult parsed)
     {
         parsed = null!;
-        if (!CliFiles.TryReadText(path, out var text, out var error, keepBom: true))
+        if (!CliFiles.TryOpen(path, out var stream, out var error))
         {
             stderr.WriteLine(error);
             return false;
         }
 
-        parsed = PolicyMap.Parse(text, path);
-        return true;
+        using (stream)
+        {
+            try
+            {
+                var result = PolicyMap.ParseUtf8(stream, path, CliFiles.MaxFileBytes, out bool tooLarge);
+                if (result is null || tooLarge)
+                {
+                    stderr.WriteLine($"{path}: input is larger than {CliFiles.MaxFileBytes / (1024 * 1024)} MiB (a device or an endless stream?)");
+                    return false;
+                }
+
+                parsed = result;
+                return true;
+            }
+            catch (IOException ex)
+            {
+                stderr.WriteLine($"{path}: cannot read: {ex.Message}");
+                return false;
+            }
+        }
+    }
+
+    // Errors, then findings, then warnings; each group in source order (stable).
+    private static List<PolicyDiagnostic> Ordered(IReadOnlyList<PolicyDiagnostic> parse, IReadOnlyList<PolicyDiagnostic> lint)
+    {
+        var all = new List<PolicyDiagnostic>(parse.Count + lint.Count);
+        foreach (var severity in (ReadOnlySpan<DiagnosticSeverity>)[DiagnosticSeverity.Error, DiagnosticSeverity.Finding, DiagnosticSeverity.Warning])
+        {
+            int start = all.Count;
+            foreach (var list in (ReadOnlySpan<IReadOnlyList<PolicyDiagnostic>>)[parse, lint])
+            {
+                foreach (var d in list)
+                {
+                    if (d.Severity == severity)
+                    {
+                        all.Add(d);
+                    }
+                }
+            }
+
+            var group = all.GetRange(start, all.Count - start);
+            var sorted = group.Select((d, i) => (d, i)).OrderBy(t => t.d.Line).ThenBy(t => t.d.Column).ThenBy(t => t.i).Select(t => t.d).ToList();
+            all.RemoveRange(start, group.Count);
+            all.AddRange(sorted);
+        }
+
+        return all;
     }
 
     private static void PrintErrors(PolicyParseResult parsed, TextWriter stderr)

@@ -21,11 +21,13 @@ public static class PolicyLinter
         ArgumentNullException.ThrowIfNull(map);
         ArgumentNullException.ThrowIfNull(partnerDomains);
         var findings = new List<PolicyDiagnostic>();
+        var cache = new LintCache();
         foreach (var entry in map.Entries)
         {
-            if (entry.Policy is { } policy)
+            // Invalid entries are the parser's errors; the valid ones are linted whatever else is wrong in the table.
+            if (entry.PeekPolicy() is { } policy)
             {
-                LintEntry(map.Source, entry, policy, findings);
+                LintEntry(map.Source, entry, policy, cache, findings);
             }
         }
 
@@ -34,46 +36,88 @@ public static class PolicyLinter
             LintPartner(map, partner, findings);
         }
 
-        findings.Sort(static (a, b) => a.Line != b.Line ? a.Line.CompareTo(b.Line) : a.Column.CompareTo(b.Column));
-        return findings;
+        // Source order; stable (List.Sort is not), so findings on one position keep the order they were found in.
+        var order = new int[findings.Count];
+        for (int i = 0; i < order.Length; i++)
+        {
+            order[i] = i;
+        }
+
+        Array.Sort(order, (a, b) =>
+        {
+            var x = findings[a];
+            var y = findings[b];
+            int c = x.Line != y.Line ? x.Line.CompareTo(y.Line) : x.Column.CompareTo(y.Column);
+            return c != 0 ? c : a.CompareTo(b);
+        });
+        var sorted = new List<PolicyDiagnostic>(findings.Count);
+        foreach (int i in order)
+        {
+            sorted.Add(findings[i]);
+        }
+
+        return sorted;
+    }
+
+    // The costly part of an entry's checks depends on its attribute text only, and a large table repeats a handful of
+    // them: each distinct protocols= list and ciphers=/exclude= pair is evaluated once (a cipher string costs tens of
+    // microseconds; evaluated per entry, a 50 MB table took 14 s).
+    private sealed class LintCache
+    {
+        internal readonly Dictionary<string, (bool Ok, TlsProtocolSet Enabled, string? Error)> Protocols = new(StringComparer.Ordinal);
+        internal readonly Dictionary<(string? Ciphers, string? Exclude, bool Pkix), string?> Ciphers = [];
     }
 
     // Checks that hold for any entry, partner or not.
-    private static void LintEntry(string source, PolicyEntry entry, TlsPolicy policy, List<PolicyDiagnostic> findings)
+    private static void LintEntry(string source, PolicyEntry entry, TlsPolicy policy, LintCache cache, List<PolicyDiagnostic> findings)
     {
-        if (policy.Level == SecurityLevel.Secure && policy.Match.Any(static m => Ascii.EqualsIgnoreCase(m, "hostname")))
+        if (policy.Level == SecurityLevel.Secure && HasHostname(policy))
         {
             // R-T6: "secure" exists to not trust the unauthenticated MX lookup; hostname re-introduces it.
             findings.Add(At(source, entry, "match-hostname-at-secure", "R-T6",
-                $"\"{entry.Key}\": match=hostname at level secure trusts the (forgeable, unless DNSSEC) MX lookup; name the domain instead (match=.{entry.Key.TrimStart('.')})"));
+                $"\"{Shown(entry)}\": match=hostname at level secure trusts the (forgeable, unless DNSSEC) MX lookup; name the domain instead (match=.{Shown(entry).TrimStart('.')})"));
         }
 
         if (policy.Level > SecurityLevel.May && policy.Level != SecurityLevel.Dane && policy.Protocols is { } protocols)
         {
-            if (!PostfixProtocols.TryParse(protocols, out var enabled, out var error))
+            if (!cache.Protocols.TryGetValue(protocols, out var p))
+            {
+                bool ok = PostfixProtocols.TryParse(protocols, out var set, out var perror);
+                p = (ok, set, perror);
+                cache.Protocols.Add(protocols, p);
+            }
+
+            if (!p.Ok)
             {
                 findings.Add(At(source, entry, "invalid-protocols", "R-T4",
-                    $"\"{entry.Key}\": protocols={protocols} is invalid ({error}); Postfix aborts every TLS handshake for it"));
+                    $"\"{Shown(entry)}\": protocols={PolicyMap.Printable(protocols)} is invalid ({PolicyMap.Printable(p.Error ?? string.Empty)}); Postfix aborts every TLS handshake for it"));
             }
-            else if ((enabled & Legacy) != 0)
+            else if ((p.Enabled & Legacy) != 0)
             {
                 findings.Add(At(source, entry, "legacy-protocols", "R-T4",
-                    $"\"{entry.Key}\": protocols={protocols} allows {Describe(enabled & Legacy)}; use protocols=>=TLSv1.2"));
+                    $"\"{Shown(entry)}\": protocols={PolicyMap.Printable(protocols)} allows {Describe(p.Enabled & Legacy)}; use protocols=>=TLSv1.2"));
             }
-            else if ((enabled & (TlsProtocolSet.Tls12 | TlsProtocolSet.Tls13)) == 0)
+            else if ((p.Enabled & (TlsProtocolSet.Tls12 | TlsProtocolSet.Tls13)) == 0)
             {
                 findings.Add(At(source, entry, "no-protocols", "R-T4",
-                    $"\"{entry.Key}\": protocols={protocols} leaves no protocol enabled; every handshake fails"));
+                    $"\"{Shown(entry)}\": protocols={PolicyMap.Printable(protocols)} leaves no protocol enabled; every handshake fails"));
             }
         }
 
         if (policy.Level > SecurityLevel.May && policy.Level != SecurityLevel.Dane && (policy.Ciphers is not null || policy.Exclude is not null))
         {
             // The same evaluation the hot path makes (TlsFloor.TryForPolicy): an unusable entry is refused there.
-            if (!TlsFloor.TryEvaluateCiphers(policy, out _, out _, out _, out string? cipherError))
+            var key = (policy.Ciphers, policy.Exclude, policy.Level.IsPkix());
+            if (!cache.Ciphers.TryGetValue(key, out string? cipherError))
+            {
+                cipherError = TlsFloor.TryEvaluateCiphers(policy, out _, out _, out _, out string? e) ? null : e ?? "unusable";
+                cache.Ciphers.Add(key, cipherError);
+            }
+
+            if (cipherError is not null)
             {
                 findings.Add(At(source, entry, "invalid-ciphers", "R-T5",
-                    $"\"{entry.Key}\": ciphers={policy.Ciphers ?? "(default medium)"} exclude={policy.Exclude ?? "(none)"} is unusable ({cipherError}): Postfix cannot build a cipher list for it, and CertPolicy refuses the entry (fail closed)"));
+                    $"\"{Shown(entry)}\": ciphers={PolicyMap.Printable(policy.Ciphers ?? "(default medium)")} exclude={PolicyMap.Printable(policy.Exclude ?? "(none)")} is unusable ({PolicyMap.Printable(cipherError)}): Postfix cannot build a cipher list for it, and CertPolicy refuses the entry (fail closed)"));
             }
         }
 
@@ -82,10 +126,25 @@ public static class PolicyLinter
             if (m == ".")
             {
                 findings.Add(new PolicyDiagnostic(source, entry.Line, entry.Column, DiagnosticSeverity.Warning, "ignored-match-name", null,
-                    $"\"{entry.Key}\": Postfix ignores the match name \".\""));
+                    $"\"{Shown(entry)}\": Postfix ignores the match name \".\""));
             }
         }
     }
+
+    private static bool HasHostname(TlsPolicy policy)
+    {
+        foreach (var m in policy.Match)
+        {
+            if (Ascii.EqualsIgnoreCase(m, "hostname"))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static string Shown(PolicyEntry entry) => PolicyMap.Printable(entry.Key);
 
     private static void LintPartner(PolicyMap map, string partner, List<PolicyDiagnostic> findings)
     {

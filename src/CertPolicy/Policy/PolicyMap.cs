@@ -15,10 +15,18 @@ namespace CertPolicy.Policy;
 /// kept); empty lines and lines whose first non-blank character is <c>#</c> are skipped and do not
 /// end a continuation; the key ends at the first whitespace and the value is the rest, trimmed. A
 /// <c>#</c> anywhere else is data.</para>
+/// <para>Bytes as <c>postmap</c> and <c>texthash</c> (Postfix 3.7, smtputf8_enable=yes) read them, checked with
+/// <c>postmap -q</c> and <c>postmap -s</c> in PostmapDifferentialTests: CR, VT and FF are whitespace (so a CRLF line
+/// ends where its LF line ends: the trailing CR is trimmed with the value, a CR inside a continued value stays); a NUL
+/// byte ends the logical line, continuation lines included; other control characters (C0, DEL) are kept as part of
+/// the key or value; a UTF-8 byte-order mark is part of the first key; a logical line that is not UTF-8 is ignored;
+/// keys are case-folded. Every such case is reported, and the entry keeps Postfix's key and value.</para>
 /// <para>Where this parser is stricter than Postfix, it says so with an error rather than guessing:
-/// a key without a value (Postfix ignores the line, so the destination silently gets the global
-/// level) is kept as an invalid entry, so a look-up fails closed; NUL and other control
+/// a key without a value (Postfix ignores the line, so the destination silently gets the next key of
+/// the walk or the global level) is kept as an invalid entry, so a look-up fails closed; control
 /// characters, an over-long logical line and a table with no entry are errors.</para>
+/// <para>Cost: parsing is linear in the input and keeps no copy of it; each distinct value is parsed
+/// once (a large table repeats few values), and the memory held is the map itself.</para>
 /// <para>Not done: regular-expression, CIDR, SQL or other table types; only the fixed-string
 /// (hash, texthash, lmdb, cdb) semantics. <c>tafile=</c> files are not opened.</para>
 /// </remarks>
@@ -50,45 +58,171 @@ public sealed class PolicyMap
     /// <summary>
     /// Parses table source text. Never throws on data: every problem is a positioned
     /// <see cref="PolicyDiagnostic"/> in the result, and a map is always returned (invalid entries
-    /// included, so that look-ups fail closed).
+    /// included, so that look-ups fail closed). Linear in the length of <paramref name="text"/>.
     /// </summary>
-    /// <param name="text">The table source.</param>
+    /// <param name="text">The table source. A lone surrogate stands for a byte that is not UTF-8 (see <see cref="ParseUtf8"/>).</param>
     /// <param name="source">The label for diagnostics, usually the file path.</param>
     /// <exception cref="ArgumentNullException">A null argument.</exception>
     public static PolicyParseResult Parse(string text, string source = "tls_policy")
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(source);
-        var diagnostics = new List<PolicyDiagnostic>();
-        var entries = ImmutableArray.CreateBuilder<PolicyEntry>();
-        var byKey = new Dictionary<string, PolicyEntry>(AsciiKeyComparer.Instance);
-
-        var logical = new StringBuilder();
-        var segments = new List<Segment>();
-        bool overLong = false;
+        var builder = new TableBuilder(source);
         int lineNo = 0;
         int pos = 0;
-        while (pos <= text.Length)
+        while (pos < text.Length)
         {
-            int nl = text.IndexOf('\n', pos);
-            int end = nl < 0 ? text.Length : nl;
-            if (nl < 0 && pos == text.Length)
-            {
-                break;
-            }
-
-            lineNo++;
-            var line = text.AsSpan(pos, end - pos);
+            int nl = text.AsSpan(pos).IndexOf('\n');
+            int end = nl < 0 ? text.Length : pos + nl;
+            builder.AddPhysicalLine(text.AsSpan(pos, end - pos), ++lineNo);
             pos = end + 1;
+        }
 
-            int bad = IndexOfForbidden(line);
-            if (bad >= 0)
+        return builder.Finish();
+    }
+
+    /// <summary>
+    /// Parses a table from its bytes exactly as <c>postmap</c>/<c>texthash</c> read them: streamed, in memory bounded by
+    /// the map itself (no copy of the file is held). Bytes that are not UTF-8 are kept as lone surrogates
+    /// (U+DC80..U+DCFF, one per byte), so a logical line containing one is recognised as "non-UTF-8 input" and
+    /// ignored, as Postfix 3.7 (smtputf8_enable=yes) ignores it.
+    /// </summary>
+    /// <param name="utf8">The table bytes.</param>
+    /// <param name="source">The label for diagnostics.</param>
+    /// <param name="maxBytes">The most bytes read; beyond it <paramref name="tooLarge"/> is set and null is returned.</param>
+    /// <param name="tooLarge">True when the stream held more than <paramref name="maxBytes"/>.</param>
+    internal static PolicyParseResult? ParseUtf8(Stream utf8, string source, long maxBytes, out bool tooLarge)
+    {
+        ArgumentNullException.ThrowIfNull(utf8);
+        ArgumentNullException.ThrowIfNull(source);
+        tooLarge = false;
+        var builder = new TableBuilder(source);
+
+        // A physical line longer than this many bytes certainly exceeds MaxLogicalLineLength characters: only its head
+        // is decoded (enough for the comment test and the length error), the rest is skipped up to the next newline.
+        const int MaxLineBytes = (4 * MaxLogicalLineLength) + 4;
+        byte[] buffer = new byte[64 * 1024];
+        char[] chars = new char[buffer.Length];
+        int start = 0, end = 0, lineNo = 0;
+        long total = 0;
+        bool eof = false, skipping = false;
+        while (true)
+        {
+            int nl = buffer.AsSpan(start, end - start).IndexOf((byte)'\n');
+            if (nl >= 0 || (eof && end > start))
             {
-                diagnostics.Add(new PolicyDiagnostic(source, lineNo, bad + 1, DiagnosticSeverity.Error, "control-character",
-                    null, $"control character U+{(int)line[bad]:X4} in table text (binary data?)"));
+                int lineEnd = nl >= 0 ? start + nl : end;
+                if (skipping)
+                {
+                    skipping = false; // the tail of an over-long line
+                }
+                else
+                {
+                    builder.AddPhysicalLine(Decode(buffer.AsSpan(start, lineEnd - start), ref chars), ++lineNo);
+                }
+
+                start = nl >= 0 ? lineEnd + 1 : end;
                 continue;
             }
 
+            if (eof)
+            {
+                return builder.Finish();
+            }
+
+            if (end - start >= MaxLineBytes && !skipping)
+            {
+                builder.AddPhysicalLine(Decode(buffer.AsSpan(start, MaxLineBytes), ref chars), ++lineNo);
+                skipping = true;
+            }
+
+            if (skipping)
+            {
+                start = end; // drop the middle of an over-long line
+            }
+
+            if (start > 0)
+            {
+                buffer.AsSpan(start, end - start).CopyTo(buffer);
+                end -= start;
+                start = 0;
+            }
+
+            if (end == buffer.Length)
+            {
+                Array.Resize(ref buffer, Math.Min(buffer.Length * 2, MaxLineBytes + (64 * 1024)));
+            }
+
+            int n = utf8.Read(buffer, end, buffer.Length - end);
+            if (n == 0)
+            {
+                eof = true;
+                continue;
+            }
+
+            total += n;
+            if (total > maxBytes)
+            {
+                tooLarge = true;
+                return null;
+            }
+
+            end += n;
+        }
+    }
+
+    // UTF-8 to UTF-16 with every invalid byte kept as the lone surrogate U+DC00 + byte (never produced by valid UTF-8).
+    private static ReadOnlySpan<char> Decode(ReadOnlySpan<byte> bytes, ref char[] chars)
+    {
+        if (chars.Length < bytes.Length)
+        {
+            chars = new char[bytes.Length];
+        }
+
+        int written = 0;
+        while (true)
+        {
+            var status = System.Text.Unicode.Utf8.ToUtf16(bytes, chars.AsSpan(written), out int read, out int w, replaceInvalidSequences: false);
+            written += w;
+            if (status == System.Buffers.OperationStatus.Done)
+            {
+                return chars.AsSpan(0, written);
+            }
+
+            // InvalidData or NeedMoreData (a truncated sequence at the end): one byte escaped, then go on.
+            bytes = bytes[read..];
+            chars[written++] = (char)(0xDC00 | bytes[0]);
+            bytes = bytes[1..];
+        }
+    }
+
+    // readllines() + postmap, one physical line at a time: the state of the open logical line, the entries so far, and
+    // a cache of parsed values (a large table repeats a handful of values: each distinct value is parsed, and its text
+    // kept, once). Linear in the input; memory is the map itself plus one logical line.
+    private sealed class TableBuilder
+    {
+        private readonly string _source;
+        private readonly List<PolicyDiagnostic> _diagnostics = [];
+        private readonly ImmutableArray<PolicyEntry>.Builder _entries = ImmutableArray.CreateBuilder<PolicyEntry>();
+        private readonly Dictionary<string, PolicyEntry> _byKey = new(AsciiKeyComparer.Instance);
+        private const int MaxCachedValues = 4096;
+        private readonly Dictionary<string, ParsedValue> _values = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, ParsedValue>.AlternateLookup<ReadOnlySpan<char>> _valueLookup;
+        private readonly List<Segment> _segments = [];
+        private char[] _logical = new char[256];
+        private int _length;
+        private bool _open;
+        private bool _overLong;
+        private bool _incomplete;
+
+        internal TableBuilder(string source)
+        {
+            _source = source;
+            _valueLookup = _values.GetAlternateLookup<ReadOnlySpan<char>>();
+        }
+
+        internal void AddPhysicalLine(ReadOnlySpan<char> line, int lineNo)
+        {
             int firstNonBlank = 0;
             while (firstNonBlank < line.Length && IsSpace(line[firstNonBlank]))
             {
@@ -97,86 +231,142 @@ public sealed class PolicyMap
 
             if (firstNonBlank == line.Length || line[firstNonBlank] == '#')
             {
-                continue; // empty, blank or comment line: skipped, does not end a continuation
+                return; // empty, blank or comment line: skipped, does not end a continuation (readllines())
             }
 
             if (firstNonBlank > 0)
             {
-                if (segments.Count == 0)
+                if (!_open)
                 {
-                    diagnostics.Add(new PolicyDiagnostic(source, lineNo, 1, DiagnosticSeverity.Error, "leading-whitespace",
-                        null, "line starts with whitespace but continues no entry (a continuation line needs an entry line above it)"));
-                    continue;
+                    // postmap: 'logical line must not start with whitespace' and the line is ignored.
+                    Add(lineNo, 1, DiagnosticSeverity.Error, "leading-whitespace",
+                        "line starts with whitespace but continues no entry (Postfix ignores it: a continuation line needs an entry line above it)");
+                    return;
                 }
 
-                AppendSegment(line, lineNo);
-                continue;
+                Append(line, lineNo);
+                return;
             }
 
             Flush();
-            AppendSegment(line, lineNo);
+            _open = true;
+            Append(line, lineNo);
         }
 
-        Flush();
-
-        if (entries.Count == 0 && !diagnostics.Exists(d => d.Severity == DiagnosticSeverity.Error))
+        internal PolicyParseResult Finish()
         {
-            diagnostics.Add(new PolicyDiagnostic(source, 1, 1, DiagnosticSeverity.Error, "empty-table", null,
-                "the table has no entries: every destination would get the global smtp_tls_security_level"));
+            Flush();
+            if (_entries.Count == 0 && !_diagnostics.Exists(static d => d.Severity == DiagnosticSeverity.Error))
+            {
+                Add(1, 1, DiagnosticSeverity.Error, "empty-table",
+                    "the table has no entries: every destination would get the global smtp_tls_security_level");
+            }
+
+            var map = new PolicyMap(_source, _entries.DrainToImmutable(), _byKey);
+            return new PolicyParseResult(map, _diagnostics) { IsIncomplete = _incomplete };
         }
 
-        return new PolicyParseResult(new PolicyMap(source, entries.ToImmutable(), byKey), diagnostics);
-
-        void AppendSegment(ReadOnlySpan<char> line, int physicalLine)
+        private void Append(ReadOnlySpan<char> line, int lineNo)
         {
-            if (overLong)
+            if (_overLong)
             {
                 return;
             }
 
-            if (logical.Length + line.Length > MaxLogicalLineLength)
+            if (_length + line.Length > MaxLogicalLineLength)
             {
-                overLong = true;
-                var first = segments.Count > 0 ? segments[0].Line : physicalLine;
-                diagnostics.Add(new PolicyDiagnostic(source, first, 1, DiagnosticSeverity.Error, "line-too-long", null,
-                    $"logical line longer than {MaxLogicalLineLength} characters"));
+                _overLong = true;
+                _incomplete = true; // Postfix has no limit: the entry exists there, and look-ups cannot say what it answers
+                Add(_segments.Count > 0 ? _segments[0].Line : lineNo, 1, DiagnosticSeverity.Error, "line-too-long",
+                    $"logical line longer than {MaxLogicalLineLength} characters");
                 return;
             }
 
-            segments.Add(new Segment(logical.Length, physicalLine));
-            logical.Append(line);
-        }
-
-        void Flush()
-        {
-            if (segments.Count > 0 && !overLong)
+            if (_logical.Length < _length + line.Length)
             {
-                AddEntry(logical.ToString(), segments);
+                Array.Resize(ref _logical, Math.Max(_logical.Length * 2, _length + line.Length));
             }
 
-            logical.Clear();
-            segments.Clear();
-            overLong = false;
+            _segments.Add(new Segment(_length, lineNo));
+            line.CopyTo(_logical.AsSpan(_length));
+            _length += line.Length;
         }
 
-        void AddEntry(string l, List<Segment> segs)
+        private void Flush()
         {
+            if (_open && !_overLong && _segments.Count > 0)
+            {
+                AddEntry(_logical.AsSpan(0, _length));
+            }
+
+            _length = 0;
+            _segments.Clear();
+            _open = false;
+            _overLong = false;
+        }
+
+        private void AddEntry(ReadOnlySpan<char> l)
+        {
+            // Postfix handles the logical line as a C string: a NUL byte ends it, continuation lines included
+            // (checked with postmap -q: "a.example sec\0ure" answers "sec").
+            PolicyDiagnostic? charError = null;
+            int nul = l.IndexOf('\0');
+            int control = IndexOfControl(nul >= 0 ? l[..nul] : l);
+            if (nul >= 0)
+            {
+                l = l[..nul];
+            }
+
+            // postmap and texthash with smtputf8_enable=yes (Postfix 3.7's default): 'non-UTF-8 input "..." -- ignoring
+            // this line'. Checked after the NUL cut, as Postfix does.
+            int bad = IndexOfNonUtf8(l);
+            if (bad >= 0)
+            {
+                var (ul, uc) = Position(bad);
+                string what = char.IsLowSurrogate(l[bad]) && l[bad] >= '\uDC80' && l[bad] <= '\uDCFF' ? $"byte 0x{l[bad] & 0xFF:X2}" : $"U+{(int)l[bad]:X4}";
+                Add(ul, uc, DiagnosticSeverity.Error, "not-utf8",
+                    $"not valid UTF-8 ({what}): Postfix ignores this whole entry (\"non-UTF-8 input\"), so its destination gets the next matching key or the global smtp_tls_security_level; save the table as UTF-8");
+                return;
+            }
+
             int keyEnd = 0;
-            while (keyEnd < l.Length && !IsKeyDelimiter(l[keyEnd]))
+            while (keyEnd < l.Length && !IsSpace(l[keyEnd]))
             {
                 keyEnd++;
             }
 
-            string key = AsciiLower(l.AsSpan(0, keyEnd));
+            if (control >= 0 || nul >= 0)
+            {
+                int at = control >= 0 ? control : nul;
+                char c = control >= 0 ? l[control] : '\0';
+                var (cl, cc) = Position(at);
+                string where = at < keyEnd ? "in the key" : "in the value";
+                string effect = c == '\0'
+                    ? "a NUL byte ends the entry for Postfix: everything after it, continuation lines included, is ignored"
+                    : $"Postfix keeps it as part of the {(at < keyEnd ? "key, which then never matches a destination" : "value")}";
+                charError = new PolicyDiagnostic(_source, cl, cc, DiagnosticSeverity.Error, "control-character", null,
+                    $"control character U+{(int)c:X4} {where} (binary data?): {effect}");
+            }
+
+            if (keyEnd == 0)
+            {
+                // Only when a NUL starts the line: postmap 'expected format: key whitespace value' (no key, nothing stored).
+                var (zl, zc) = Position(0);
+                Add(zl, zc, DiagnosticSeverity.Error, "control-character",
+                    "control character U+0000 at the start of an entry (binary data?): a NUL byte ends the entry for Postfix, so it has no key and Postfix ignores the line");
+                return;
+            }
+
+            string key = FoldKey(l[..keyEnd]);
 
             // postmap and texthash read bytes: a UTF-8 byte-order mark before the first key is part of that key (checked
-            // with postmap -q in PolicyBomTests), so "\uFEFFaudi.de" never matches audi.de and the destination silently
-            // falls back to the global level. Kept as the key Postfix sees, with a warning.
+            // with postmap -q in PostmapDifferentialTests), so "\uFEFFaudi.de" never matches audi.de and the destination
+            // silently falls back to the global level. Kept as the key Postfix sees, with a warning.
             if (key.StartsWith('\uFEFF'))
             {
-                var (bl, bc) = Position(segs, 0);
-                diagnostics.Add(new PolicyDiagnostic(source, bl, bc, DiagnosticSeverity.Warning, "bom-in-key", null,
-                    $"the key \"{key[1..]}\" starts with a UTF-8 byte-order mark, which Postfix keeps as part of the key: look-ups of \"{key[1..]}\" will not find this entry (save the table without a BOM)"));
+                var (bl, bc) = Position(0);
+                Add(bl, bc, DiagnosticSeverity.Warning, "bom-in-key",
+                    $"the key \"{Printable(key.AsSpan(1))}\" starts with a UTF-8 byte-order mark, which Postfix keeps as part of the key: look-ups of \"{Printable(key.AsSpan(1))}\" will not find this entry (save the table without a BOM)");
             }
 
             int valueStart = keyEnd;
@@ -191,57 +381,139 @@ public sealed class PolicyMap
                 valueEnd--;
             }
 
-            string value = l[valueStart..valueEnd];
-            var (keyLine, keyCol) = Position(segs, 0);
+            var valueSpan = l[valueStart..valueEnd];
+            var (keyLine, keyCol) = Position(0);
             PolicyEntry entry;
-            if (value.Length == 0)
+            if (valueSpan.IsEmpty)
             {
-                var d = new PolicyDiagnostic(source, keyLine, keyCol + keyEnd, DiagnosticSeverity.Error, "missing-value", null,
-                    $"key \"{key}\" has no value (expected format: key whitespace value); Postfix would ignore the line and apply the global level");
-                diagnostics.Add(d);
-                entry = new PolicyEntry(key, value, keyLine, keyCol, null, d);
-            }
-            else if (TlsPolicy.TryParse(value, out var policy, out var error))
-            {
-                entry = new PolicyEntry(key, value, keyLine, keyCol, policy, null);
-                if (policy!.Level == SecurityLevel.None)
-                {
-                    foreach (var ignoredToken in policy.IgnoredAttributes)
-                    {
-                        var (il, ic) = Position(segs, valueStart + value.IndexOf(ignoredToken, StringComparison.Ordinal));
-                        diagnostics.Add(new PolicyDiagnostic(source, il, ic, DiagnosticSeverity.Warning, "ignored-attribute", null,
-                            $"ignoring attribute \"{ignoredToken}\" with TLS disabled"));
-                    }
-                }
+                var d = Merge(charError, new PolicyDiagnostic(_source, keyLine, keyCol + keyEnd, DiagnosticSeverity.Error, "missing-value", null,
+                    $"key \"{Printable(key)}\" has no value (expected format: key whitespace value); Postfix ignores the line and applies the next matching key or the global level"));
+                _diagnostics.Add(d);
+                entry = new PolicyEntry(key, string.Empty, keyLine, keyCol, null, d);
             }
             else
             {
-                var (el, ec) = Position(segs, valueStart + error.Offset);
-                var d = new PolicyDiagnostic(source, el, ec, DiagnosticSeverity.Error, error.Code, null,
-                    $"{error.Message} (key \"{key}\"; Postfix defers mail for it: client TLS configuration problem)");
-                diagnostics.Add(d);
-                entry = new PolicyEntry(key, value, keyLine, keyCol, null, d);
+                var parsed = ParseValue(valueSpan, out var transient);
+                if (parsed.ErrorCode is null)
+                {
+                    if (charError is not null)
+                    {
+                        _diagnostics.Add(charError);
+                    }
+
+                    // A cached (repeated) value shares one policy object; any other entry parses its own when asked.
+                    entry = parsed.Policy is { } shared
+                        ? new PolicyEntry(key, parsed.Raw, keyLine, keyCol, shared, null)
+                        : new PolicyEntry(key, parsed.Raw, keyLine, keyCol);
+                    if (!(parsed.Policy ?? transient)!.IgnoredAttributes.IsEmpty)
+                    {
+                        WarnIgnored(parsed.Raw, valueStart);
+                    }
+                }
+                else
+                {
+                    var (el, ec) = Position(valueStart + parsed.ErrorOffset);
+                    var d = Merge(charError, new PolicyDiagnostic(_source, el, ec, DiagnosticSeverity.Error, parsed.ErrorCode!, null,
+                        $"{Printable(parsed.ErrorMessage!)} (key \"{Printable(key)}\"; Postfix defers mail for it: client TLS configuration problem)"));
+                    _diagnostics.Add(d);
+                    entry = new PolicyEntry(key, parsed.Raw, keyLine, keyCol, null, d);
+                }
             }
 
-            if (!byKey.TryAdd(key, entry))
+            if (!_byKey.TryAdd(key, entry))
             {
-                var first = byKey[key];
-                diagnostics.Add(new PolicyDiagnostic(source, keyLine, keyCol, DiagnosticSeverity.Warning, "duplicate-key", null,
-                    $"duplicate entry for \"{key}\" (first at line {first.Line}); Postfix keeps the first value"));
+                var first = _byKey[key];
+                Add(keyLine, keyCol, DiagnosticSeverity.Warning, "duplicate-key",
+                    $"duplicate entry for \"{Printable(key)}\" (first at line {first.Line}); Postfix keeps the first value");
                 return;
             }
 
-            entry.Index = entries.Count;
-            entries.Add(entry);
+            entry.Index = _entries.Count;
+            _entries.Add(entry);
+        }
+
+        // One diagnostic per bad entry: the control character first (it usually explains the rest), then the error.
+        private static PolicyDiagnostic Merge(PolicyDiagnostic? charError, PolicyDiagnostic error) =>
+            charError is null ? error : charError with { Message = $"{charError.Message}; then {error.Message}" };
+
+        // The first MaxCachedValues distinct values are kept with their parsed policy, so a repeated value costs one
+        // string and one policy for the whole table; beyond that each value is validated and its policy dropped (the
+        // entry parses it again when asked), so a table of all-distinct values holds no cache and no policy objects.
+        private ParsedValue ParseValue(ReadOnlySpan<char> value, out TlsPolicy? transient)
+        {
+            transient = null;
+            if (_valueLookup.TryGetValue(value, out var cached))
+            {
+                return cached;
+            }
+
+            string raw = value.ToString();
+            ParsedValue parsed = TlsPolicy.TryParse(raw, out var policy, out var error)
+                ? new ParsedValue(raw, policy, null, null, 0)
+                : new ParsedValue(raw, null, error.Code, error.Message, error.Offset);
+            if (_values.Count < MaxCachedValues)
+            {
+                _values.Add(raw, parsed);
+                return parsed;
+            }
+
+            transient = policy;
+            return parsed with { Policy = null };
+        }
+
+        // Postfix: 'ignoring attribute "..." with TLS disabled', one per token after the level (positions found by
+        // walking the tokens once, with smtp(8)'s separators).
+        private void WarnIgnored(string value, int valueStart)
+        {
+            int pos = 0;
+            bool first = true;
+            while (pos < value.Length)
+            {
+                while (pos < value.Length && PolicyValueParser.IsSeparator(value[pos]))
+                {
+                    pos++;
+                }
+
+                int start = pos;
+                while (pos < value.Length && !PolicyValueParser.IsSeparator(value[pos]))
+                {
+                    pos++;
+                }
+
+                if (pos > start && !first)
+                {
+                    var (il, ic) = Position(valueStart + start);
+                    Add(il, ic, DiagnosticSeverity.Warning, "ignored-attribute",
+                        $"ignoring attribute \"{Printable(value.AsSpan(start, pos - start))}\" with TLS disabled");
+                }
+
+                first = false;
+            }
+        }
+
+        private void Add(int line, int column, DiagnosticSeverity severity, string code, string message) =>
+            _diagnostics.Add(new PolicyDiagnostic(_source, line, column, severity, code, null, message));
+
+        private (int Line, int Column) Position(int logicalOffset)
+        {
+            int i = _segments.Count - 1;
+            while (i > 0 && _segments[i].Offset > logicalOffset)
+            {
+                i--;
+            }
+
+            return (_segments[i].Line, logicalOffset - _segments[i].Offset + 1);
         }
     }
+
+    private sealed record ParsedValue(string Raw, TlsPolicy? Policy, string? ErrorCode, string? ErrorMessage, int ErrorOffset);
 
     /// <summary>
     /// Looks a next hop up in this table the way <c>smtp(8)</c> does (postfix-tls.md 1.3): the
     /// verbatim key, then, only when it is a valid host name, each parent suffix that starts with a
     /// dot (<c>a.b.example.net</c>, <c>.b.example.net</c>, <c>.example.net</c>, <c>.net</c>).
     /// <c>[host]</c>, <c>[host]:port</c>, trailing dots and IP literals get exactly one look-up.
-    /// ASCII case-insensitive. Allocates nothing.
+    /// Case-insensitive (see <see cref="AsciiKeyComparer"/>). Allocates nothing.
     /// </summary>
     /// <param name="nextHop">The next hop exactly as the queue manager hands it to smtp(8).</param>
     public PolicyLookupResult Lookup(ReadOnlySpan<char> nextHop) => Lookup(_single, nextHop);
@@ -319,6 +591,19 @@ public sealed class PolicyMap
         return false;
     }
 
+    // Postfix 3.7 with smtputf8_enable=yes (the default) folds keys with casefold(): ASCII keys as lowcase() does, others
+    // with Unicode case folding (postmap -s shows "ÄUDI.example" stored as "äudi.example"). Invariant lower-casing is
+    // Unicode simple folding for all but a few letters (full folding's "ß" -> "ss" is not modelled).
+    internal static string FoldKey(ReadOnlySpan<char> s)
+    {
+        if (!Ascii.IsValid(s))
+        {
+            return s.ToString().ToLowerInvariant();
+        }
+
+        return AsciiLower(s);
+    }
+
     // Postfix lowcase(): ASCII letters only.
     internal static string AsciiLower(ReadOnlySpan<char> s)
     {
@@ -331,18 +616,16 @@ public sealed class PolicyMap
         return new string(buffer);
     }
 
-    // Postfix ISSPACE for skipping blanks (C isspace in the C locale).
+    // Postfix ISSPACE (C isspace in the C locale): ends the key, starts a continuation line, trimmed around the value.
     private static bool IsSpace(char c) => c is ' ' or '\t' or '\r' or '\n' or '\v' or '\f';
 
-    // postmap: the key ends at strcspn(line, CHARS_SPACE) with CHARS_SPACE " \t\r\n".
-    private static bool IsKeyDelimiter(char c) => c is ' ' or '\t' or '\r' or '\n' or '\v' or '\f';
-
-    private static int IndexOfForbidden(ReadOnlySpan<char> line)
+    // A control character that is not whitespace (C0, DEL, C1); NUL is handled before.
+    private static int IndexOfControl(ReadOnlySpan<char> s)
     {
-        for (int i = 0; i < line.Length; i++)
+        for (int i = 0; i < s.Length; i++)
         {
-            char c = line[i];
-            if ((c < ' ' && c is not ('\t' or '\r' or '\v' or '\f')) || c == '\u007f' || c == '\uFFFD')
+            char c = s[i];
+            if ((c < ' ' || (c >= '\u007f' && c <= '\u009f')) && !IsSpace(c))
             {
                 return i;
             }
@@ -351,15 +634,66 @@ public sealed class PolicyMap
         return -1;
     }
 
-    private static (int Line, int Column) Position(List<Segment> segs, int logicalOffset)
+    // The first lone surrogate: a byte that was not UTF-8 (ParseUtf8) or an unpaired surrogate in a string.
+    private static int IndexOfNonUtf8(ReadOnlySpan<char> s)
     {
-        int i = segs.Count - 1;
-        while (i > 0 && segs[i].Offset > logicalOffset)
+        int i = s.IndexOfAnyInRange('\uD800', '\uDFFF');
+        if (i < 0)
         {
-            i--;
+            return -1;
         }
 
-        return (segs[i].Line, logicalOffset - segs[i].Offset + 1);
+        for (; i < s.Length; i++)
+        {
+            if (char.IsHighSurrogate(s[i]) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(s[i]))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    // Message text with control characters and non-UTF-8 bytes shown as \xNN, so a diagnostic is one printable line.
+    internal static string Printable(ReadOnlySpan<char> s)
+    {
+        int i = 0;
+        while (i < s.Length && !NeedsEscape(s[i]))
+        {
+            i++;
+        }
+
+        if (i == s.Length)
+        {
+            return s.ToString();
+        }
+
+        var sb = new StringBuilder(s.Length + 8);
+        sb.Append(s[..i]);
+        for (; i < s.Length; i++)
+        {
+            char c = s[i];
+            if (char.IsHighSurrogate(c) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1]))
+            {
+                sb.Append(c).Append(s[++i]);
+            }
+            else if (NeedsEscape(c))
+            {
+                sb.Append(char.IsSurrogate(c) ? $"\\x{c & 0xFF:X2}" : (c <= '\u00ff' ? $"\\x{(int)c:X2}" : $"\\u{(int)c:X4}"));
+            }
+            else
+            {
+                sb.Append(c);
+            }
+        }
+
+        return sb.ToString();
+
+        static bool NeedsEscape(char c) => c < ' ' || (c >= '\u007f' && c <= '\u009f') || char.IsSurrogate(c);
     }
 
     private readonly record struct Segment(int Offset, int Line);
@@ -370,6 +704,10 @@ public sealed class PolicyMap
 /// <param name="Diagnostics">Errors and warnings with positions.</param>
 public sealed record PolicyParseResult(PolicyMap Map, IReadOnlyList<PolicyDiagnostic> Diagnostics)
 {
+    /// <summary>True when an entry Postfix reads could not be read here (a logical line over
+    /// <see cref="PolicyMap.MaxLogicalLineLength"/>): a look-up that finds nothing cannot then say what Postfix answers.</summary>
+    internal bool IsIncomplete { get; init; }
+
     /// <summary>True when at least one diagnostic is an error (the CLI exits 2).</summary>
     public bool HasErrors
     {

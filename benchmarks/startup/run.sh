@@ -12,7 +12,7 @@ trap 'rm -rf "$work"' EXIT
 dotnet publish "$repo/src/CertPolicy.Cli" -c Release -r linux-x64 -p:PublishAot=true -o "$work/aot" --disable-build-servers -nologo >"$work/publish.log" || { cat "$work/publish.log"; exit 1; }
 dotnet publish "$here/Hello" -c Release -r linux-x64 -o "$work/hello" --disable-build-servers -nologo >"$work/hello.log" || { cat "$work/hello.log"; exit 1; }
 "$here/make-chain.sh" "$work/chain" >/dev/null
-"$work/aot/certpolicy" bundle build --out "$work/bundle" --format pem >/dev/null
+"$work/aot/certpolicy" bundle build --out "$work/bundle" --bundle-formats pem >/dev/null
 cd "$work/chain"
 curated="$work/bundle/certpolicy-trust.pem"
 echo "date: $(date -u +%Y-%m-%dT%H:%MZ); load: $(cut -d' ' -f1-3 /proc/loadavg); rounds: $rounds"

@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Text.Json;
 using CertPolicy.Cli.Commands;
+using CertPolicy.Cli.Rules;
 
 namespace CertPolicy.Cli.Output;
 
@@ -21,8 +22,8 @@ internal sealed record SarifResult(string RuleId, string Level, string Message, 
 /// </summary>
 internal static class Sarif
 {
-    /// <summary>Writes the log. <paramref name="describeRule"/> gives a rule's one-line description (or null).</summary>
-    internal static void Write(TextWriter output, IReadOnlyList<SarifResult> results, Func<string, string?>? describeRule = null)
+    /// <summary>Writes the log; each rule that occurs is described from the rule catalogue (<c>certpolicy explain</c>).</summary>
+    internal static void Write(TextWriter output, IReadOnlyList<SarifResult> results)
     {
         var version = typeof(Sarif).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
         var plus = version.IndexOf('+', StringComparison.Ordinal);
@@ -56,11 +57,16 @@ internal static class Sarif
             {
                 w.WriteStartObject();
                 w.WriteString("id", id);
-                var text = describeRule?.Invoke(id);
-                if (text is not null)
+                if (RuleCatalog.Find(id) is { } rule)
                 {
                     w.WriteStartObject("shortDescription");
-                    w.WriteString("text", text);
+                    w.WriteString("text", rule.Title);
+                    w.WriteEndObject();
+                    w.WriteStartObject("fullDescription");
+                    w.WriteString("text", rule.Requires);
+                    w.WriteEndObject();
+                    w.WriteStartObject("help");
+                    w.WriteString("text", rule.Fix + " (certpolicy explain " + rule.Id + "; docs/rules.md)");
                     w.WriteEndObject();
                 }
 

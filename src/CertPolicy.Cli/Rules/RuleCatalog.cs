@@ -30,7 +30,7 @@ internal static class RuleCatalog
             "Document 2.1, 2.2 and 2.3; RFC 3207 (SMTP STARTTLS).",
             "Offer STARTTLS in the EHLO reply on port 25 (Postfix: smtpd_tls_security_level = may with a certificate and key). Probe port 25, not 465. If the probe cannot connect or resolve the host, check DNS, firewalls and the MX record first.",
             "probe",
-            ["connect-failed", "dns-failed", "implicit-tls", "smtp-error"]),
+            ["connect-failed", "dns-failed", "implicit-tls", "smtp-error", "starttls-plaintext-injection"]),
         new(
             "R-T2",
             "Session keys of at least 128 bits",
@@ -54,7 +54,7 @@ internal static class RuleCatalog
             "Document 5.4; RFC 8996 (TLS 1.0 and 1.1 deprecated), RFC 7568 (SSLv3), RFC 6176 (SSLv2).",
             "In Postfix set protocols=>=TLSv1.2 in the partner's tls_policy entry (or smtp_tls_mandatory_protocols = >=TLSv1.2) and make sure the gateway supports TLS 1.2. Use --profile document-2019 only where TLS 1.2 alone is agreed.",
             "probe, tls check, policy check, ciphers --check",
-            ["tls-protocol", "tls-protocol-too-old", "tls-protocol-not-allowed", "tls-suite-not-for-protocol", "tls-unknown-protocol", "policy-tls-protocol-too-old", "policy-tls-protocol-not-allowed", "invalid-protocols", "legacy-protocols", "no-protocols", "partner-protocols-default"]),
+            ["tls-protocol", "tls-protocol-too-old", "tls-protocol-not-allowed", "tls-suite-not-for-protocol", "tls-unknown-protocol", "policy-tls-protocol-too-old", "policy-tls-protocol-not-allowed", "invalid-protocols", "legacy-protocols", "no-protocols", "partner-protocols-default", "postfix.partner-protocols"]),
         new(
             "R-T5",
             "Only OpenSSL's HIGH cipher suites",
@@ -62,7 +62,7 @@ internal static class RuleCatalog
             "Document 5.4 (`openssl ciphers -v -tls1 HIGH`) and 6.3; Postfix TLS_README (cipher grades).",
             "Use ciphers=high in the partner's tls_policy entry; keep any exclude= list to removals only. `certpolicy ciphers --check STRING` lists what a cipher string selects beyond the floor.",
             "probe, tls check, policy check, ciphers --check",
-            ["tls-cipher", "tls-not-in-grade", "tls-null-anonymous-export", "tls-unknown-suite", "tls-floor", "tls-not-checked", "policy-tls-not-in-grade", "policy-tls-null-anonymous-export", "invalid-ciphers", "partner-ciphers-not-high", "permissive-retry"]),
+            ["tls-cipher", "tls-not-in-grade", "tls-null-anonymous-export", "tls-unknown-suite", "tls-floor", "tls-not-checked", "policy-tls-not-in-grade", "policy-tls-null-anonymous-export", "invalid-ciphers", "partner-ciphers-not-high", "permissive-retry", "postfix.cipherlist-unusable", "postfix.partner-ciphers-not-high", "postfix.partner-ciphers-unusable", "tls-offer"]),
         new(
             "R-T6",
             "Mandatory, verified TLS to partners (\"Secure Channel TLS\")",
@@ -70,7 +70,7 @@ internal static class RuleCatalog
             "Document 2.1, 2.3, 5.2, 5.3 and 5.6; Postfix TLS_README (\"Client TLS security levels\", \"Secure server certificate verification\").",
             "Give every partner domain its own tls_policy entry at level secure, with match= naming the domain of its MX hosts when that differs, plus ciphers=high and protocols=>=TLSv1.2; run `postmap` and reload Postfix. If a partner's gateway stops offering STARTTLS, contact the partner: never lower the level.",
             "policy check, probe, verify",
-            ["partner-missing", "partner-not-verified", "partner-verify-hostname", "partner-level-too-weak", "match-hostname-at-secure", "policy", "policy-invalid", "policy-tls", "level-not-modelled", "tls-not-offered", "starttls-refused", "handshake-failed", "internal-error"]),
+            ["partner-missing", "partner-not-verified", "partner-verify-hostname", "partner-level-too-weak", "match-hostname-at-secure", "policy", "policy-invalid", "policy-tls", "level-not-modelled", "tls-not-offered", "starttls-refused", "handshake-failed", "internal-error", "postfix.main-cf-line-ignored", "postfix.partner-entry-invalid", "postfix.partner-missing", "postfix.partner-resolution-incomplete", "postfix.unresolved-reference"]),
         new(
             "R-T7",
             "Opportunistic TLS for everyone else",
@@ -78,7 +78,7 @@ internal static class RuleCatalog
             "Document 2.2, 2.3 and 5.2; RFC 3207 section 4 (a public MX must not require STARTTLS).",
             "Keep smtp_tls_security_level = may and smtpd_tls_security_level = may in main.cf; put the strict levels into tls_policy entries for the partners only.",
             "policy check, probe",
-            ["level-opportunistic", "tls-not-offered", "starttls-refused", "handshake-failed"]),
+            ["level-opportunistic", "tls-not-offered", "starttls-refused", "handshake-failed", "postfix.global-level", "postfix.inbound-level"]),
         new(
             "R-T8",
             "Never turn TLS off for a partner",
@@ -86,7 +86,7 @@ internal static class RuleCatalog
             "Document 5.8.1.",
             "Remove the `none` entry and find out why TLS fails (`certpolicy probe` shows the handshake and the certificate). Until it works, leave the mail deferred in the queue or protect it otherwise; do not send it in plain text.",
             "policy check, probe",
-            ["level-none", "partner-tls-disabled", "partner-level-too-weak"]),
+            ["level-none", "partner-tls-disabled", "partner-level-too-weak", "postfix.discard-map-unchecked", "postfix.partner-gateway-starttls-discarded", "postfix.starttls-discarded", "postfix.table-not-read"]),
         new(
             "R-T9",
             "The partner's gateways follow the published name pattern",
@@ -110,7 +110,7 @@ internal static class RuleCatalog
             "Document 5.8.1 and 5.8.2.",
             "Run `certpolicy monitor /var/log/mail.log` from your monitoring and alert on exit 1; keep smtp_tls_loglevel and smtpd_tls_loglevel at 1 or more so that the lines are written.",
             "monitor",
-            ["certificate-verification-failed", "server-certificate-not-verified", "cannot-start-tls", "tls-not-offered", "starttls-refused", "client-tls-configuration-problem", "inbound-tls-handshake-failed"]),
+            ["certificate-verification-failed", "server-certificate-not-verified", "cannot-start-tls", "tls-not-offered", "starttls-refused", "client-tls-configuration-problem", "inbound-tls-handshake-failed", "postfix.loglevel-invalid", "postfix.loglevel-too-low"]),
         new(
             "R-C1",
             "The receiving gateway has a suitable server certificate",
@@ -134,7 +134,7 @@ internal static class RuleCatalog
             "Document 2.2 and 7.1; RFC 5280 section 6 (path validation); RFC 8446 4.4.2 and RFC 5246 7.4.2 (the sender's certificate comes first); root-program distrust dates (Mozilla, Chrome).",
             "Configure the gateway to send its certificate first, followed by the intermediate CA certificates (Postfix: smtpd_tls_chain_files, leaf first). Renew expired certificates. If the root is not in the curated store, use a certificate from a CA of the list (`certpolicy trust list`).",
             "verify, probe, bundle build",
-            ["chain", "chain.untrusted", "chain.expired", "chain.not-yet-valid", "chain.not-in-order", "chain.bad-signature", "chain.budget-exceeded", "chain.too-long", "chain.not-ca", "chain.path-length", "chain.ca-key-usage", "chain.ca-eku", "chain.ca-empty-subject", "chain.critical-key-identifier", "chain.key-cert-sign-without-ca", "chain.name-constraints", "chain.name-constraints-not-critical", "chain.name-constraints-unsupported", "chain.unknown-critical-extension", "chain.anchor-aki-mismatch", "chain.crldp-malformed", "chain.ec-explicit-parameters", "chain-not-checked", "leaf.eku", "leaf.eku-any", "leaf.empty-subject", "leaf.key-usage", "leaf.name-constraints", "trust.distrusted-after", "trust.not-for-tls", "trust.not-annex", "trust.distrust-soon", "expiry.soon", "input.malformed", "internal.error", "internal-error", "TRUST-EXPIRED-ACTIVE", "TRUST-INCLUDE-DISTRUST", "TRUST-INCLUDE-PURPOSE", "TRUST-INCLUDE-STATUS", "TRUST-SUNSET-PASSED"]),
+            ["chain", "chain.untrusted", "chain.expired", "chain.not-yet-valid", "chain.not-in-order", "chain.bad-signature", "chain.budget-exceeded", "chain.too-long", "chain.not-ca", "chain.path-length", "chain.ca-key-usage", "chain.ca-eku", "chain.ca-empty-subject", "chain.critical-key-identifier", "chain.key-cert-sign-without-ca", "chain.name-constraints", "chain.name-constraints-not-critical", "chain.name-constraints-unsupported", "chain.unknown-critical-extension", "chain.anchor-aki-mismatch", "chain.crldp-malformed", "chain.ec-explicit-parameters", "chain-not-checked", "leaf.eku", "leaf.eku-any", "leaf.empty-subject", "leaf.key-usage", "leaf.name-constraints", "trust.distrusted-after", "trust.not-for-tls", "trust.not-annex", "trust.distrust-soon", "expiry.soon", "input.malformed", "internal.error", "internal-error", "TRUST-EXPIRED-ACTIVE", "TRUST-INCLUDE-DISTRUST", "TRUST-INCLUDE-PURPOSE", "TRUST-INCLUDE-STATUS", "TRUST-SUNSET-PASSED", "postfix.ca-curated-incomplete", "postfix.ca-curated-missing", "postfix.ca-file-missing", "postfix.ca-file-unreadable", "postfix.ca-path-missing", "postfix.ca-path-not-hashed", "postfix.ca-path-unreadable", "postfix.no-trust-anchors"]),
         new(
             "R-C4",
             "The holder is validated from documents",
@@ -182,7 +182,7 @@ internal static class RuleCatalog
             "Document 5.2 and 5.7.",
             "Change the trust store only through the manifest and its review checklist (docs/trust-bundle-ci.md); rebuild with `certpolicy bundle build` and point smtp_tls_CApath at the result. A fingerprint or file mismatch means the root file is not the reviewed one.",
             "bundle build, trust list",
-            ["TRUST-DUPLICATE", "TRUST-FILE-MISMATCH", "TRUST-FINGERPRINT", "TRUST-INCLUDE-NOFILE"]),
+            ["TRUST-DUPLICATE", "TRUST-FILE-MISMATCH", "TRUST-FINGERPRINT", "TRUST-INCLUDE-NOFILE", "postfix.ca-outside-curated", "postfix.default-ca-appended"]),
         new(
             "R-C10",
             "Key and signature floors",
@@ -190,7 +190,7 @@ internal static class RuleCatalog
             "Document 5.9.3 (the rsa:1024 example); CA/Browser Forum Baseline Requirements 6.1.5 (key sizes) and 7.1.3.2 (signature algorithms).",
             "Generate a new key of at least RSA 2048 or EC P-256 (`openssl req -newkey rsa:3072` or `-newkey ec -pkeyopt ec_paramgen_curve:P-256`) and have the certificate reissued with SHA-256 or better.",
             "verify, probe, smime, pgp, bundle build",
-            ["key.too-weak", "signature.weak-hash", "TRUST-KEY-FLOOR", "SMIME-KEY-TOO-WEAK", "SMIME-SIGNATURE-WEAK-HASH", "PGP-KEY-WEAK", "PGP-CURVE-UNKNOWN", "PGP-ALGORITHM-DEPRECATED", "PGP-SIG-WEAK-HASH"]),
+            ["key.too-weak", "signature.weak-hash", "TRUST-KEY-FLOOR", "SMIME-KEY-TOO-WEAK", "SMIME-SIGNATURE-WEAK-HASH", "PGP-KEY-WEAK", "PGP-CURVE-UNKNOWN", "PGP-ALGORITHM-DEPRECATED", "PGP-SIG-WEAK-HASH", "PGP-KEY-PARAMETERS"]),
         new(
             "R-C11",
             "Certificates follow RFC 5280 and the CA/Browser Forum profiles (2026)",
@@ -230,7 +230,7 @@ internal static class RuleCatalog
             "Document 3.1.",
             "Ask the partner for a current key or certificate for its domain. For S/MIME the certificate needs keyEncipherment (RSA) or keyAgreement (EC) and an rfc822Name in the domain; for OpenPGP an encryption-capable subkey and a user ID in the domain.",
             "smime, pgp",
-            ["leaf.eku", "chain.ca-eku", "trust.distrusted-after", "trust.not-for-email", "trust.distrust-soon", "expiry.soon", "SMIME-CHAIN-UNTRUSTED", "SMIME-CHAIN-EXPIRED", "SMIME-CHAIN-NOT-YET-VALID", "SMIME-TRUST-NOT-FOR-EMAIL", "SMIME-TRUST-DISTRUSTED-AFTER", "SMIME-EKU-NOT-EMAIL", "SMIME-KEY-USAGE-ENCRYPTION", "SMIME-KEY-USAGE-SIGNING", "SMIME-KEY-USAGE-ABSENT", "SMIME-NAME-MISMATCH", "SMIME-LEGACY-EMAIL-ATTRIBUTE", "SMIME-POLICY-NONE", "SMIME-POLICY-SEVERAL", "SMIME-EXPIRES-SOON", "SMIME-NAMES-MALFORMED", "SMIME-INTERNAL-ERROR", "PGP-KEY-EXPIRED", "PGP-KEY-NOT-YET-VALID", "PGP-KEY-REVOKED", "PGP-REVOCATION-UNVERIFIED", "PGP-SELFSIG-INVALID", "PGP-NO-SELFSIG", "PGP-SUBKEY-UNUSABLE", "PGP-UID-DOMAIN-MISMATCH", "PGP-SIG-UNSUPPORTED", "PGP-NO-ENCRYPTION-KEY", "PGP-INTERNAL-ERROR"]),
+            ["leaf.eku", "chain.ca-eku", "trust.distrusted-after", "trust.not-for-email", "trust.distrust-soon", "expiry.soon", "SMIME-CHAIN-UNTRUSTED", "SMIME-CHAIN-EXPIRED", "SMIME-CHAIN-NOT-YET-VALID", "SMIME-TRUST-NOT-FOR-EMAIL", "SMIME-TRUST-DISTRUSTED-AFTER", "SMIME-EKU-NOT-EMAIL", "SMIME-KEY-USAGE-ENCRYPTION", "SMIME-KEY-USAGE-SIGNING", "SMIME-KEY-USAGE-ABSENT", "SMIME-NAME-MISMATCH", "SMIME-LEGACY-EMAIL-ATTRIBUTE", "SMIME-POLICY-NONE", "SMIME-POLICY-SEVERAL", "SMIME-EXPIRES-SOON", "SMIME-NAMES-MALFORMED", "SMIME-INTERNAL-ERROR", "PGP-KEY-EXPIRED", "PGP-KEY-NOT-YET-VALID", "PGP-KEY-REVOKED", "PGP-REVOCATION-UNVERIFIED", "PGP-SELFSIG-INVALID", "PGP-NO-SELFSIG", "PGP-SUBKEY-UNUSABLE", "PGP-UID-DOMAIN-MISMATCH", "PGP-SIG-UNSUPPORTED", "PGP-NO-ENCRYPTION-KEY", "PGP-INTERNAL-ERROR", "PGP-SIG-BUDGET-EXCEEDED"]),
         new(
             "R-G2",
             "Gateway encryption towards the partner: its domain key or certificate",

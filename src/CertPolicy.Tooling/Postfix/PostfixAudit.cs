@@ -709,14 +709,14 @@ internal static class PostfixAudit
             {
                 Add("postfix.ca-outside-curated", "R-C9", PostfixFindingSeverity.Error, param,
                     $"{outside.Count} trusted certificate(s) are not in the curated trust store, so partner certificates from those CAs would be accepted: {string.Join("; ", outside.Take(5))}{(outside.Count > 5 ? "; ..." : string.Empty)}",
-                    "use the curated bundle only (certpolicy bundle build --format pem,capath)");
+                    "use the curated bundle only (certpolicy bundle build --bundle-formats pem,capath)");
             }
 
             if (present.Count == 0 && found.Count > 0 || found.Count == 0)
             {
                 Add("postfix.ca-curated-missing", "R-C3", pkixPartners.Count > 0 ? PostfixFindingSeverity.Error : PostfixFindingSeverity.Warning, param,
                     $"none of the {curated.Count} curated roots is trusted by smtp_tls_CAfile/smtp_tls_CApath: partner gateways cannot be verified against the curated CAs",
-                    "install the curated bundle (certpolicy bundle build --format pem,capath) as smtp_tls_CAfile or smtp_tls_CApath");
+                    "install the curated bundle (certpolicy bundle build --bundle-formats pem,capath) as smtp_tls_CAfile or smtp_tls_CApath");
             }
             else if (present.Count < curated.Count)
             {

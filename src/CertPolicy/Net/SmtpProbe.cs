@@ -501,7 +501,8 @@ public static class SmtpProbe
     /// </summary>
     private static string Detail(Exception ex)
     {
-        string detail = ex.Message;
+        // .NET's own wording ("Authentication failed, see inner exception.") names its API, not the problem.
+        string detail = ex.Message.StartsWith("Authentication failed", StringComparison.Ordinal) ? "the TLS handshake failed" : ex.Message;
         var inner = ex.InnerException;
         for (int depth = 0; inner is not null && depth < 3; depth++, inner = inner.InnerException)
         {

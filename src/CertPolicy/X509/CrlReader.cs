@@ -41,6 +41,16 @@ internal static class CrlReader
         }
 
         var text = Encoding.UTF8.GetString(data).AsSpan();
+
+        // One linear pass first: every BEGIN line needs its END line before the next BEGIN. PemEncoding.TryFind
+        // searches for an END after every BEGIN, so a file of BEGIN lines without END would cost time quadratic in its
+        // size (issue 14; the certificate reader avoids it with PemSplitter).
+        if (!BlocksAreClosed(text))
+        {
+            error = "a PEM BEGIN line without its END line";
+            return false;
+        }
+
         while (PemEncoding.TryFind(text, out var fields))
         {
             if (!text[..fields.Location.Start].IsWhiteSpace())
@@ -85,5 +95,33 @@ internal static class CrlReader
         }
 
         return true;
+    }
+
+    // Alternating BEGIN/END markers, each looked for once from where the previous one ended: linear in the text.
+    private static bool BlocksAreClosed(ReadOnlySpan<char> text)
+    {
+        while (true)
+        {
+            int begin = text.IndexOf("-----BEGIN ", StringComparison.Ordinal);
+            if (begin < 0)
+            {
+                return true;
+            }
+
+            text = text[(begin + 11)..];
+            int end = text.IndexOf("-----END ", StringComparison.Ordinal);
+            if (end < 0)
+            {
+                return false;
+            }
+
+            int nextBegin = text[..end].IndexOf("-----BEGIN ", StringComparison.Ordinal);
+            if (nextBegin >= 0)
+            {
+                return false;
+            }
+
+            text = text[(end + 9)..];
+        }
     }
 }

@@ -90,6 +90,15 @@ public sealed partial class OutputFormatTests : IDisposable
         string limbo = Path.GetFullPath(Path.Combine(TrustTestSupport.RepoRoot, "..", "shared", "conformance", "x509-limbo", "limbo.json"));
         int closed = ClosedPort();
         string probeChain = Path.Combine(dir.Path, "out-" + Guid.NewGuid().ToString("N"));
+        string pfDir = Path.Combine(dir.Path, "postfix-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(pfDir);
+        File.WriteAllText(Path.Combine(pfDir, "master.cf"), string.Empty);
+        File.WriteAllText(Path.Combine(pfDir, "tls_policy"), "audi.de secure match=.audi.de ciphers=high protocols=>=TLSv1.2\n");
+        File.WriteAllText(Path.Combine(pfDir, "main.cf"), "compatibility_level = 3.7\nsmtp_tls_security_level = may\nsmtp_tls_loglevel = 1\nsmtpd_tls_loglevel = 1\nsmtp_tls_policy_maps = texthash:" + Path.Combine(pfDir, "tls_policy") + "\n");
+        string pfWeak = Path.Combine(dir.Path, "postfix-weak-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(pfWeak);
+        File.WriteAllText(Path.Combine(pfWeak, "master.cf"), string.Empty);
+        File.WriteAllText(Path.Combine(pfWeak, "main.cf"), "compatibility_level = 3.7\nsmtp_tls_security_level = none\nsmtp_tls_loglevel = 0\n");
 
         return
         [
@@ -141,6 +150,13 @@ public sealed partial class OutputFormatTests : IDisposable
             ]),
             new("monitor", "monitor", true, [() => ["monitor", log, "--discard-after", "1"], () => ["monitor", clean]]),
             new("conformance limbo", "conformance-limbo", false, [() => ["conformance", "limbo", limbo, "--now", FactsAt]]),
+            new("ciphers", "ciphers-check", false, [() => ["ciphers", "HIGH:!SSLv2", "--check"], () => ["ciphers", "ECDHE+AESGCM", "--check", "--profile", "document-2019"]]),
+            new("explain", "explain", false, [() => ["explain"], () => ["explain", "R-T8"], () => ["explain", "chain.not-in-order"]]),
+            new("postfix check", "postfix-check", true,
+            [
+                () => ["postfix", "check", "--config-dir", pfDir, "--partner", "audi.de"],
+                () => ["postfix", "check", "--config-dir", pfWeak, "--partner", "audi.de", "--no-postconf"],
+            ]),
         ];
     }
 
@@ -333,7 +349,16 @@ public sealed partial class OutputFormatTests : IDisposable
         var region = r8.GetProperty("locations")[0].GetProperty("physicalLocation");
         Assert.Equal(broken, region.GetProperty("artifactLocation").GetProperty("uri").GetString());
         Assert.Equal(2, region.GetProperty("region").GetProperty("startLine").GetInt32());
-        Assert.Equal("R-T8", run.GetProperty("tool").GetProperty("driver").GetProperty("rules")[r8.GetProperty("ruleIndex").GetInt32()].GetProperty("id").GetString());
+        var rule = run.GetProperty("tool").GetProperty("driver").GetProperty("rules")[r8.GetProperty("ruleIndex").GetInt32()];
+        Assert.Equal("R-T8", rule.GetProperty("id").GetString());
+
+        // The rule is described from the catalogue that `certpolicy explain` prints.
+        var explained = CliRunner.Run("explain", "R-T8", "--format", "json");
+        using var ex = JsonDocument.Parse(explained.Out);
+        string title = ex.RootElement.GetRawText();
+        Assert.False(string.IsNullOrEmpty(rule.GetProperty("shortDescription").GetProperty("text").GetString()));
+        Assert.Contains(JsonEncodedText.Encode(rule.GetProperty("shortDescription").GetProperty("text").GetString()!).ToString(), title, StringComparison.Ordinal);
+        Assert.Contains("certpolicy explain R-T8", rule.GetProperty("help").GetProperty("text").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]

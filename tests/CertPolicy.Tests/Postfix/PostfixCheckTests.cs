@@ -205,7 +205,7 @@ public class PostfixCheckTests
 
         if (c.CuratedCaFile || c.CuratedCaPath)
         {
-            var b = CliRunner.Run("bundle", "build", "--out", Path.Combine(tmp.Path, "bundle"), "--format", "pem,capath");
+            var b = CliRunner.Run("bundle", "build", "--out", Path.Combine(tmp.Path, "bundle"), "--bundle-formats", "pem,capath");
             Assert.True(b.Exit == 0, b.Err);
             File.Copy(Path.Combine(tmp.Path, "bundle", "certpolicy-trust.pem"), Path.Combine(dir, "curated.pem"));
             if (c.CuratedCaPath)

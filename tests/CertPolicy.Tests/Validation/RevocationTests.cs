@@ -363,4 +363,25 @@ public sealed class RevocationTests
         Assert.Equal(2, exit);
         Assert.Contains("not X509 CRL", stderr, StringComparison.Ordinal);
     }
+
+    // Issue 14: BEGIN lines without END are refused after one linear pass (PemEncoding.TryFind alone searched for an
+    // END after every BEGIN: quadratic, 4 MiB took about 30 s). Counted by what is refused, not timed; a well-formed
+    // block after an unclosed one is refused too, and a closed block still reads.
+    [Fact]
+    public void Crl_pem_with_begin_lines_without_end_is_refused_by_the_linear_pass()
+    {
+        var many = System.Text.Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("-----BEGIN X509 CRL-----\n", 170_000)));
+        Assert.True(many.Length > 4 * 1024 * 1024);
+        Assert.False(CrlReader.TryRead(many, out var none, out var error));
+        Assert.Empty(none);
+        Assert.Equal("a PEM BEGIN line without its END line", error);
+
+        var unclosedThenClosed = System.Text.Encoding.ASCII.GetBytes("-----BEGIN X509 CRL-----\n-----BEGIN X509 CRL-----\nMAA=\n-----END X509 CRL-----\n");
+        Assert.False(CrlReader.TryRead(unclosedThenClosed, out _, out error));
+        Assert.Equal("a PEM BEGIN line without its END line", error);
+
+        var closed = System.Text.Encoding.ASCII.GetBytes("-----BEGIN X509 CRL-----\nMAA=\n-----END X509 CRL-----\n");
+        Assert.True(CrlReader.TryRead(closed, out var one, out error), error);
+        Assert.Equal(new byte[] { 0x30, 0x00 }, Assert.Single(one));
+    }
 }

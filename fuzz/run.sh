@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the AFL harness, instruments CertPolicy.dll with SharpFuzz and runs afl-fuzz on one target.
 # usage: fuzz/run.sh TARGET [SECONDS]   (default 300; targets: see fuzz/README.md)
+#        FUZZ_EXECS=10000000 fuzz/run.sh TARGET 7200   stops after that many executions (afl-fuzz -E) or SECONDS
 # Needs afl++ (apt-get install -y afl++) and the SharpFuzz CLI
 # (dotnet tool install --global SharpFuzz.CommandLine --version 2.3.0); installs them when missing and root.
 # Output: fuzz/findings/TARGET (afl's queue, crashes/, hangs/, fuzzer_stats); not committed.
@@ -42,7 +43,7 @@ rm -rf "findings/$target"
 # -t 10000: the first input includes the .NET start-up and JIT. -m none: the CLR reserves lots of virtual memory.
 # -V: stop after SECONDS. AFL_NO_AFFINITY: do not pin a core (the machine is shared; run one instance at a time).
 AFL_SKIP_BIN_CHECK=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1 \
-  afl-fuzz -i "$seeds" -o "findings/$target" -t 10000 -m none -V "$seconds" -- dotnet "$out/CertPolicy.Fuzz.dll" "$target"
+  afl-fuzz -i "$seeds" -o "findings/$target" -t 10000 -m none -V "$seconds" ${FUZZ_EXECS:+-E "$FUZZ_EXECS"} -- dotnet "$out/CertPolicy.Fuzz.dll" "$target"
 
 stats="findings/$target/default/fuzzer_stats"
 if [ -f "$stats" ]; then

@@ -7,12 +7,13 @@ namespace CertPolicy.Policy;
 /// </summary>
 public sealed class PolicyEntry
 {
+    private readonly byte[] _value;
     private TlsPolicy? _policy;
 
-    internal PolicyEntry(string key, string rawValue, int line, int column, TlsPolicy? policy, PolicyDiagnostic? error)
+    internal PolicyEntry(string key, byte[] rawValueUtf8, int line, int column, TlsPolicy? policy, PolicyDiagnostic? error)
     {
         Key = key;
-        RawValue = rawValue;
+        _value = rawValueUtf8;
         Line = line;
         Column = column;
         _policy = policy;
@@ -21,10 +22,10 @@ public sealed class PolicyEntry
 
     // A valid entry whose policy is parsed from RawValue when first asked for (the value was validated by the parser):
     // a large table then holds its text, not a parsed object per entry, until a caller needs them (issue 14).
-    internal PolicyEntry(string key, string rawValue, int line, int column)
+    internal PolicyEntry(string key, byte[] rawValueUtf8, int line, int column)
     {
         Key = key;
-        RawValue = rawValue;
+        _value = rawValueUtf8;
         Line = line;
         Column = column;
     }
@@ -36,7 +37,9 @@ public sealed class PolicyEntry
     public string Key { get; }
 
     /// <summary>The value: the rest of the logical line with continuation lines joined, trimmed (what <c>postmap -q</c> prints).</summary>
-    public string RawValue { get; }
+    /// <remarks>Kept as UTF-8 and decoded on each call (a large table's values are mostly ASCII: half the memory of a
+    /// string, issue 14); the text is the same.</remarks>
+    public string RawValue => _value.Length == 0 ? string.Empty : System.Text.Encoding.UTF8.GetString(_value);
 
     /// <summary>1-based line of the key.</summary>
     public int Line { get; }

@@ -35,14 +35,14 @@ public sealed class PolicyMap
     /// <summary>The longest logical line accepted, in UTF-16 code units. Postfix has no limit; 64 KiB is far above any real entry and bounds memory on hostile input.</summary>
     public const int MaxLogicalLineLength = 64 * 1024;
 
-    private readonly Dictionary<string, PolicyEntry>.AlternateLookup<ReadOnlySpan<char>> _lookup;
+    private readonly PolicyKeyIndex _index;
     private readonly PolicyMap[] _single;
 
-    private PolicyMap(string source, ImmutableArray<PolicyEntry> entries, Dictionary<string, PolicyEntry> byKey)
+    private PolicyMap(string source, PolicyKeyIndex index)
     {
         Source = source;
-        Entries = entries;
-        _lookup = byKey.GetAlternateLookup<ReadOnlySpan<char>>();
+        Entries = index.Seal();
+        _index = index;
         _single = [this];
     }
 
@@ -203,8 +203,7 @@ public sealed class PolicyMap
     {
         private readonly string _source;
         private readonly List<PolicyDiagnostic> _diagnostics = [];
-        private readonly ImmutableArray<PolicyEntry>.Builder _entries = ImmutableArray.CreateBuilder<PolicyEntry>();
-        private readonly Dictionary<string, PolicyEntry> _byKey = new(AsciiKeyComparer.Instance);
+        private readonly PolicyKeyIndex _entries = new();
         private const int MaxCachedValues = 4096;
         private readonly Dictionary<string, ParsedValue> _values = new(StringComparer.Ordinal);
         private readonly Dictionary<string, ParsedValue>.AlternateLookup<ReadOnlySpan<char>> _valueLookup;
@@ -262,7 +261,7 @@ public sealed class PolicyMap
                     "the table has no entries: every destination would get the global smtp_tls_security_level");
             }
 
-            var map = new PolicyMap(_source, _entries.DrainToImmutable(), _byKey);
+            var map = new PolicyMap(_source, _entries);
             return new PolicyParseResult(map, _diagnostics) { IsIncomplete = _incomplete };
         }
 
@@ -389,7 +388,7 @@ public sealed class PolicyMap
                 var d = Merge(charError, new PolicyDiagnostic(_source, keyLine, keyCol + keyEnd, DiagnosticSeverity.Error, "missing-value", null,
                     $"key \"{Printable(key)}\" has no value (expected format: key whitespace value); Postfix ignores the line and applies the next matching key or the global level"));
                 _diagnostics.Add(d);
-                entry = new PolicyEntry(key, string.Empty, keyLine, keyCol, null, d);
+                entry = new PolicyEntry(key, [], keyLine, keyCol, null, d);
             }
             else
             {
@@ -403,8 +402,8 @@ public sealed class PolicyMap
 
                     // A cached (repeated) value shares one policy object; any other entry parses its own when asked.
                     entry = parsed.Policy is { } shared
-                        ? new PolicyEntry(key, parsed.Raw, keyLine, keyCol, shared, null)
-                        : new PolicyEntry(key, parsed.Raw, keyLine, keyCol);
+                        ? new PolicyEntry(key, parsed.Utf8, keyLine, keyCol, shared, null)
+                        : new PolicyEntry(key, parsed.Utf8, keyLine, keyCol);
                     if (!(parsed.Policy ?? transient)!.IgnoredAttributes.IsEmpty)
                     {
                         WarnIgnored(parsed.Raw, valueStart);
@@ -416,20 +415,15 @@ public sealed class PolicyMap
                     var d = Merge(charError, new PolicyDiagnostic(_source, el, ec, DiagnosticSeverity.Error, parsed.ErrorCode!, null,
                         $"{Printable(parsed.ErrorMessage!)} (key \"{Printable(key)}\"; Postfix defers mail for it: client TLS configuration problem)"));
                     _diagnostics.Add(d);
-                    entry = new PolicyEntry(key, parsed.Raw, keyLine, keyCol, null, d);
+                    entry = new PolicyEntry(key, parsed.Utf8, keyLine, keyCol, null, d);
                 }
             }
 
-            if (!_byKey.TryAdd(key, entry))
+            if (!_entries.TryAdd(entry, out var first))
             {
-                var first = _byKey[key];
                 Add(keyLine, keyCol, DiagnosticSeverity.Warning, "duplicate-key",
-                    $"duplicate entry for \"{Printable(key)}\" (first at line {first.Line}); Postfix keeps the first value");
-                return;
+                    $"duplicate entry for \"{Printable(key)}\" (first at line {first!.Line}); Postfix keeps the first value");
             }
-
-            entry.Index = _entries.Count;
-            _entries.Add(entry);
         }
 
         // One diagnostic per bad entry: the control character first (it usually explains the rest), then the error.
@@ -449,8 +443,8 @@ public sealed class PolicyMap
 
             string raw = value.ToString();
             ParsedValue parsed = TlsPolicy.TryParse(raw, out var policy, out var error)
-                ? new ParsedValue(raw, policy, null, null, 0)
-                : new ParsedValue(raw, null, error.Code, error.Message, error.Offset);
+                ? new ParsedValue(raw, Encoding.UTF8.GetBytes(raw), policy, null, null, 0)
+                : new ParsedValue(raw, Encoding.UTF8.GetBytes(raw), null, error.Code, error.Message, error.Offset);
             if (_values.Count < MaxCachedValues)
             {
                 _values.Add(raw, parsed);
@@ -506,7 +500,8 @@ public sealed class PolicyMap
         }
     }
 
-    private sealed record ParsedValue(string Raw, TlsPolicy? Policy, string? ErrorCode, string? ErrorMessage, int ErrorOffset);
+    // Raw: the value text while the entry is built; Utf8: what the entry keeps (a value is valid UTF-16 here, so it round-trips).
+    private sealed record ParsedValue(string Raw, byte[] Utf8, TlsPolicy? Policy, string? ErrorCode, string? ErrorMessage, int ErrorOffset);
 
     /// <summary>
     /// Looks a next hop up in this table the way <c>smtp(8)</c> does (postfix-tls.md 1.3): the
@@ -548,17 +543,7 @@ public sealed class PolicyMap
     }
 
     /// <summary>One verbatim, case-insensitive look-up without the parent walk: what <c>postmap -q</c> does.</summary>
-    public bool TryGetExact(ReadOnlySpan<char> key, out PolicyEntry? entry)
-    {
-        if (_lookup.TryGetValue(key, out var e))
-        {
-            entry = e;
-            return true;
-        }
-
-        entry = null;
-        return false;
-    }
+    public bool TryGetExact(ReadOnlySpan<char> key, out PolicyEntry? entry) => _index.TryGet(key, out entry);
 
     /// <summary>
     /// The canonical source text: one line per effective entry, <c>key value</c> with the key
@@ -580,9 +565,9 @@ public sealed class PolicyMap
     {
         for (int t = 0; t < tables.Length; t++)
         {
-            if (tables[t]._lookup.TryGetValue(key, out var entry))
+            if (tables[t]._index.TryGet(key, out var entry))
             {
-                result = new PolicyLookupResult(entry, t);
+                result = new PolicyLookupResult(entry!, t);
                 return true;
             }
         }

@@ -197,4 +197,20 @@ public sealed class PemSplitterTests
         // And the 4 MiB file is refused (nested BEGIN, missing END) or holds no certificate.
         Assert.False(PemSplitter.TryReadCertificates(Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat(line, (4 << 20) / line.Length))), 16, out _, out _));
     }
+    // Found by AFL (fuzz target pem, 10 M executions): a body just past a power of two (here 8,196 base64 characters)
+    // made the body buffer grow 4 KiB -> 8 KiB -> 16 KiB, copying 12 KiB for an 8 KiB body: 4.4 bytes examined per input
+    // byte. The buffer is now sized once from the input left, so a body is scanned, stored and decoded: 3 per byte.
+    [Theory]
+    [InlineData(4097)]
+    [InlineData(8196)]
+    [InlineData(65540)]
+    public void A_long_body_is_not_copied_while_it_grows(int bodyLength)
+    {
+        var input = Encoding.ASCII.GetBytes("-----BEGIN PRIVATE KEY-----\n" + new string('A', bodyLength / 4 * 4) + "\n-----END PRIVATE KEY-----\n");
+        var blocks = new List<PemBlock>();
+        long examined = 0;
+        Assert.True(PemSplitter.TrySplit(input, 16, blocks, out var error, ref examined), error?.ToString());
+        Assert.Equal(bodyLength / 4 * 3, Assert.Single(blocks).Data.Length);
+        Assert.True(examined <= 4L * input.Length, "examined " + examined + " bytes of " + input.Length);
+    }
 }

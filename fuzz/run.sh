@@ -29,6 +29,8 @@ if [ "${FUZZ_NO_BUILD:-0}" != 1 ] || [ ! -f "$out/CertPolicy.Fuzz.dll" ]; then
   # The messaging targets (pgp, pgp-eval, container, smime-eval) run mostly here: without it AFL sees no edges for
   # a binary OpenPGP seed ("No instrumentation detected").
   "$sharpfuzz" "$out/CertPolicy.Messaging.dll"
+  # The log target runs in CertPolicy.Tooling (Monitoring/PostfixTlsLogScanner moved there): same reason.
+  "$sharpfuzz" "$out/CertPolicy.Tooling.dll"
 fi
 
 # Seeds only: the corpus folder also holds regressions/ (crash reproducers), which afl must not start from.

@@ -555,7 +555,18 @@ public sealed class PolicyMap
         var sb = new StringBuilder();
         foreach (var e in Entries)
         {
-            sb.Append(e.Key).Append(' ').Append(e.Policy?.ToCanonicalString() ?? e.RawValue).Append('\n');
+            string value = e.Policy?.ToCanonicalString() ?? e.RawValue;
+            sb.Append(e.Key).Append(' ').Append(value);
+
+            // A last token ending in a vertical tab or form feed: Postfix trims them at the end of a line (ISSPACE) but
+            // not inside the value (tokens split at ", \t\r\n" only), so a comma after it keeps them; found by AFL
+            // ("match=\f,\f" read back as "match=" once formatted).
+            if (value.Length > 0 && IsSpace(value[^1]))
+            {
+                sb.Append(',');
+            }
+
+            sb.Append('\n');
         }
 
         return sb.ToString();

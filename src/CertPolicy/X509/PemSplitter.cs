@@ -56,7 +56,7 @@ internal sealed record PemReadError(PemReadErrorKind Kind, string Message, int L
 
 /// <summary>One PEM block: its label, its decoded body, and the 1-based line of its BEGIN line.</summary>
 /// <param name="Label">The text between <c>-----BEGIN </c> and <c>-----</c>.</param>
-/// <param name="Data">The decoded body (empty for a block with headers that is not a certificate).</param>
+/// <param name="Data">The decoded body (never empty: a block without a body is an error).</param>
 /// <param name="Line">Line of the BEGIN line.</param>
 internal readonly record struct PemBlock(string Label, byte[] Data, int Line)
 {
@@ -222,6 +222,15 @@ internal static class PemSplitter
                         return false;
                     }
 
+                    // OpenSSL's PEM_read_bio_X509 stops at a block without a body (certificate or not: "BEGIN CERTIFICATE",
+                    // "END CERTIFICATE", then a certificate → no certificate read; observed with OpenSSL 3.0.19). An empty
+                    // certificate is not a certificate: found by AFL (the chain reader returned a zero-length one).
+                    if (bodyLength == 0)
+                    {
+                        error = new PemReadError(PemReadErrorKind.Malformed, "the '" + label + "' block that starts at line " + beginLine.ToString(CultureInfo.InvariantCulture) + " has no base64 body", line, 1);
+                        return false;
+                    }
+
                     bool isCertificate = IsCertificateLabel(label);
                     if (isCertificate && sawHeader)
                     {
@@ -235,20 +244,16 @@ internal static class PemSplitter
                         return false;
                     }
 
-                    byte[] decoded = [];
-                    if (bodyLength > 0)
+                    byte[] decoded = new byte[Base64.GetMaxDecodedFromUtf8Length(bodyLength)];
+                    var status = Base64.DecodeFromUtf8(body.AsSpan(0, bodyLength), decoded, out int consumed, out int written);
+                    examined += bodyLength;
+                    if (status != OperationStatus.Done || consumed != bodyLength || written == 0)
                     {
-                        decoded = new byte[Base64.GetMaxDecodedFromUtf8Length(bodyLength)];
-                        var status = Base64.DecodeFromUtf8(body.AsSpan(0, bodyLength), decoded, out int consumed, out int written);
-                        examined += bodyLength;
-                        if (status != OperationStatus.Done || consumed != bodyLength)
-                        {
-                            error = new PemReadError(PemReadErrorKind.Base64, "the " + label + " block's base64 is damaged (wrong length or misplaced '=' padding)", beginLine, 1);
-                            return false;
-                        }
-
-                        Array.Resize(ref decoded, written);
+                        error = new PemReadError(PemReadErrorKind.Base64, "the " + label + " block's base64 is damaged (wrong length or misplaced '=' padding)", beginLine, 1);
+                        return false;
                     }
+
+                    Array.Resize(ref decoded, written);
 
                     blocks.Add(new PemBlock(label, decoded, beginLine));
                     inBlock = false;

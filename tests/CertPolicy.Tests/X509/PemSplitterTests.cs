@@ -88,6 +88,20 @@ public sealed class PemSplitterTests
     }
 
     [Fact]
+    public void A_block_without_a_body_is_an_error_as_PEM_read_bio_X509_stops_there()
+    {
+        // AFL (chain-reader target) found an empty CERTIFICATE block read as a zero-length certificate. OpenSSL 3.0.19's
+        // PEM_read_bio_X509 reads no certificate from an empty block followed by a good one, whatever the empty block's label.
+        var e = Fails("text\n-----BEGIN CERTIFICATE-----\n\n-----END CERTIFICATE-----\n" + PemA);
+        Assert.Equal(PemReadErrorKind.Malformed, e.Kind);
+        Assert.Equal((4, 1), (e.Line, e.Column));
+        Assert.Contains("no base64 body", e.Message, StringComparison.Ordinal);
+        Assert.Equal(PemReadErrorKind.Malformed, Fails("-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY-----\n" + PemA).Kind);
+        Assert.Equal(PemReadErrorKind.Malformed, Fails("-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n\n-----END RSA PRIVATE KEY-----\n" + PemA).Kind);
+        Assert.Equal(PemReadErrorKind.Base64, Fails("-----BEGIN CERTIFICATE-----\n====\n-----END CERTIFICATE-----\n").Kind);
+    }
+
+    [Fact]
     public void Nested_BEGIN_is_an_error()
     {
         var e = Fails("-----BEGIN CERTIFICATE-----\nMIIB\n" + PemA);

@@ -14,7 +14,6 @@ internal sealed class RootCertificate
     {
         Der = der;
         Sha256 = SHA256.HashData(der);
-        Sha1 = SHA1.HashData(der);
     }
 
     /// <summary>The certificate's DER encoding.</summary>
@@ -23,8 +22,11 @@ internal sealed class RootCertificate
     /// <summary>SHA-256 over <see cref="Der"/> (the fingerprint the manifest pins).</summary>
     public ReadOnlyMemory<byte> Sha256 { get; }
 
-    /// <summary>SHA-1 over <see cref="Der"/> (what NSS trust objects reference; not a security decision).</summary>
-    public ReadOnlyMemory<byte> Sha1 { get; }
+    /// <summary>SHA-1 over <see cref="Der"/> (what NSS trust objects reference; not a security decision). Computed on first
+    /// use: only bundle builds need it, and a SHA-1 per root was part of every command's start-up (issue 13, item 8).</summary>
+    public ReadOnlyMemory<byte> Sha1 => _sha1 ??= SHA1.HashData(Der.Span);
+
+    private byte[]? _sha1;
 
     /// <summary>Upper-case hex of <see cref="Sha256"/>.</summary>
     public string Sha256Hex => Convert.ToHexString(Sha256.Span);

@@ -49,17 +49,14 @@ public static class TrustManifestLoader
     public static TrustManifest LoadEmbedded(DateTimeOffset validationTime)
     {
         var asm = typeof(TrustManifestLoader).Assembly;
-        string text;
-        using (var s = asm.GetManifestResourceStream(ResourcePrefix + "manifest.cfg"))
+        if (!ReadResource(asm, "manifest.cfg", out byte[]? bytes, out _))
         {
-            if (s is null)
-            {
-                return Unreadable(EmbeddedName, "the embedded manifest is missing from the assembly");
-            }
-
-            using var r = new StreamReader(s);
-            text = r.ReadToEnd();
+            return Unreadable(EmbeddedName, "the embedded manifest is missing from the assembly");
         }
+
+        // One decode of the UTF-8 bytes (a StreamReader grew a StringBuilder over the 80 KB text at every start).
+        ReadOnlySpan<byte> span = bytes;
+        string text = Encoding.UTF8.GetString(span.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? span[3..] : span);
 
         return Load(text, EmbeddedName, (string rel, out byte[]? contents, out string? error) => ReadResource(asm, rel, out contents, out error), validationTime);
     }
@@ -74,9 +71,10 @@ public static class TrustManifestLoader
             return false;
         }
 
-        using var ms = new MemoryStream();
-        s.CopyTo(ms);
-        contents = ms.ToArray();
+        // Embedded resources have a known length (no growing copies); still read in a loop, as Stream.Read may return less.
+        var buffer = new byte[checked((int)s.Length)];
+        s.ReadExactly(buffer);
+        contents = buffer;
         error = null;
         return true;
     }
@@ -143,6 +141,8 @@ public static class TrustManifestLoader
         private readonly List<PolicyOid> _oids = [];
         private readonly List<AnnexCa> _cas = [];
         private readonly List<TrustRoot> _roots = [];
+        private readonly Dictionary<string, int> _rootIndex = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, List<int>> _fileUsers = new(StringComparer.Ordinal);
         private DateOnly _asOf;
         private int _rsaFloor = 2048;
         private int _ecFloor = 256;
@@ -413,7 +413,7 @@ public static class TrustManifestLoader
 
             var root = new TrustRoot
             {
-                Sha256 = s.Id.ToUpperInvariant(),
+                Sha256 = AsciiUpper(s.Id),
                 Label = f["label"].RawValue,
                 File = file,
                 Subject = f["subject"].RawValue,
@@ -440,18 +440,36 @@ public static class TrustManifestLoader
                 root.FieldPositions[kv.Key] = kv.Value.ValuePosition;
             }
 
-            foreach (var other in _roots)
+            // Hash look-ups, not a scan of every earlier root (quadratic in the root count); the findings are the scan's: the
+            // earlier roots with the same file, in order, up to the first root with the same fingerprint.
+            int duplicateAt = _rootIndex.TryGetValue(root.Sha256, out int d) ? d : int.MaxValue;
+            if (file is not null && _fileUsers.TryGetValue(file, out var users))
             {
-                if (other.Sha256 == root.Sha256)
+                foreach (int u in users)
                 {
-                    Finding(idPos, "TRUST-DUPLICATE", "R-C9", "duplicate root " + root.Sha256 + " (first at line " + Line(other.Position) + ")");
-                    return;
+                    if (u < duplicateAt)
+                    {
+                        Finding(root.PositionOf("file"), "TRUST-DUPLICATE", "R-C9", "file '" + file + "' is already used by the root at line " + Line(_roots[u].Position));
+                    }
+                }
+            }
+
+            if (duplicateAt != int.MaxValue)
+            {
+                Finding(idPos, "TRUST-DUPLICATE", "R-C9", "duplicate root " + root.Sha256 + " (first at line " + Line(_roots[duplicateAt].Position) + ")");
+                return;
+            }
+
+            _rootIndex.Add(root.Sha256, _roots.Count);
+            if (file is not null)
+            {
+                if (!_fileUsers.TryGetValue(file, out users))
+                {
+                    users = [];
+                    _fileUsers.Add(file, users);
                 }
 
-                if (file is not null && other.File == file)
-                {
-                    Finding(root.PositionOf("file"), "TRUST-DUPLICATE", "R-C9", "file '" + file + "' is already used by the root at line " + Line(other.Position));
-                }
+                users.Add(_roots.Count);
             }
 
             if (file is not null)
@@ -805,17 +823,69 @@ public static class TrustManifestLoader
                     return false;
                 }
 
-                items[i] = items[i].ToUpperInvariant();
+                items[i] = AsciiUpper(items[i]);
             }
 
             return true;
         }
     }
 
-    internal static bool TryParseDate(string s, out DateTimeOffset value) =>
-        DateTimeOffset.TryParseExact(s, ["yyyy-MM-dd", "yyyy-MM-ddTHH:mm:ssZ"], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out value);
+    /// <summary>
+    /// Reads <c>yyyy-MM-dd</c> or <c>yyyy-MM-ddTHH:mm:ssZ</c> (UTC), digits only, as <c>DateTimeOffset.TryParseExact</c> with
+    /// those two formats and the invariant culture did, a lower-case "z" included (the test <c>ManifestDateTests</c> compares both); by hand because the
+    /// culture-aware parser was a visible part of every command's start-up (issue 13, item 8).
+    /// </summary>
+    internal static bool TryParseDate(string s, out DateTimeOffset value)
+    {
+        value = default;
+        if ((s.Length != 10 && s.Length != 20) || s[4] != '-' || s[7] != '-'
+            || !TryDigits(s, 0, 4, out int year) || !TryDigits(s, 5, 2, out int month) || !TryDigits(s, 8, 2, out int day))
+        {
+            return false;
+        }
+
+        int hour = 0, minute = 0, second = 0;
+        if (s.Length == 20 && (s[10] != 'T' || s[13] != ':' || s[16] != ':' || (s[19] != 'Z' && s[19] != 'z')
+            || !TryDigits(s, 11, 2, out hour) || !TryDigits(s, 14, 2, out minute) || !TryDigits(s, 17, 2, out second)))
+        {
+            return false;
+        }
+
+        if (year < 1 || month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(year, month) || hour > 23 || minute > 59 || second > 59)
+        {
+            return false;
+        }
+
+        value = new DateTimeOffset(year, month, day, hour, minute, second, TimeSpan.Zero);
+        return true;
+    }
+
+    private static bool TryDigits(string s, int start, int count, out int value)
+    {
+        value = 0;
+        for (int i = start; i < start + count; i++)
+        {
+            if (!char.IsAsciiDigit(s[i]))
+            {
+                return false;
+            }
+
+            value = (value * 10) + (s[i] - '0');
+        }
+
+        return true;
+    }
 
     internal static string Iso(DateTimeOffset d) => d.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+    // Hex digits only (checked before): ASCII upper-casing, without the culture tables of ToUpperInvariant.
+    private static string AsciiUpper(string s) => string.Create(s.Length, s, static (d, src) =>
+    {
+        for (int i = 0; i < d.Length; i++)
+        {
+            d[i] = char.IsAsciiLetterLower(src[i]) ? (char)(src[i] - 32) : src[i];
+        }
+    });
 
     internal static bool IsHex(string s, int length)
     {

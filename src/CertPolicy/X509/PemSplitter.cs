@@ -279,6 +279,16 @@ internal static class PemSplitter
                 // One buffer for every block: no body can be longer than the input left from here, so it never grows
                 // (growing by doubling copied up to twice the body again: 5 bytes of work per input byte, found by AFL).
                 body ??= ArrayPool<byte>.Shared.Rent(data.Length - pos + text.Length);
+
+                // Fast path: a line of base64 characters only (the usual 64-character line) is copied in one vectorised step.
+                if (text.IndexOfAnyExcept(Base64Characters) < 0)
+                {
+                    text.CopyTo(body.AsSpan(bodyLength));
+                    bodyLength += text.Length;
+                    sawBody |= text.Length > 0;
+                    continue;
+                }
+
                 int column = 1;
                 for (int i = 0; i < text.Length; i++)
                 {
@@ -437,6 +447,8 @@ internal static class PemSplitter
 
         return true;
     }
+
+    private static readonly SearchValues<byte> Base64Characters = SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="u8);
 
     private static bool IsBase64(byte b) =>
         b is (>= (byte)'A' and <= (byte)'Z') or (>= (byte)'a' and <= (byte)'z') or (>= (byte)'0' and <= (byte)'9') or (byte)'+' or (byte)'/' or (byte)'=';

@@ -132,4 +132,26 @@ public class ManifestErrorTests
 
         Assert.True(errors > 100, "mutations must be noticed");
     }
+
+    [Fact]
+    public void Shared_files_and_duplicate_fingerprints_are_reported_in_manifest_order()
+    {
+        // Root A and Root B share one file; a third section repeats Root B's fingerprint and the same file. The loader's
+        // hash look-ups must give what a scan of the earlier roots gave: a file finding for Root B (A uses the file), then,
+        // for the third, a file finding for A only (the roots before the first section with its fingerprint) and the
+        // duplicate finding. Diagnostics are sorted by position.
+        RootSpec[] roots = [new(RootA, "Root A", File: "roots/shared.pem"), new(RootB, "Root B", File: "roots/shared.pem"), new(RootB, "Root B again", File: "roots/shared.pem")];
+        var manifest = LoadInMemory(ManifestText(roots), new Dictionary<string, byte[]> { ["roots/shared.pem"] = System.Text.Encoding.ASCII.GetBytes(RootA.Pem) });
+        var dups = manifest.Diagnostics.Where(d => d.Code == "TRUST-DUPLICATE").Select(d => d.Message).ToList();
+        int lineA = manifest.Roots[0].Position.Line;
+        int lineB = manifest.Roots[1].Position.Line;
+        Assert.Equal(
+            [
+                "file 'roots/shared.pem' is already used by the root at line " + lineA,
+                "duplicate root " + RootB.Sha256 + " (first at line " + lineB + ")", // at the section header: sorted before its file line
+                "file 'roots/shared.pem' is already used by the root at line " + lineA,
+            ],
+            dups);
+        Assert.Equal(2, manifest.Roots.Count);
+    }
 }

@@ -100,7 +100,7 @@ internal static class ServeCommand
             log.WriteLine("listening on " + server.LocalEndpoint.ToString());
             log.Flush();
             server.RunAsync(stop).GetAwaiter().GetResult();
-            log.WriteLine($"{Me}: stopped after {server.Requests.ToString(CultureInfo.InvariantCulture)} requests");
+            log.WriteLine($"{Me}: stopped ({server.Requests.ToString(CultureInfo.InvariantCulture)} requests answered)");
         }
 
         return ExitCodes.Ok;

@@ -30,6 +30,7 @@ internal static class CliApp
         new(["monitor"], MonitorCommand.Add),
         new(["explain"], ExplainCommand.Add),
         new(["postfix"], PostfixCommand.Add),
+        new(["serve"], ServeCommand.Add),
     ];
 
     internal static int Run(string[] args, TextWriter stdout, TextWriter stderr)

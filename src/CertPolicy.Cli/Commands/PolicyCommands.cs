@@ -306,7 +306,7 @@ internal static class PolicyCommands
     }
 
     // Streamed from the file (no copy of it is held: memory is the map, issue 14), bytes read as postmap reads them.
-    private static bool TryLoad(string path, TextWriter stderr, out PolicyParseResult parsed)
+    internal static bool TryLoad(string path, TextWriter stderr, out PolicyParseResult parsed)
     {
         parsed = null!;
         if (!CliFiles.TryOpen(path, out var stream, out var error))
@@ -364,7 +364,7 @@ internal static class PolicyCommands
         return all;
     }
 
-    private static void PrintErrors(PolicyParseResult parsed, TextWriter stderr)
+    internal static void PrintErrors(PolicyParseResult parsed, TextWriter stderr)
     {
         foreach (var d in parsed.Diagnostics)
         {

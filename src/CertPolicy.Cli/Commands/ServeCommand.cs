@@ -1,0 +1,183 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using CertPolicy.Policy;
+using CertPolicy.Tooling.Service;
+
+namespace CertPolicy.Cli.Commands;
+
+/// <summary>
+/// <c>certpolicy serve --socketmap ADDR:PORT --policy FILE</c>: answers Postfix <c>socketmap:inet:ADDR:PORT:tls_policy</c>
+/// look-ups (issue 15, item 5) from a tls_policy table, until SIGINT or SIGTERM. Parses arguments, loads the table,
+/// runs <see cref="SocketmapServer"/>.
+/// </summary>
+internal static class ServeCommand
+{
+    private const string Me = "certpolicy serve";
+
+    /// <summary>What <c>serve</c> was asked to do, once the arguments are checked.</summary>
+    internal sealed record Settings(IPEndPoint Endpoint, string PolicyPath, string MapName, int MaxClients, TimeSpan Timeout);
+
+    internal static void Add(RootCommand root, TextWriter stdout, TextWriter stderr)
+    {
+        var socketmap = new Option<string>("--socketmap")
+        {
+            Description = "ADDR:PORT to listen on, an IP address (127.0.0.1:10099, [::1]:10099; port 0: any free port, printed on start). The socketmap protocol has no authentication: use a loopback address.",
+            Required = true,
+        };
+        var policy = new Option<string>("--policy") { Description = "The tls_policy table source (postmap input format) to answer from.", Required = true };
+        var mapName = new Option<string>("--map-name") { Description = "The socketmap name served, the last field of socketmap:inet:ADDR:PORT:NAME (default tls_policy).", DefaultValueFactory = _ => PolicyLookupHandler.DefaultMapName };
+        var maxClients = new Option<int>("--max-clients") { Description = "Connections served at once; more are closed unread (default 64).", DefaultValueFactory = _ => SocketmapServerOptions.DefaultMaxClients };
+        var timeout = new Option<double>("--timeout") { Description = "Seconds a connection may take to send one whole request (idle time included) and to take its reply (default 60).", DefaultValueFactory = _ => SocketmapServerOptions.DefaultTimeout.TotalSeconds };
+        var cmd = new Command("serve", "Answer Postfix smtp_tls_policy_maps = socketmap:inet:ADDR:PORT:tls_policy look-ups from a tls_policy table, as postmap -q answers them (smtp(8) walks the parent domains itself). Prints 'listening on ADDR:PORT' to stderr; runs until SIGINT or SIGTERM, then exits 0. Exit 2: unusable arguments or table, or the address cannot be bound.")
+        {
+            socketmap, policy, mapName, maxClients, timeout,
+        };
+        cmd.SetAction(r =>
+        {
+            if (!TryGetSettings(r.GetValue(socketmap)!, r.GetValue(policy)!, r.GetValue(mapName)!, r.GetValue(maxClients), r.GetValue(timeout), stderr, out var settings))
+            {
+                return ExitCodes.Unusable;
+            }
+
+            // SIGINT (Ctrl-C) and SIGTERM (systemd, docker stop) end the service cleanly: exit 0.
+            using var stop = new CancellationTokenSource();
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+            return Run(settings, stderr, stop.Token);
+
+            void Stop(PosixSignalContext context)
+            {
+                context.Cancel = true;
+                stop.Cancel();
+            }
+        });
+        root.Subcommands.Add(cmd);
+    }
+
+    /// <summary>Loads the table, listens, prints <c>listening on ADDR:PORT</c> and serves until <paramref name="stop"/>.</summary>
+    internal static int Run(Settings settings, TextWriter stderr, CancellationToken stop)
+    {
+        if (!PolicyCommands.TryLoad(settings.PolicyPath, stderr, out var parsed))
+        {
+            return ExitCodes.Unusable;
+        }
+
+        if (parsed.IsIncomplete || (parsed.Map.Count == 0 && parsed.HasErrors))
+        {
+            // An entry Postfix reads could not be read here: NOTFOUND could be a wrong answer. Refuse to serve.
+            PolicyCommands.PrintErrors(parsed, stderr);
+            return ExitCodes.Unusable;
+        }
+
+        // Invalid entries are served as TEMP (Postfix defers their mail, as it would with the table itself): say so now.
+        foreach (var d in parsed.Diagnostics)
+        {
+            if (d.Severity == DiagnosticSeverity.Error)
+            {
+                stderr.WriteLine(d.ToString() + " (served as TEMP: Postfix defers mail for this key)");
+            }
+        }
+
+        var log = TextWriter.Synchronized(stderr);
+        var handler = new PolicyLookupHandler(settings.MapName, parsed.Map);
+        var options = new SocketmapServerOptions { MaxClients = settings.MaxClients, Timeout = settings.Timeout };
+        SocketmapServer server;
+        try
+        {
+            server = SocketmapServer.Start(settings.Endpoint, handler, options, line => log.WriteLine(Me + ": " + line));
+        }
+        catch (SocketException ex)
+        {
+            stderr.WriteLine($"{Me}: --socketmap {settings.Endpoint}: cannot listen: {ex.Message}");
+            return ExitCodes.Unusable;
+        }
+
+        using (server)
+        {
+            log.WriteLine("listening on " + server.LocalEndpoint.ToString());
+            log.Flush();
+            server.RunAsync(stop).GetAwaiter().GetResult();
+            log.WriteLine($"{Me}: stopped ({server.Requests.ToString(CultureInfo.InvariantCulture)} requests answered)");
+        }
+
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>Checks the arguments; each error is one line on <paramref name="stderr"/>.</summary>
+    internal static bool TryGetSettings(string socketmap, string policy, string mapName, int maxClients, double timeoutSeconds, TextWriter stderr, out Settings settings)
+    {
+        settings = null!;
+        if (!TryParseEndpoint(socketmap, out var endpoint))
+        {
+            stderr.WriteLine($"{Me}: --socketmap: expected ADDR:PORT with an IP address and a port (127.0.0.1:10099, [::1]:10099), got \"{PolicyMap.Printable(socketmap)}\"");
+            return false;
+        }
+
+        // A Postfix socketmap name cannot hold ':' (dict_sockmap.c splits the endpoint at the last one) nor a space
+        // (the request is "NAME KEY").
+        if (mapName.Length == 0 || mapName.AsSpan().IndexOfAny(" :\t\r\n,") >= 0)
+        {
+            stderr.WriteLine($"{Me}: --map-name: expected a name without spaces, commas or colons, got \"{PolicyMap.Printable(mapName)}\"");
+            return false;
+        }
+
+        if (maxClients is < 1 or > 10_000)
+        {
+            stderr.WriteLine($"{Me}: --max-clients: expected a number in [1, 10000]");
+            return false;
+        }
+
+        if (!(timeoutSeconds > 0 && timeoutSeconds <= 3600))
+        {
+            stderr.WriteLine($"{Me}: --timeout: expected seconds in (0, 3600]");
+            return false;
+        }
+
+        if (!IPAddress.IsLoopback(endpoint.Address))
+        {
+            stderr.WriteLine($"{Me}: warning: --socketmap {endpoint}: not a loopback address; the socketmap protocol has no authentication, anyone who can connect can read the table");
+        }
+
+        settings = new Settings(endpoint, policy, mapName, maxClients, TimeSpan.FromSeconds(timeoutSeconds));
+        return true;
+    }
+
+    // An IP literal with an explicit port: "127.0.0.1:10099", "[::1]:10099". No host names (no resolver here).
+    private static bool TryParseEndpoint(string s, out IPEndPoint endpoint)
+    {
+        endpoint = null!;
+        int colon = s.LastIndexOf(':');
+        if (colon <= 0 || colon == s.Length - 1)
+        {
+            return false;
+        }
+
+        var host = s.AsSpan(0, colon);
+        if (host.StartsWith('[') != host.EndsWith(']'))
+        {
+            return false;
+        }
+
+        if (host.StartsWith('['))
+        {
+            host = host[1..^1];
+        }
+        else if (host.Contains(':'))
+        {
+            return false; // IPv6 needs brackets around the address
+        }
+
+        if (!IPAddress.TryParse(host, out var address)
+            || !int.TryParse(s.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int port)
+            || port > IPEndPoint.MaxPort)
+        {
+            return false;
+        }
+
+        endpoint = new IPEndPoint(address, port);
+        return true;
+    }
+}

@@ -84,6 +84,14 @@ public class DaneCheckTests(DnsZoneFixture zones)
     }
 
     [Fact]
+    public async Task A_servfail_tlsa_lookup_is_a_dane_failure_too()
+    {
+        var r = await Check("mx.lame.test", Presented, "lame.test");
+        Assert.Equal(DaneCheckStatus.DnsFailure, r.Status);
+        Assert.Equal("dane.tlsa-lookup-failed", Assert.Single(r.Findings).Code);
+    }
+
+    [Fact]
     public async Task A_failed_tlsa_lookup_is_a_dane_failure()
     {
         var silent = new DomainResolver(new DomainResolverOptions { Server = zones.Silent, Timeout = TimeSpan.FromMilliseconds(200), Retries = 0 });

@@ -32,6 +32,15 @@ public class DomainResolverTests(DnsZoneFixture zones)
     }
 
     [Fact]
+    public async Task A_null_mx_next_to_other_mx_records_is_ignored_and_said()
+    {
+        var mx = await _resolver.LookupMxAsync("mixednull.example.test");
+        Assert.Equal(MxKind.Published, mx.Kind);
+        Assert.Equal("mx1.example.test", Assert.Single(mx.Hosts).Host);
+        Assert.Contains("RFC 7505", mx.Answer.Why, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task No_mx_makes_the_domain_its_own_implicit_mx()
     {
         var hosts = await _resolver.LookupMailHostsAsync("implicit.example.test");
@@ -157,6 +166,24 @@ public class DomainResolverTests(DnsZoneFixture zones)
         Assert.Contains("rcode: SERVFAIL", zones.DrillQuery("TLSA", "_25._tcp.mx.bogus.test"), StringComparison.Ordinal);
         var cd = DrillTlsa(zones.DrillQuery("TLSA", "_25._tcp.mx.bogus.test", "-o", "CD"));
         Assert.Equal(zones.BogusPublished, Convert.ToHexString(Assert.Single(cd).Data));
+    }
+
+    [Fact]
+    public async Task A_servfail_that_checking_disabled_does_not_cure_is_not_bogus()
+    {
+        var tlsa = await _resolver.LookupTlsaAsync("mx.lame.test").WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(DnsOutcome.ServerFailure, tlsa.Outcome);
+        Assert.Equal(DnssecStatus.Unknown, tlsa.Dnssec);
+        Assert.Contains("also with checking disabled", tlsa.Why, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Denials_in_the_unsigned_zone_are_insecure()
+    {
+        var nx = await _resolver.LookupTxtAsync("nothing.insecure.test");
+        var nodata = await _resolver.LookupTxtAsync("mx.insecure.test");
+        Assert.Equal((DnsOutcome.NxDomain, DnssecStatus.Insecure), (nx.Outcome, nx.Dnssec));
+        Assert.Equal((DnsOutcome.NoData, DnssecStatus.Insecure), (nodata.Outcome, nodata.Dnssec));
     }
 
     [Fact]

@@ -25,11 +25,12 @@ public sealed class DnsZoneCollection : ICollectionFixture<DnsZoneFixture>;
 /// unbound's trust anchor: secure. MX 10 mx1, 20 mx3, 20 mx2 (listed out of order); mx1 A+AAAA, mx2 A, mx3 AAAA;
 /// TLSA <c>3 1 1</c> of the leaf at mx1, <c>2 0 1</c> of the intermediate at mx2, <c>3 1 1</c> of another key at mx3;
 /// <c>_mta-sts</c> and a two-string <c>_smtp._tls</c> TXT; <c>nullmx</c> (MX 0 .), <c>implicit</c> (A, no MX),
-/// <c>alias</c> (CNAME mx1).</item>
+/// <c>alias</c> (CNAME mx1), <c>mixednull</c> (MX 0 . next to MX 10 mx1, which RFC 7505 3 forbids).</item>
 /// <item><c>insecure.test</c>, unsigned and without a trust anchor: answers without AD. MX 10 mx, TLSA 3 1 1 of the
 /// leaf at mx.</item>
 /// <item><c>bogus.test</c>, signed with its own trust anchor, then the TLSA data of mx changed in the signed file: the
 /// MX and A answers validate, the TLSA RRset is bogus (SERVFAIL; with CD it is returned).</item>
+/// <item><c>lame.test</c>, a stub at nsd, which does not serve it: SERVFAIL that is not DNSSEC (CD does not help).</item>
 /// </list>
 /// Keys and signatures are random (ldns has no seed); the zone content is fixed but for the TLSA digests, which come from
 /// the certificates generated in this process (<see cref="TestChains"/>). unbound needs <c>local-zone: "test."
@@ -81,6 +82,8 @@ public sealed class DnsZoneFixture : IDisposable
             _mta-sts TXT "v=STSv1; id=20261205T000000;"
             _smtp._tls TXT "v=TLSRPTv1; " "rua=mailto:tlsrpt@example.test"
             nullmx MX 0 .
+            mixednull MX 0 .
+            mixednull MX 10 mx1.example.test.
             implicit A 192.0.2.9
             alias CNAME mx1.example.test.
             """));
@@ -178,6 +181,8 @@ public sealed class DnsZoneFixture : IDisposable
             unboundConf.Append(CultureInfo.InvariantCulture, $"stub-zone:\n  name: \"{zone}\"\n  stub-addr: 127.0.0.1@{nsdPort}\n");
         }
 
+        // lame.test: delegated to nsd, which does not serve it (REFUSED): unbound answers SERVFAIL, with CD too.
+        unboundConf.Append(CultureInfo.InvariantCulture, $"stub-zone:\n  name: \"lame.test\"\n  stub-addr: 127.0.0.1@{nsdPort}\n");
         _dir.File("unbound.conf", unboundConf.ToString());
         Start(unbound, ["-d", "-c", Path.Combine(d, "unbound.conf")]);
 

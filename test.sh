@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test. On a clean Debian 12 machine with only the .NET SDK it first installs the real
-# peers the tests talk to: Postfix (postmap, posttls-finger), OpenSSL, GnuPG, Go (golang-go, Go 1.19:
+# peers the tests talk to: Postfix (postmap, posttls-finger), nsd, unbound and ldnsutils (DNS), OpenSSL, GnuPG, Go (golang-go, Go 1.19:
 # the tests build tools/go-x509-oracle offline with it), the system CA store, and a C linker for the NativeAOT build. Postfix is installed with debconf "No configuration" and is never started as a service:
 # the tests run its binaries with a private MAIL_CONFIG directory.
 set -euo pipefail
@@ -17,6 +17,13 @@ command -v go >/dev/null 2>&1 || need+=(golang-go)
 # and objcopy. zlib1g-dev is not needed: the NativeAOT runtime pack ships its own libz.a.
 command -v clang >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1 || need+=(clang)
 command -v objcopy >/dev/null 2>&1 || need+=(binutils)
+# The DNS fixture (tests/CertPolicy.Tests/Support/DnsZoneFixture.cs): nsd serves signed test zones, unbound validates
+# them, ldnsutils signs them (ldns-keygen, ldns-signzone) and is the oracle (drill). Never started as services: the
+# tests run private instances on 127.0.0.1 high ports (the policy-rc.d below keeps the package scripts from starting them).
+command -v nsd >/dev/null 2>&1 || need+=(nsd)
+command -v unbound >/dev/null 2>&1 || need+=(unbound)
+command -v ldns-signzone >/dev/null 2>&1 || need+=(ldnsutils)
+command -v drill >/dev/null 2>&1 || need+=(ldnsutils)
 if [ "${#need[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "test.sh: missing ${need[*]}; run as root, or: sudo apt-get install -y ${need[*]}" >&2
@@ -24,7 +31,7 @@ if [ "${#need[@]}" -gt 0 ]; then
   fi
   export DEBIAN_FRONTEND=noninteractive
   echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
-  # A policy-rc.d that says "no" keeps the package scripts from starting Postfix as a service.
+  # A policy-rc.d that says "no" keeps the package scripts from starting Postfix, nsd or unbound as a service.
   created_policy=0
   if [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && created_policy=1

@@ -38,6 +38,16 @@ public class PackageTests
     }
 
     [Fact]
+    public void Only_tooling_references_dnsclient()
+    {
+        // The DNS look-ups of issue 15 (CertPolicy.Tooling.Dns) keep the core free of a DNS library.
+        static bool ReferencesDnsClient(Assembly a) => a.GetReferencedAssemblies().Any(n => n.Name == "DnsClient");
+        Assert.False(ReferencesDnsClient(Core), "the core package CertPolicy references DnsClient");
+        Assert.False(ReferencesDnsClient(Messaging), "CertPolicy.Messaging references DnsClient");
+        Assert.True(ReferencesDnsClient(Tooling), "CertPolicy.Tooling should reference DnsClient (Dns/)");
+    }
+
+    [Fact]
     public void Tooling_and_messaging_build_on_the_core_and_the_core_on_neither()
     {
         Assert.Contains(Tooling.GetReferencedAssemblies(), n => n.Name == "CertPolicy");

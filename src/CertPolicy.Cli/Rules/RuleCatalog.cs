@@ -213,8 +213,8 @@ internal static class RuleCatalog
             "Beyond the document: where a partner publishes DNSSEC-signed TLSA records for its MX hosts, they are checked and reported next to the partner rules. DANE never replaces the certificate rules: a DANE-EE self-signed certificate is DANE-valid and still breaks R-C7.",
             "RFC 7672 (SMTP security via DANE), RFC 6698 (TLSA).",
             "Publish TLSA records that match what the gateway sends: DANE-EE(3) SPKI(1) SHA2-256(1), a `3 1 1` record holding the SHA-256 of `openssl x509 -in CERT -pubkey -noout | openssl pkey -pubin -outform DER`, or DANE-TA(2) for an issuer certificate the gateway sends in its chain (the leaf must then name the MX host). Remove PKIX-TA(0) and PKIX-EE(1) records: SMTP clients ignore them. The levels dane and dane-only are not evaluated by the probe yet.",
-            "library (TLSA matching: CertPolicy.Dane); no command yet",
-            ["dane.valid", "dane.invalid", "dane.mismatch", "dane.ee-mismatch", "dane.ta-mismatch", "dane.ta-chain", "dane.ta-name-mismatch", "dane.record-unusable", "dane.no-usable-records", "dane.too-many-records"]),
+            "library (TLSA matching: CertPolicy.Dane; MX, address and TLSA look-ups with the resolver's DNSSEC status: CertPolicy.Tooling.Dns); no command yet",
+            ["dane.valid", "dane.invalid", "dane.mismatch", "dane.ee-mismatch", "dane.ta-mismatch", "dane.ta-chain", "dane.ta-name-mismatch", "dane.record-unusable", "dane.no-usable-records", "dane.too-many-records", "dane.no-tlsa", "dane.tlsa-insecure", "dane.dnssec-bogus", "dane.tlsa-lookup-failed"]),
         new(
             "R-D2",
             "MTA-STS where the partner publishes it (2026)",

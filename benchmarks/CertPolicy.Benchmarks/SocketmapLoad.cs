@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using CertPolicy.Policy;
-using CertPolicy.Tooling.Service;
+using CertPolicy.Service;
 
 namespace CertPolicy.Benchmarks;
 

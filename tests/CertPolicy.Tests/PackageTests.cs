@@ -40,7 +40,7 @@ public class PackageTests
     [Fact]
     public void Only_tooling_references_dnsclient()
     {
-        // The DNS look-ups of issue 15 (CertPolicy.Tooling.Dns) keep the core free of a DNS library.
+        // The DNS look-ups of issue 15 (CertPolicy.Dns) keep the core free of a DNS library.
         static bool ReferencesDnsClient(Assembly a) => a.GetReferencedAssemblies().Any(n => n.Name == "DnsClient");
         Assert.False(ReferencesDnsClient(Core), "the core package CertPolicy references DnsClient");
         Assert.False(ReferencesDnsClient(Messaging), "CertPolicy.Messaging references DnsClient");

@@ -4,7 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using CertPolicy.Policy;
-using CertPolicy.Tooling.Service;
+using CertPolicy.Service;
 
 namespace CertPolicy.Cli.Commands;
 

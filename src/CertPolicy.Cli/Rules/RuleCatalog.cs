@@ -213,7 +213,7 @@ internal static class RuleCatalog
             "Beyond the document: where a partner publishes DNSSEC-signed TLSA records for its MX hosts, they are checked and reported next to the partner rules. DANE never replaces the certificate rules: a DANE-EE self-signed certificate is DANE-valid and still breaks R-C7.",
             "RFC 7672 (SMTP security via DANE), RFC 6698 (TLSA).",
             "Publish TLSA records that match what the gateway sends: DANE-EE(3) SPKI(1) SHA2-256(1), a `3 1 1` record holding the SHA-256 of `openssl x509 -in CERT -pubkey -noout | openssl pkey -pubin -outform DER`, or DANE-TA(2) for an issuer certificate the gateway sends in its chain (the leaf must then name the MX host). Remove PKIX-TA(0) and PKIX-EE(1) records: SMTP clients ignore them. The levels dane and dane-only are not evaluated by the probe yet.",
-            "library (TLSA matching: CertPolicy.Dane; MX, address and TLSA look-ups with the resolver's DNSSEC status: CertPolicy.Tooling.Dns); no command yet",
+            "library (TLSA matching: CertPolicy.Dane; MX, address and TLSA look-ups with the resolver's DNSSEC status: CertPolicy.Dns); no command yet",
             ["dane.valid", "dane.invalid", "dane.mismatch", "dane.ee-mismatch", "dane.ta-mismatch", "dane.ta-chain", "dane.ta-name-mismatch", "dane.record-unusable", "dane.no-usable-records", "dane.too-many-records", "dane.no-tlsa", "dane.tlsa-insecure", "dane.dnssec-bogus", "dane.tlsa-lookup-failed"]),
         new(
             "R-D2",
@@ -221,7 +221,7 @@ internal static class RuleCatalog
             "Beyond the document: where a partner publishes an MTA-STS policy, its mode and mx patterns are checked next to the partner rules, and the stricter of the two applies.",
             "RFC 8461 (SMTP MTA Strict Transport Security), RFC 8460 (SMTP TLS Reporting).",
             "Publish a policy that names every gateway (`mx:` lines; a `*.` pattern covers exactly one label) and serve it from `https://mta-sts.DOMAIN/.well-known/mta-sts.txt` with a certificate for that name, status 200, text/plain, no redirect. Run mode testing with a TLS-RPT record (`_smtp._tls`) before enforce. In Postfix, make the partner's tls_policy entry at least verify where the partner enforces MTA-STS, and keep its match= names consistent with the mx patterns.",
-            "library (policy fetch, parsing and comparison: CertPolicy.Tooling.MtaSts); no command yet",
+            "library (policy fetch, parsing and comparison: CertPolicy.MtaSts); no command yet",
             ["mta-sts.enforce", "mta-sts.testing", "mta-sts.none", "mta-sts.partner-weaker", "mta-sts.partner-not-pkix", "mta-sts.dane-precedence", "mta-sts.partner-equivalent", "mta-sts.partner-stricter-names", "mta-sts.mx-not-covered", "mta-sts.mx-narrower", "mta-sts.mx-outside-match", "mta-sts.fetched", "mta-sts.dns-no-record", "mta-sts.tls-certificate", "mta-sts.redirect", "mta-sts.too-large", "mta-sts.timeout", "mta-sts.http-status", "mta-sts.content-type", "mta-sts.parse-error", "mta-sts.network"]),
         new(
             "R-G1",

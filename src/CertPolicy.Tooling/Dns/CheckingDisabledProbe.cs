@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 
-namespace CertPolicy.Tooling.Dns;
+namespace CertPolicy.Dns;
 
 /// <summary>
 /// One DNS query with the CD bit (checking disabled, RFC 4035 3.2.2) and the DO bit, over UDP, of which only the

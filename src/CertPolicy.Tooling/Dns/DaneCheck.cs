@@ -1,6 +1,6 @@
 using CertPolicy.Dane;
 
-namespace CertPolicy.Tooling.Dns;
+namespace CertPolicy.Dns;
 
 /// <summary>What DANE says about one MX host, from its TLSA look-up and its presented chain.</summary>
 internal enum DaneCheckStatus : byte

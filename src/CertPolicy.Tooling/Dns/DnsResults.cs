@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace CertPolicy.Tooling.Dns;
+namespace CertPolicy.Dns;
 
 /// <summary>How a DNS look-up ended (RFC 1035 4.1.1 RCODE, RFC 2308 for NXDOMAIN and NODATA).</summary>
 internal enum DnsOutcome : byte

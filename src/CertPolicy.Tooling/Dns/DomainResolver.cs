@@ -5,7 +5,7 @@ using DnsClient;
 using DnsClient.Protocol;
 using TlsaRecord = CertPolicy.Dane.TlsaRecord;
 
-namespace CertPolicy.Tooling.Dns;
+namespace CertPolicy.Dns;
 
 /// <summary>Where and how <see cref="DomainResolver"/> asks.</summary>
 internal sealed record DomainResolverOptions

@@ -2,7 +2,7 @@ using System.Collections.Immutable;
 using CertPolicy.Names;
 using CertPolicy.Policy;
 
-namespace CertPolicy.Tooling.MtaSts;
+namespace CertPolicy.MtaSts;
 
 /// <summary>How serious an <see cref="MtaStsFinding"/> is (SARIF's levels).</summary>
 internal enum MtaStsFindingSeverity : byte

@@ -6,7 +6,7 @@ using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace CertPolicy.Tooling.MtaSts;
+namespace CertPolicy.MtaSts;
 
 /// <summary>What became of one policy fetch. Values are API: never renumber.</summary>
 internal enum MtaStsFetchStatus : byte

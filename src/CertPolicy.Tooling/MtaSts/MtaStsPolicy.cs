@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
 
-namespace CertPolicy.Tooling.MtaSts;
+namespace CertPolicy.MtaSts;
 
 /// <summary>The <c>mode</c> of an MTA-STS policy (RFC 8461 3.2, 5).</summary>
 internal enum MtaStsMode : byte

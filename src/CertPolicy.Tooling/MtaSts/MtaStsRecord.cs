@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 
-namespace CertPolicy.Tooling.MtaSts;
+namespace CertPolicy.MtaSts;
 
 /// <summary>
 /// The <c>_mta-sts.DOMAIN</c> TXT record (RFC 8461 3.1): <c>v=STSv1; id=20260101T000000;</c>. Says that the domain

@@ -1,4 +1,4 @@
-namespace CertPolicy.Tooling.MtaSts;
+namespace CertPolicy.MtaSts;
 
 /// <summary>
 /// Where and why an MTA-STS TXT record, policy file or TLS-RPT record is invalid. <see cref="Line"/> and

@@ -1,6 +1,6 @@
 using CertPolicy.Names;
 
-namespace CertPolicy.Tooling.MtaSts;
+namespace CertPolicy.MtaSts;
 
 /// <summary>How one MX host fares under an MTA-STS policy (RFC 8461 4.1, 4.2).</summary>
 internal enum MtaStsGatewayVerdict : byte

@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 
-namespace CertPolicy.Tooling.MtaSts;
+namespace CertPolicy.MtaSts;
 
 /// <summary>
 /// The <c>_smtp._tls.DOMAIN</c> TXT record of SMTP TLS Reporting (RFC 8460 3):

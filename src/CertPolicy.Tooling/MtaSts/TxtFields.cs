@@ -1,4 +1,4 @@
-namespace CertPolicy.Tooling.MtaSts;
+namespace CertPolicy.MtaSts;
 
 /// <summary>One <c>name=value</c> field of a TXT record after its version field.</summary>
 /// <param name="Name">The field name as written.</param>

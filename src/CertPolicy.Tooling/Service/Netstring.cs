@@ -1,4 +1,4 @@
-namespace CertPolicy.Tooling.Service;
+namespace CertPolicy.Service;
 
 /// <summary>What <see cref="Netstring.TryRead"/> found at the start of a buffer.</summary>
 internal enum NetstringStatus

@@ -1,6 +1,6 @@
 using CertPolicy.Policy;
 
-namespace CertPolicy.Tooling.Service;
+namespace CertPolicy.Service;
 
 /// <summary>
 /// Another source of TLS policy for a look-up key, consulted by <see cref="PolicyLookupHandler"/> after the table

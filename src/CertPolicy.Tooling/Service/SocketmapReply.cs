@@ -1,4 +1,4 @@
-namespace CertPolicy.Tooling.Service;
+namespace CertPolicy.Service;
 
 /// <summary>The five reply kinds of socketmap_table(5), with what Postfix's client does with each.</summary>
 internal enum SocketmapStatus

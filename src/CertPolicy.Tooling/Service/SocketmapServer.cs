@@ -3,7 +3,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 
-namespace CertPolicy.Tooling.Service;
+namespace CertPolicy.Service;
 
 /// <summary>Limits of a <see cref="SocketmapServer"/>.</summary>
 internal sealed class SocketmapServerOptions

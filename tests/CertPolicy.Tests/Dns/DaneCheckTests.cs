@@ -1,7 +1,7 @@
 using CertPolicy.Dane;
 using CertPolicy.Tests.Support;
 using CertPolicy.Tests.Validation;
-using CertPolicy.Tooling.Dns;
+using CertPolicy.Dns;
 using CertPolicy.Validation;
 
 namespace CertPolicy.Tests.Dns;

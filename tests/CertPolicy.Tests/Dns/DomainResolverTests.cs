@@ -1,7 +1,7 @@
 using System.Net;
 using CertPolicy.Dane;
 using CertPolicy.Tests.Support;
-using CertPolicy.Tooling.Dns;
+using CertPolicy.Dns;
 
 namespace CertPolicy.Tests.Dns;
 

@@ -1,5 +1,5 @@
 using CertPolicy.Tests.Names;
-using CertPolicy.Tooling.MtaSts;
+using CertPolicy.MtaSts;
 
 namespace CertPolicy.Tests.MtaSts;
 

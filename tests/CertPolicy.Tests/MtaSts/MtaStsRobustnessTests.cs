@@ -1,4 +1,4 @@
-using CertPolicy.Tooling.MtaSts;
+using CertPolicy.MtaSts;
 
 namespace CertPolicy.Tests.MtaSts;
 

@@ -1,4 +1,4 @@
-using CertPolicy.Tooling.Service;
+using CertPolicy.Service;
 
 namespace CertPolicy.Tests.Service;
 

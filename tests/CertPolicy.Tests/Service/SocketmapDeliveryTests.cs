@@ -4,7 +4,7 @@ using System.Security.Cryptography.X509Certificates;
 using CertPolicy.Policy;
 using CertPolicy.Tests.Names;
 using CertPolicy.Tests.Support;
-using CertPolicy.Tooling.Service;
+using CertPolicy.Service;
 using MailKit.Net.Smtp;
 using MailKit.Security;
 using MimeKit;

@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using CertPolicy.Policy;
 using CertPolicy.Tests.Policy;
 using CertPolicy.Tests.Support;
-using CertPolicy.Tooling.Service;
+using CertPolicy.Service;
 
 namespace CertPolicy.Tests.Service;
 

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using CertPolicy.Policy;
-using CertPolicy.Tooling.Service;
+using CertPolicy.Service;
 
 namespace CertPolicy.Tests.Service;
 

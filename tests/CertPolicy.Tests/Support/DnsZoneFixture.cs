@@ -4,7 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using CertPolicy.Tests.Validation;
-using CertPolicy.Tooling.Dns;
+using CertPolicy.Dns;
 using CertPolicy.X509;
 
 namespace CertPolicy.Tests.Support;

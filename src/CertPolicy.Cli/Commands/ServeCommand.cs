@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using CertPolicy.Cli.Output;
 using CertPolicy.Policy;
 using CertPolicy.Service;
 
@@ -18,7 +19,123 @@ internal static class ServeCommand
     private const string Me = "certpolicy serve";
 
     /// <summary>What <c>serve</c> was asked to do, once the arguments are checked.</summary>
-    internal sealed record Settings(IPEndPoint Endpoint, string PolicyPath, string MapName, int MaxClients, TimeSpan Timeout);
+    internal sealed record Settings(IPEndPoint Endpoint, string PolicyPath, string MapName, int MaxClients, TimeSpan Timeout)
+    {
+        /// <summary>The output format of the start report (text: stderr lines only; json: one document on <see cref="Stdout"/>).</summary>
+        public OutputFormat Format { get; init; } = OutputFormat.Text;
+
+        /// <summary>Where the JSON start report goes (null: nowhere).</summary>
+        public TextWriter? Stdout { get; init; }
+    }
+
+    /// <summary>
+    /// <c>--check</c>: the table as it would be served, without listening. Text: one line on stdout and the invalid
+    /// entries on stderr; JSON: the start report with <c>listening</c> null. Exit 0, 1 (invalid entries) or 2.
+    /// </summary>
+    internal static int Check(Settings settings, TextWriter stderr)
+    {
+        if (!TryLoadServable(settings, stderr, out var parsed))
+        {
+            return ExitCodes.Unusable;
+        }
+
+        int invalid = CountInvalid(parsed);
+        if (settings.Format == OutputFormat.Json)
+        {
+            WriteReport(settings, parsed, listening: null);
+        }
+        else
+        {
+            settings.Stdout?.WriteLine($"{settings.PolicyPath}: {parsed.Map.Count.ToString(CultureInfo.InvariantCulture)} entries would be served as map '{settings.MapName}'"
+                + (invalid == 0 ? string.Empty : $"; {invalid.ToString(CultureInfo.InvariantCulture)} invalid, answered TEMP (Postfix defers mail for them)"));
+        }
+
+        return invalid == 0 ? ExitCodes.Ok : ExitCodes.Findings;
+    }
+
+    // Loads the table; refuses one that cannot be served (an entry Postfix reads that we could not read: NOTFOUND could
+    // be a wrong answer). Invalid entries are listed on stderr: they are served as TEMP.
+    private static bool TryLoadServable(Settings settings, TextWriter stderr, out PolicyParseResult parsed)
+    {
+        if (!PolicyCommands.TryLoad(settings.PolicyPath, stderr, out parsed))
+        {
+            return false;
+        }
+
+        if (parsed.IsIncomplete || (parsed.Map.Count == 0 && parsed.HasErrors))
+        {
+            PolicyCommands.PrintErrors(parsed, stderr);
+            return false;
+        }
+
+        foreach (var d in parsed.Diagnostics)
+        {
+            if (d.Severity == DiagnosticSeverity.Error)
+            {
+                stderr.WriteLine(d.ToString() + " (served as TEMP: Postfix defers mail for this key)");
+            }
+        }
+
+        return true;
+    }
+
+    private static int CountInvalid(PolicyParseResult parsed)
+    {
+        int n = 0;
+        foreach (var e in parsed.Map.Entries)
+        {
+            if (e.Policy is null)
+            {
+                n++;
+            }
+        }
+
+        return n;
+    }
+
+    // The start report (docs/schemas/serve.schema.json): what is served, the invalid entries, where it listens.
+    private static void WriteReport(Settings settings, PolicyParseResult parsed, string? listening)
+    {
+        if (settings.Stdout is not { } stdout)
+        {
+            return;
+        }
+
+        Json.Write(stdout, w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("table", settings.PolicyPath);
+            w.WriteString("mapName", settings.MapName);
+            w.WriteNumber("entries", parsed.Map.Count);
+            w.WriteStartArray("invalidEntries");
+            foreach (var d in parsed.Diagnostics)
+            {
+                if (d.Severity == DiagnosticSeverity.Error)
+                {
+                    w.WriteStartObject();
+                    w.WriteNumber("line", d.Line);
+                    w.WriteNumber("column", d.Column);
+                    w.WriteString("code", d.Code);
+                    w.WriteString("message", d.Message);
+                    w.WriteString("answer", "TEMP");
+                    w.WriteEndObject();
+                }
+            }
+
+            w.WriteEndArray();
+            if (listening is null)
+            {
+                w.WriteNull("listening");
+            }
+            else
+            {
+                w.WriteString("listening", listening);
+            }
+
+            w.WriteEndObject();
+        });
+        stdout.Flush();
+    }
 
     internal static void Add(RootCommand root, TextWriter stdout, TextWriter stderr)
     {
@@ -31,15 +148,28 @@ internal static class ServeCommand
         var mapName = new Option<string>("--map-name") { Description = "The socketmap name served, the last field of socketmap:inet:ADDR:PORT:NAME (default tls_policy).", DefaultValueFactory = _ => PolicyLookupHandler.DefaultMapName };
         var maxClients = new Option<int>("--max-clients") { Description = "Connections served at once; more are closed unread (default 64).", DefaultValueFactory = _ => SocketmapServerOptions.DefaultMaxClients };
         var timeout = new Option<double>("--timeout") { Description = "Seconds a connection may take to send one whole request (idle time included) and to take its reply (default 60).", DefaultValueFactory = _ => SocketmapServerOptions.DefaultTimeout.TotalSeconds };
-        var cmd = new Command("serve", "Answer Postfix smtp_tls_policy_maps = socketmap:inet:ADDR:PORT:tls_policy look-ups from a tls_policy table, as postmap -q answers them (smtp(8) walks the parent domains itself). Prints 'listening on ADDR:PORT' to stderr; runs until SIGINT or SIGTERM, then exits 0. Exit 2: unusable arguments or table, or the address cannot be bound.")
+        var check = new Option<bool>("--check") { Description = "Load the table, report what would be served (entries, invalid entries answered TEMP) and exit without listening: 0 every entry valid, 1 invalid entries, 2 unusable." };
+        var cmd = new Command("serve", "Answer Postfix smtp_tls_policy_maps = socketmap:inet:ADDR:PORT:tls_policy look-ups from a tls_policy table, as postmap -q answers them (smtp(8) walks the parent domains itself). Prints 'listening on ADDR:PORT' to stderr (with --format json, also a start report on stdout); runs until SIGINT or SIGTERM, then exits 0. Exit 2: unusable arguments or table, or the address cannot be bound.")
         {
-            socketmap, policy, mapName, maxClients, timeout,
+            socketmap, policy, mapName, maxClients, timeout, check,
         };
+        var format = FormatOption.AddTo(cmd, sarif: false);
         cmd.SetAction(r =>
         {
+            if (!format.TryGet(r, Me, stderr, out var fmt))
+            {
+                return ExitCodes.Unusable;
+            }
+
             if (!TryGetSettings(r.GetValue(socketmap)!, r.GetValue(policy)!, r.GetValue(mapName)!, r.GetValue(maxClients), r.GetValue(timeout), stderr, out var settings))
             {
                 return ExitCodes.Unusable;
+            }
+
+            settings = settings with { Format = fmt, Stdout = stdout };
+            if (r.GetValue(check))
+            {
+                return Check(settings, stderr);
             }
 
             // SIGINT (Ctrl-C) and SIGTERM (systemd, docker stop) end the service cleanly: exit 0.
@@ -60,25 +190,10 @@ internal static class ServeCommand
     /// <summary>Loads the table, listens, prints <c>listening on ADDR:PORT</c> and serves until <paramref name="stop"/>.</summary>
     internal static int Run(Settings settings, TextWriter stderr, CancellationToken stop)
     {
-        if (!PolicyCommands.TryLoad(settings.PolicyPath, stderr, out var parsed))
+        // Invalid entries are served as TEMP (Postfix defers their mail, as it would with the table itself): said on stderr.
+        if (!TryLoadServable(settings, stderr, out var parsed))
         {
             return ExitCodes.Unusable;
-        }
-
-        if (parsed.IsIncomplete || (parsed.Map.Count == 0 && parsed.HasErrors))
-        {
-            // An entry Postfix reads could not be read here: NOTFOUND could be a wrong answer. Refuse to serve.
-            PolicyCommands.PrintErrors(parsed, stderr);
-            return ExitCodes.Unusable;
-        }
-
-        // Invalid entries are served as TEMP (Postfix defers their mail, as it would with the table itself): say so now.
-        foreach (var d in parsed.Diagnostics)
-        {
-            if (d.Severity == DiagnosticSeverity.Error)
-            {
-                stderr.WriteLine(d.ToString() + " (served as TEMP: Postfix defers mail for this key)");
-            }
         }
 
         var log = TextWriter.Synchronized(stderr);
@@ -99,6 +214,11 @@ internal static class ServeCommand
         {
             log.WriteLine("listening on " + server.LocalEndpoint.ToString());
             log.Flush();
+            if (settings.Format == OutputFormat.Json)
+            {
+                WriteReport(settings, parsed, server.LocalEndpoint.ToString());
+            }
+
             server.RunAsync(stop).GetAwaiter().GetResult();
             log.WriteLine($"{Me}: stopped ({server.Requests.ToString(CultureInfo.InvariantCulture)} requests answered)");
         }

@@ -354,8 +354,14 @@ internal static class MtaStsFetcher
             chain.ChainPolicy.ExtraStore.AddRange(platformChain.ChainPolicy.ExtraStore);
         }
 
-        using var owned = certificate as X509Certificate2 is null ? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()) : null;
-        var leaf = owned ?? (X509Certificate2)certificate;
+        // SslStream hands the callback an X509Certificate2; anything else is not validated here (fail closed), and no
+        // second certificate reader is written (NoSecondReaderTests).
+        if (certificate is not X509Certificate2 leaf)
+        {
+            problem = "the server certificate could not be examined";
+            return false;
+        }
+
         if (!chain.Build(leaf))
         {
             problem = "the certificate chain is not valid: " + Describe(chain);

@@ -152,6 +152,11 @@ public sealed partial class OutputFormatTests : IDisposable
             new("conformance limbo", "conformance-limbo", false, [() => ["conformance", "limbo", limbo, "--now", FactsAt]]),
             new("ciphers", "ciphers-check", false, [() => ["ciphers", "HIGH:!SSLv2", "--check"], () => ["ciphers", "ECDHE+AESGCM", "--check", "--profile", "document-2019"]]),
             new("explain", "explain", false, [() => ["explain"], () => ["explain", "R-T8"], () => ["explain", "chain.not-in-order"]]),
+            new("serve", "serve", false,
+            [
+                () => ["serve", "--socketmap", "127.0.0.1:0", "--policy", policy, "--check"],
+                () => ["serve", "--socketmap", "127.0.0.1:0", "--policy", broken, "--check", "--map-name", "partners"],
+            ]),
             new("postfix check", "postfix-check", true,
             [
                 () => ["postfix", "check", "--config-dir", pfDir, "--partner", "audi.de"],

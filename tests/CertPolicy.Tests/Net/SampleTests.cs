@@ -13,8 +13,12 @@ public class SampleTests(PostfixSmtpd smtpd) : IClassFixture<PostfixSmtpd>
     {
         using var dir = new TempDir();
         string roots = dir.File("roots.pem", System.Security.Cryptography.PemEncoding.WriteString("CERTIFICATE", smtpd.Ca));
-        string sample = Path.Combine(AppContext.BaseDirectory, "MailKitSend.dll");
-        Assert.True(File.Exists(sample), "the sample is not next to the tests: " + sample);
+        // The sample runs from its own build output, with its own deps.json, as a user runs it: next to the tests it
+        // would resolve its packages from the tests' folder, which lacks those the tests take from the ASP.NET Core
+        // shared framework (Microsoft.Extensions.Logging.Abstractions since the MTA-STS tests host Kestrel).
+        var testBin = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        string sample = Path.Combine(CertPolicy.Tests.Trust.TrustTestSupport.RepoRoot, "samples", "MailKitSend", "bin", testBin.Parent!.Name, testBin.Name, "MailKitSend.dll");
+        Assert.True(File.Exists(sample), "the sample is not built: " + sample);
         var r = Tool.Run(
             Tool.DotnetHost(),
             [sample, "--host", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--nexthop", "example.net",

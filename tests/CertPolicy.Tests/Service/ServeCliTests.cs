@@ -54,6 +54,35 @@ public partial class ServeCliTests
     }
 
     [Fact]
+    public void Check_reports_what_would_be_served_without_listening()
+    {
+        using var dir = new TempDir();
+        string good = dir.File("good", "partner.example secure\n.example.net verify\n");
+        var r = CliRunner.Run("serve", "--socketmap", "127.0.0.1:0", "--policy", good, "--check");
+        Assert.Equal(0, r.Exit);
+        Assert.Equal(good + ": 2 entries would be served as map 'tls_policy'\n", r.Out);
+        Assert.DoesNotContain("listening", r.Err, StringComparison.Ordinal);
+
+        // The invalid entry (line 5 of the shared table) is answered TEMP: exit 1, named on stderr and in the JSON report.
+        string table = dir.File("tls_policy", SocketmapServerTests.Table);
+        r = CliRunner.Run("serve", "--socketmap", "127.0.0.1:0", "--policy", table, "--check");
+        Assert.Equal(1, r.Exit);
+        Assert.Contains("6 entries would be served as map 'tls_policy'; 1 invalid, answered TEMP", r.Out, StringComparison.Ordinal);
+        Assert.StartsWith(table + ":5:", r.Err, StringComparison.Ordinal);
+
+        r = CliRunner.Run("serve", "--socketmap", "127.0.0.1:0", "--policy", table, "--check", "--format", "json", "--map-name", "partners");
+        Assert.Equal(1, r.Exit);
+        using var doc = System.Text.Json.JsonDocument.Parse(r.Out);
+        var root = doc.RootElement;
+        Assert.Equal("partners", root.GetProperty("mapName").GetString());
+        Assert.Equal(6, root.GetProperty("entries").GetInt32());
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, root.GetProperty("listening").ValueKind);
+        var invalid = Assert.Single(root.GetProperty("invalidEntries").EnumerateArray());
+        Assert.Equal(5, invalid.GetProperty("line").GetInt32());
+        Assert.Equal("TEMP", invalid.GetProperty("answer").GetString());
+    }
+
+    [Fact]
     public void The_port_in_use_is_exit_2_with_one_line()
     {
         using var busy = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
@@ -72,13 +101,16 @@ public partial class ServeCliTests
     {
         using var dir = new TempDir();
         string table = dir.File("tls_policy", SocketmapServerTests.Table);
-        var psi = new ProcessStartInfo(Tool.DotnetHost())
+        // Through env --default-signal: a test run started in the background by a non-interactive shell (test.sh under
+        // CI, `./test.sh &`) ignores SIGINT, and an ignored signal stays ignored across exec (POSIX), so the service
+        // would never see it. The service's own handling is what this test is about, so it starts with default actions.
+        var psi = new ProcessStartInfo(Tool.Require("env", "coreutils"))
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "CertPolicy.Cli.dll"), "serve", "--socketmap", "127.0.0.1:0", "--policy", table })
+        foreach (var a in new[] { "--default-signal=INT,TERM", Tool.DotnetHost(), Path.Combine(AppContext.BaseDirectory, "CertPolicy.Cli.dll"), "serve", "--socketmap", "127.0.0.1:0", "--policy", table })
         {
             psi.ArgumentList.Add(a);
         }

@@ -204,15 +204,23 @@ public class CompiledPolicyTests
         var second = p.Evaluate("example.com", "mail.example.com", chain, TlsProtocol.Tls13, 0x1302, at);
         Assert.True(second.FromCache);
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        int compliant = 0;
-        for (int i = 0; i < 10_000; i++)
+        // The fewest bytes of three rounds: the runtime itself may allocate once on this thread under load (24 bytes seen
+        // once in a CI run: tiering or a timer), which is not the hot path's; an allocation per evaluation shows in
+        // every round (at least 10,000 x its size).
+        long allocated = long.MaxValue;
+        for (int round = 0; round < 3 && allocated != 0; round++)
         {
-            compliant += p.Evaluate("example.com", "mail.example.com", chain, TlsProtocol.Tls13, 0x1302, at.AddSeconds(i)).IsCompliant ? 1 : 0;
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            int compliant = 0;
+            for (int i = 0; i < 10_000; i++)
+            {
+                compliant += p.Evaluate("example.com", "mail.example.com", chain, TlsProtocol.Tls13, 0x1302, at.AddSeconds(i)).IsCompliant ? 1 : 0;
+            }
+
+            allocated = Math.Min(allocated, GC.GetAllocatedBytesForCurrentThread() - before);
+            Assert.Equal(10_000, compliant);
         }
 
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.Equal(10_000, compliant);
         Assert.Equal(0, allocated);
     }
 

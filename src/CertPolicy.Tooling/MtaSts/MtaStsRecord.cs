@@ -107,31 +107,7 @@ internal sealed class MtaStsRecord
     /// <param name="error">Why there is none: no candidate, several, or the candidate's syntax error.</param>
     internal static bool TrySelect(IReadOnlyList<string> txtRecords, out MtaStsRecord? record, out MtaStsSyntaxError error)
     {
-        ArgumentNullException.ThrowIfNull(txtRecords);
         record = null;
-        string? candidate = null;
-        int count = 0;
-        foreach (var txt in txtRecords)
-        {
-            if (txt is not null && TxtFields.StartsWithVersion(txt, Version))
-            {
-                candidate ??= txt;
-                count++;
-            }
-        }
-
-        if (count == 0)
-        {
-            error = new(1, 1, "no TXT record begins with \"v=STSv1\" (RFC 8461 3.1)");
-            return false;
-        }
-
-        if (count > 1)
-        {
-            error = new(1, 1, count + " TXT records begin with \"v=STSv1\"; there must be exactly one (RFC 8461 3.1)");
-            return false;
-        }
-
-        return TryParse(candidate!, out record, out error);
+        return TxtFields.TrySelectOne(txtRecords, Version, "RFC 8461 3.1", out string? candidate, out error) && TryParse(candidate!, out record, out error);
     }
 }

@@ -101,28 +101,8 @@ internal sealed class TlsRptRecord
     /// </summary>
     internal static bool TrySelect(IReadOnlyList<string> txtRecords, out TlsRptRecord? record, out MtaStsSyntaxError error)
     {
-        ArgumentNullException.ThrowIfNull(txtRecords);
         record = null;
-        string? candidate = null;
-        int count = 0;
-        foreach (var txt in txtRecords)
-        {
-            if (txt is not null && TxtFields.StartsWithVersion(txt, Version))
-            {
-                candidate ??= txt;
-                count++;
-            }
-        }
-
-        if (count != 1)
-        {
-            error = new(1, 1, count == 0
-                ? "no TXT record begins with \"v=TLSRPTv1\" (RFC 8460 3)"
-                : count + " TXT records begin with \"v=TLSRPTv1\"; there must be exactly one (RFC 8460 3)");
-            return false;
-        }
-
-        return TryParse(candidate!, out record, out error);
+        return TxtFields.TrySelectOne(txtRecords, Version, "RFC 8460 3", out string? candidate, out error) && TryParse(candidate!, out record, out error);
     }
 
     // RFC 8460 3: tlsrpt-rua = %s"rua=" tlsrpt-uri *(*WSP "," *WSP tlsrpt-uri); tlsrpt-uri = URI (RFC 3986).

@@ -130,4 +130,40 @@ internal static class TxtFields
     internal static bool StartsWithVersion(string txt, string version) =>
         txt.StartsWith(version, StringComparison.Ordinal)
         && (txt.Length == version.Length || txt[version.Length] == ';' || MtaStsSyntax.IsWsp(txt[version.Length]));
+
+    /// <summary>
+    /// The one TXT record of <paramref name="version"/> among all those at a name (RFC 8461 3.1, RFC 8460 3: the
+    /// others are discarded, and exactly one must remain), or an error naming none or how many.
+    /// </summary>
+    /// <param name="txtRecords">The TXT records, each one's strings concatenated.</param>
+    /// <param name="version">The version prefix, e.g. <c>v=STSv1</c>.</param>
+    /// <param name="rfc">The citation for the messages, e.g. <c>RFC 8461 3.1</c>.</param>
+    /// <param name="candidate">The record, unparsed.</param>
+    /// <param name="error">Why there is none.</param>
+    internal static bool TrySelectOne(IReadOnlyList<string> txtRecords, string version, string rfc, out string? candidate, out MtaStsSyntaxError error)
+    {
+        ArgumentNullException.ThrowIfNull(txtRecords);
+        candidate = null;
+        int count = 0;
+        foreach (var txt in txtRecords)
+        {
+            if (txt is not null && StartsWithVersion(txt, version))
+            {
+                candidate ??= txt;
+                count++;
+            }
+        }
+
+        if (count != 1)
+        {
+            candidate = null;
+            error = new(1, 1, count == 0
+                ? "no TXT record begins with \"" + version + "\" (" + rfc + ")"
+                : count.ToString(System.Globalization.CultureInfo.InvariantCulture) + " TXT records begin with \"" + version + "\"; there must be exactly one (" + rfc + ")");
+            return false;
+        }
+
+        error = default;
+        return true;
+    }
 }

@@ -159,20 +159,7 @@ public sealed class PostfixRelay : IDisposable
 
     private async Task<string> InjectAndWaitAsync()
     {
-        var message = new MimeMessage { Subject = "CertPolicy monitoring test", MessageId = "monitoring-" + Guid.NewGuid().ToString("N") + "@client.example" };
-        message.From.Add(MailboxAddress.Parse("sender@client.example"));
-        foreach (var r in Recipients)
-        {
-            message.To.Add(MailboxAddress.Parse(r));
-        }
-
-        message.Body = new TextPart("plain") { Text = "must stay deferred" };
-        using (var client = new SmtpClient { LocalDomain = "client.example", Timeout = 30_000 })
-        {
-            await client.ConnectAsync("127.0.0.1", InjectPort, SecureSocketOptions.None);
-            await client.SendAsync(message);
-            await client.DisconnectAsync(true);
-        }
+        await LoopbackInjection.SendAsync(InjectPort, Recipients, "CertPolicy monitoring test", "monitoring", "must stay deferred");
 
         // Bounded poll: each recipient's delivery line, and the server side of the NULL-cipher handshake.
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));

@@ -103,20 +103,7 @@ public class SocketmapDeliveryTests
                 ]);
 
             string[] recipients = ["u@good.test", "u@self-secure.test", "u@self-encrypt.test", "u@bad.test"];
-            var message = new MimeMessage { Subject = "CertPolicy socketmap test", MessageId = "serve-" + Guid.NewGuid().ToString("N") + "@client.example" };
-            message.From.Add(MailboxAddress.Parse("sender@client.example"));
-            foreach (var r in recipients)
-            {
-                message.To.Add(MailboxAddress.Parse(r));
-            }
-
-            message.Body = new TextPart("plain") { Text = "policy from the socketmap service" };
-            using (var client = new SmtpClient { LocalDomain = "client.example", Timeout = 30_000 })
-            {
-                await client.ConnectAsync("127.0.0.1", inject, SecureSocketOptions.None);
-                await client.SendAsync(message);
-                await client.DisconnectAsync(true);
-            }
+            await LoopbackInjection.SendAsync(inject, recipients, "CertPolicy socketmap test", "serve", "policy from the socketmap service");
 
             string log = await WaitForDeliveryLines(postfix, recipients);
             string Line(string rcpt) => log.Split('\n').First(l => IsSmtpLine(l, rcpt));

@@ -50,6 +50,11 @@ set -e
 # (vstest prints "Passed: N" / "Failed: N" per test assembly in its summary.)
 passed=$( (grep -Eo 'Passed: +[0-9]+' "$log" || true) | awk '{s += $2} END {print s + 0}')
 failed=$( (grep -Eo 'Failed: +[0-9]+' "$log" || true) | awk '{s += $2} END {print s + 0}')
+# The failed tests again, with their messages, just above the closing line: CI keeps only the tail of the output.
+if grep -qE '^ +Failed [A-Za-z_]' "$log"; then
+  echo "failed tests (name, message; stack traces omitted):"
+  awk '/^ +Failed [A-Za-z_]/ {show = 1; n = 0} /^ +Stack Trace:/ {show = 0} show && n < 25 {print; n++}' "$log"
+fi
 rm -f "$log"
 echo "tests: ${passed:-0} passed, ${failed:-0} failed"
 exit "$status"

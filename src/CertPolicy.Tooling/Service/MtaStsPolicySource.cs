@@ -92,6 +92,27 @@ internal sealed class MtaStsPolicySource
         this.log = log;
     }
 
+    /// <summary>
+    /// The TXT look-up of the MTA-STS fetcher and of the id check over a <see cref="Dns.DomainResolver"/>, so that
+    /// <c>--dns ADDR:PORT</c> applies to both: the records when there are some, none for NXDOMAIN or NODATA (the fetch
+    /// then fails as <c>dns-no-record</c>), an exception with the resolver's reason when the look-up failed (the fetcher
+    /// reports it as <c>dns-no-record</c> with that reason; a cached policy stays in force).
+    /// </summary>
+    internal static Func<string, CancellationToken, Task<IReadOnlyList<string>>> TxtLookupOver(Dns.DomainResolver resolver)
+    {
+        ArgumentNullException.ThrowIfNull(resolver);
+        return async (name, ct) =>
+        {
+            var answer = await resolver.LookupTxtAsync(name, ct).ConfigureAwait(false);
+            return answer.Outcome switch
+            {
+                Dns.DnsOutcome.Answer => answer.Records,
+                Dns.DnsOutcome.NoData or Dns.DnsOutcome.NxDomain => [],
+                _ => throw new IOException(answer.Why ?? "the look-up failed"),
+            };
+        };
+    }
+
     /// <summary>The options in use.</summary>
     internal MtaStsSourceOptions Options => options;
 
@@ -117,6 +138,15 @@ internal sealed class MtaStsPolicySource
         ArgumentNullException.ThrowIfNull(key);
         return key.Length > 0 && key[0] != '.' && !System.Net.IPAddress.TryParse(key, out _)
             && MxPattern.IsValid(key, out _, out _) && key.Contains('.', StringComparison.Ordinal);
+    }
+
+    /// <summary>True while a fetch or id check of the domain is in flight.</summary>
+    internal bool IsFetching(string domain)
+    {
+        lock (gate)
+        {
+            return entries.TryGetValue(Key(domain), out var e) && e.InFlight is not null;
+        }
     }
 
     /// <summary>The last failure seen for a domain (a fetch result other than ok), for reports; null when none.</summary>

@@ -3,9 +3,13 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using System.Security.Cryptography.X509Certificates;
 using CertPolicy.Cli.Output;
+using CertPolicy.Dns;
+using CertPolicy.MtaSts;
 using CertPolicy.Policy;
 using CertPolicy.Service;
+using CertPolicy.X509;
 
 namespace CertPolicy.Cli.Commands;
 
@@ -26,7 +30,64 @@ internal static class ServeCommand
 
         /// <summary>Where the JSON start report goes (null: nowhere).</summary>
         public TextWriter? Stdout { get; init; }
+
+        /// <summary>MTA-STS merged in (<c>--mta-sts</c>), or null for the table alone.</summary>
+        public MtaStsSettings? MtaSts { get; init; }
     }
+
+    /// <summary>
+    /// <c>--mta-sts</c> and its options: the resolver (<c>--dns</c>; null: the system's), where the HTTPS fetch connects
+    /// (<c>--mta-sts-connect</c>, lab and tests; null: mta-sts.DOMAIN resolved), extra roots for the HTTPS certificate
+    /// (<c>--mta-sts-roots</c>; null: the system store), and how long a look-up waits for a fetch (<c>--mta-sts-wait</c>).
+    /// </summary>
+    internal sealed record MtaStsSettings(IPEndPoint? Dns, IPEndPoint? Connect, string? RootsPath, TimeSpan Budget);
+
+    // The MTA-STS source of a run (R-D2), its roots loaded from --mta-sts-roots (validated by --check too).
+    private static bool TryCreateMtaSts(MtaStsSettings settings, TextWriter stderr, Action<string>? log, out MtaStsPolicySource? source, out X509Certificate2Collection? roots)
+    {
+        source = null;
+        roots = null;
+        if (settings.RootsPath is { } path)
+        {
+            byte[] bytes;
+            try
+            {
+                bytes = File.ReadAllBytes(path);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                stderr.WriteLine($"{path}: cannot read: {ex.Message}");
+                return false;
+            }
+
+            if (!CertificateChainReader.TryRead(bytes, 1000, out var der, out PemReadError? pemError))
+            {
+                stderr.WriteLine($"{path}:{pemError?.Line ?? 1}:{pemError?.Column ?? 1}: {pemError?.Message ?? "no certificate"}");
+                return false;
+            }
+
+            if (!PlatformCertificates.TryLoad(der, out roots, out string? loadError))
+            {
+                stderr.WriteLine($"{path}: {loadError}");
+                return false;
+            }
+        }
+
+        var resolver = new DomainResolver(new DomainResolverOptions { Server = settings.Dns });
+        var txt = MtaStsPolicySource.TxtLookupOver(resolver);
+        var fetchOptions = new MtaStsFetchOptions { TxtLookup = txt, Endpoint = settings.Connect, CustomRoots = roots, Timeout = TimeSpan.FromSeconds(30) };
+        source = new MtaStsPolicySource(
+            new MtaStsSourceOptions { LookupBudget = settings.Budget },
+            (domain, ct) => MtaStsFetcher.FetchAsync(domain, fetchOptions, ct),
+            txt,
+            log: log);
+        return true;
+    }
+
+    private static string DescribeMtaSts(MtaStsSettings m) =>
+        "MTA-STS merged in (R-D2, the stricter applies: an enforce policy raises a missing or weaker entry to secure with its mx patterns; verify, secure, fingerprint and dane entries are kept), DNS "
+        + (m.Dns?.ToString() ?? "the system resolver") + (m.Connect is null ? string.Empty : ", HTTPS fetches to " + m.Connect)
+        + ", a look-up waits at most " + m.Budget.TotalSeconds.ToString(CultureInfo.InvariantCulture) + " s for a fetch, then answers from the table alone";
 
     /// <summary>
     /// <c>--check</c>: the table as it would be served, without listening. Text: one line on stdout and the invalid
@@ -39,6 +100,16 @@ internal static class ServeCommand
             return ExitCodes.Unusable;
         }
 
+        if (settings.MtaSts is { } m)
+        {
+            if (!TryCreateMtaSts(m, stderr, null, out _, out var roots))
+            {
+                return ExitCodes.Unusable;
+            }
+
+            DisposeAll(roots);
+        }
+
         int invalid = CountInvalid(parsed);
         if (settings.Format == OutputFormat.Json)
         {
@@ -48,6 +119,10 @@ internal static class ServeCommand
         {
             settings.Stdout?.WriteLine($"{settings.PolicyPath}: {parsed.Map.Count.ToString(CultureInfo.InvariantCulture)} entries would be served as map '{settings.MapName}'"
                 + (invalid == 0 ? string.Empty : $"; {invalid.ToString(CultureInfo.InvariantCulture)} invalid, answered TEMP (Postfix defers mail for them)"));
+            if (settings.MtaSts is { } mtaSts)
+            {
+                settings.Stdout?.WriteLine(DescribeMtaSts(mtaSts));
+            }
         }
 
         return invalid == 0 ? ExitCodes.Ok : ExitCodes.Findings;
@@ -123,6 +198,31 @@ internal static class ServeCommand
             }
 
             w.WriteEndArray();
+            if (settings.MtaSts is { } m)
+            {
+                w.WriteStartObject("mtaSts");
+                w.WriteString("rule", "R-D2");
+                w.WriteString("merge", "stricter");
+                WriteEndpoint(w, "dns", m.Dns);
+                WriteEndpoint(w, "connect", m.Connect);
+                if (m.RootsPath is null)
+                {
+                    w.WriteNull("roots");
+                }
+                else
+                {
+                    w.WriteString("roots", m.RootsPath);
+                }
+
+                w.WriteNumber("lookupBudgetSeconds", m.Budget.TotalSeconds);
+                w.WriteString("whenPending", "table");
+                w.WriteEndObject();
+            }
+            else
+            {
+                w.WriteNull("mtaSts");
+            }
+
             if (listening is null)
             {
                 w.WriteNull("listening");
@@ -137,6 +237,26 @@ internal static class ServeCommand
         stdout.Flush();
     }
 
+    private static void WriteEndpoint(System.Text.Json.Utf8JsonWriter w, string name, IPEndPoint? endpoint)
+    {
+        if (endpoint is null)
+        {
+            w.WriteNull(name);
+        }
+        else
+        {
+            w.WriteString(name, endpoint.ToString());
+        }
+    }
+
+    private static void DisposeAll(X509Certificate2Collection? roots)
+    {
+        foreach (var c in roots ?? [])
+        {
+            c.Dispose();
+        }
+    }
+
     internal static void Add(RootCommand root, TextWriter stdout, TextWriter stderr)
     {
         var socketmap = new Option<string>("--socketmap")
@@ -148,10 +268,15 @@ internal static class ServeCommand
         var mapName = new Option<string>("--map-name") { Description = "The socketmap name served, the last field of socketmap:inet:ADDR:PORT:NAME (default tls_policy).", DefaultValueFactory = _ => PolicyLookupHandler.DefaultMapName };
         var maxClients = new Option<int>("--max-clients") { Description = "Connections served at once; more are closed unread (default 64).", DefaultValueFactory = _ => SocketmapServerOptions.DefaultMaxClients };
         var timeout = new Option<double>("--timeout") { Description = "Seconds a connection may take to send one whole request (idle time included) and to take its reply (default 60).", DefaultValueFactory = _ => SocketmapServerOptions.DefaultTimeout.TotalSeconds };
+        var mtaSts = new Option<bool>("--mta-sts") { Description = "Merge each domain's MTA-STS policy (RFC 8461) into the answers: the stricter of the table entry and the policy applies (R-D2); docs/mta-sts-merge.md." };
+        var dns = new Option<string?>("--dns") { Description = "With --mta-sts: the DNS resolver ADDR:PORT for the _mta-sts TXT look-ups (default: the system resolver)." };
+        var mtaStsConnect = new Option<string?>("--mta-sts-connect") { Description = "With --mta-sts (lab and tests): connect every policy fetch to ADDR:PORT instead of mta-sts.DOMAIN (the certificate must still name mta-sts.DOMAIN)." };
+        var mtaStsRoots = new Option<string?>("--mta-sts-roots") { Description = "With --mta-sts (lab and tests): PEM file of roots trusted for the policy server's certificate instead of the system store." };
+        var mtaStsWait = new Option<double>("--mta-sts-wait") { Description = "With --mta-sts: seconds a look-up waits for a policy fetch in progress before it answers from the table alone (default 2; the fetch goes on for later look-ups).", DefaultValueFactory = _ => MtaStsSourceOptions.DefaultLookupBudget.TotalSeconds };
         var check = new Option<bool>("--check") { Description = "Load the table, report what would be served (entries, invalid entries answered TEMP) and exit without listening: 0 every entry valid, 1 invalid entries, 2 unusable." };
         var cmd = new Command("serve", "Answer Postfix smtp_tls_policy_maps = socketmap:inet:ADDR:PORT:tls_policy look-ups from a tls_policy table, as postmap -q answers them (smtp(8) walks the parent domains itself). Prints 'listening on ADDR:PORT' to stderr (with --format json, also a start report on stdout); runs until SIGINT or SIGTERM, then exits 0. Exit 2: unusable arguments or table, or the address cannot be bound.")
         {
-            socketmap, policy, mapName, maxClients, timeout, check,
+            socketmap, policy, mapName, maxClients, timeout, check, mtaSts, dns, mtaStsConnect, mtaStsRoots, mtaStsWait,
         };
         var format = FormatOption.AddTo(cmd, sarif: false);
         cmd.SetAction(r =>
@@ -166,7 +291,12 @@ internal static class ServeCommand
                 return ExitCodes.Unusable;
             }
 
-            settings = settings with { Format = fmt, Stdout = stdout };
+            if (!TryGetMtaSts(r.GetValue(mtaSts), r.GetValue(dns), r.GetValue(mtaStsConnect), r.GetValue(mtaStsRoots), r.GetValue(mtaStsWait), r.GetResult(mtaStsWait) is { Implicit: false }, stderr, out var mtaStsSettings))
+            {
+                return ExitCodes.Unusable;
+            }
+
+            settings = settings with { Format = fmt, Stdout = stdout, MtaSts = mtaStsSettings };
             if (r.GetValue(check))
             {
                 return Check(settings, stderr);
@@ -197,12 +327,32 @@ internal static class ServeCommand
         }
 
         var log = TextWriter.Synchronized(stderr);
-        var handler = new PolicyLookupHandler(settings.MapName, parsed.Map);
+        Action<string> logLine = line => log.WriteLine(Me + ": " + line);
+        MtaStsPolicySource? mtaSts = null;
+        X509Certificate2Collection? roots = null;
+        if (settings.MtaSts is { } m && !TryCreateMtaSts(m, stderr, logLine, out mtaSts, out roots))
+        {
+            return ExitCodes.Unusable;
+        }
+
+        try
+        {
+            return Serve(settings, parsed, mtaSts, log, logLine, stderr, stop);
+        }
+        finally
+        {
+            DisposeAll(roots);
+        }
+    }
+
+    private static int Serve(Settings settings, PolicyParseResult parsed, MtaStsPolicySource? mtaSts, TextWriter log, Action<string> logLine, TextWriter stderr, CancellationToken stop)
+    {
+        var handler = new PolicyLookupHandler(settings.MapName, parsed.Map, mtaSts: mtaSts, log: logLine);
         var options = new SocketmapServerOptions { MaxClients = settings.MaxClients, Timeout = settings.Timeout };
         SocketmapServer server;
         try
         {
-            server = SocketmapServer.Start(settings.Endpoint, handler, options, line => log.WriteLine(Me + ": " + line));
+            server = SocketmapServer.Start(settings.Endpoint, handler, options, logLine);
         }
         catch (SocketException ex)
         {
@@ -213,6 +363,11 @@ internal static class ServeCommand
         using (server)
         {
             log.WriteLine("listening on " + server.LocalEndpoint.ToString());
+            if (settings.MtaSts is { } merged)
+            {
+                log.WriteLine(Me + ": " + DescribeMtaSts(merged));
+            }
+
             log.Flush();
             if (settings.Format == OutputFormat.Json)
             {
@@ -224,6 +379,46 @@ internal static class ServeCommand
         }
 
         return ExitCodes.Ok;
+    }
+
+    /// <summary>Checks the MTA-STS options: null settings without <c>--mta-sts</c> (its options alone are an error).</summary>
+    internal static bool TryGetMtaSts(bool enabled, string? dns, string? connect, string? roots, double waitSeconds, bool waitGiven, TextWriter stderr, out MtaStsSettings? settings)
+    {
+        settings = null;
+        if (!enabled)
+        {
+            string? stray = dns is not null ? "--dns" : connect is not null ? "--mta-sts-connect" : roots is not null ? "--mta-sts-roots" : waitGiven ? "--mta-sts-wait" : null;
+            if (stray is not null)
+            {
+                stderr.WriteLine($"{Me}: {stray}: needs --mta-sts");
+                return false;
+            }
+
+            return true;
+        }
+
+        IPEndPoint? dnsEndpoint = null;
+        IPEndPoint? connectEndpoint = null;
+        if (dns is not null && !TryParseEndpoint(dns, out dnsEndpoint))
+        {
+            stderr.WriteLine($"{Me}: --dns: expected ADDR:PORT with an IP address and a port (127.0.0.1:53), got \"{PolicyMap.Printable(dns)}\"");
+            return false;
+        }
+
+        if (connect is not null && !TryParseEndpoint(connect, out connectEndpoint))
+        {
+            stderr.WriteLine($"{Me}: --mta-sts-connect: expected ADDR:PORT with an IP address and a port (127.0.0.1:8443), got \"{PolicyMap.Printable(connect)}\"");
+            return false;
+        }
+
+        if (!(waitSeconds >= 0 && waitSeconds <= 60))
+        {
+            stderr.WriteLine($"{Me}: --mta-sts-wait: expected seconds in [0, 60]");
+            return false;
+        }
+
+        settings = new MtaStsSettings(dnsEndpoint, connectEndpoint, roots, TimeSpan.FromSeconds(waitSeconds));
+        return true;
     }
 
     /// <summary>Checks the arguments; each error is one line on <paramref name="stderr"/>.</summary>
@@ -301,3 +496,4 @@ internal static class ServeCommand
         return true;
     }
 }
+

@@ -1,3 +1,4 @@
+using CertPolicy.MtaSts;
 using CertPolicy.Policy;
 
 namespace CertPolicy.Service;
@@ -47,17 +48,50 @@ internal sealed class PolicyLookupHandler : ISocketmapHandler
     private readonly string mapName;
     private readonly PolicyMap table;
     private readonly IPolicySource[] others;
+    private readonly MtaStsPolicySource? mtaSts;
+    private readonly MtaStsDecisionLog? decisions;
 
     /// <param name="mapName">The socketmap name served (compared ordinal: Postfix sends it as configured).</param>
     /// <param name="table">The table answered from.</param>
     /// <param name="others">Sources asked in order when the table has no entry for a key (see <see cref="IPolicySource"/>).</param>
-    internal PolicyLookupHandler(string mapName, PolicyMap table, IEnumerable<IPolicySource>? others = null)
+    /// <param name="mtaSts">MTA-STS merged in (R-D2, <see cref="MtaStsMerge"/>), or null for the table alone.</param>
+    /// <param name="log">One line per merge decision that MTA-STS changes or that hides a conflict, once per key and policy.</param>
+    internal PolicyLookupHandler(string mapName, PolicyMap table, IEnumerable<IPolicySource>? others = null, MtaStsPolicySource? mtaSts = null, Action<string>? log = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(mapName);
         ArgumentNullException.ThrowIfNull(table);
         this.mapName = mapName;
         this.table = table;
         this.others = others?.ToArray() ?? [];
+        this.mtaSts = mtaSts;
+        decisions = mtaSts is null || log is null ? null : new MtaStsDecisionLog(log, mtaSts.Options.MaxEntries);
+    }
+
+    /// <summary>
+    /// With MTA-STS (R-D2): for a key that is a domain name, the entry smtp(8) would take from this table (after its
+    /// parent walk, so a <c>.parent</c> entry is never bypassed, hence never weakened) is merged with the domain's
+    /// MTA-STS policy (<see cref="MtaStsMerge.Merge"/>); when MTA-STS makes it stricter, that is the answer. Otherwise,
+    /// and for every other key, the answer is the table's as without MTA-STS (<see cref="Lookup"/>).
+    /// </summary>
+    public async ValueTask<SocketmapReply> LookupAsync(string mapName, string key, CancellationToken cancellationToken)
+    {
+        if (mtaSts is null || !string.Equals(mapName, this.mapName, StringComparison.Ordinal) || !MtaStsPolicySource.AppliesTo(key))
+        {
+            return Lookup(mapName, key);
+        }
+
+        var walk = table.Lookup(key);
+        if (walk.Entry is { Policy: null })
+        {
+            return Lookup(mapName, key); // an invalid entry stays TEMP (Postfix defers): MTA-STS cannot repair it
+        }
+
+        var found = await mtaSts.GetAsync(key, cancellationToken).ConfigureAwait(false);
+        var merged = MtaStsMerge.Merge(walk.Entry?.Policy, found.Policy);
+        decisions?.Note(key, walk.Entry, found, merged);
+        return merged.ChangesTable && merged.Policy is { } stricter
+            ? new(SocketmapStatus.Ok, stricter.ToCanonicalString())
+            : Lookup(mapName, key);
     }
 
     public SocketmapReply Lookup(string mapName, string key)

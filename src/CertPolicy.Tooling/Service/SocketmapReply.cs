@@ -42,4 +42,8 @@ internal interface ISocketmapHandler
 {
     /// <summary>The reply for <c>NAME KEY</c>; never throws on data (the server turns an exception into <c>TEMP</c>).</summary>
     SocketmapReply Lookup(string mapName, string key);
+
+    /// <summary>The reply for <c>NAME KEY</c> when answering may wait (a fetch with a time budget); the server calls
+    /// this one. The default answers <see cref="Lookup"/> at once, without allocating.</summary>
+    ValueTask<SocketmapReply> LookupAsync(string mapName, string key, CancellationToken cancellationToken) => ValueTask.FromResult(Lookup(mapName, key));
 }

@@ -203,7 +203,7 @@ internal sealed class SocketmapServer : IDisposable
                     return;
                 }
 
-                var reply = Answer(buffer.AsSpan(payload));
+                var reply = await AnswerAsync(buffer, payload, deadline.Token).ConfigureAwait(false);
                 Interlocked.Increment(ref requests);
                 await socket.SendAsync(reply, SocketFlags.None, deadline.Token).ConfigureAwait(false);
                 buffer.AsSpan(consumed, filled - consumed).CopyTo(buffer);
@@ -251,16 +251,18 @@ internal sealed class SocketmapServer : IDisposable
 
     // NAME SP KEY -> the handler's reply as a netstring. The name ends at the first space (dict_sockmap.c sends
     // "%s %s"); the key is the rest, spaces included.
-    private byte[] Answer(ReadOnlySpan<byte> request)
+    private async ValueTask<byte[]> AnswerAsync(byte[] buffer, Range range, CancellationToken cancellationToken)
     {
-        int space = request.IndexOf((byte)' ');
+        var (offset, length) = range.GetOffsetAndLength(buffer.Length);
+        var request = new ReadOnlyMemory<byte>(buffer, offset, length);
+        int space = request.Span.IndexOf((byte)' ');
         if (space <= 0)
         {
             return MalformedReply;
         }
 
         SocketmapReply reply;
-        if (!System.Text.Unicode.Utf8.IsValid(request))
+        if (!System.Text.Unicode.Utf8.IsValid(request.Span))
         {
             // No table key holds bytes that are not UTF-8 (PolicyMap ignores such lines, as Postfix does).
             reply = SocketmapReply.NotFound;
@@ -269,7 +271,11 @@ internal sealed class SocketmapServer : IDisposable
         {
             try
             {
-                reply = handler.Lookup(Encoding.UTF8.GetString(request[..space]), Encoding.UTF8.GetString(request[(space + 1)..]));
+                reply = await handler.LookupAsync(Encoding.UTF8.GetString(request.Span[..space]), Encoding.UTF8.GetString(request.Span[(space + 1)..]), cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                throw;
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {

@@ -24,7 +24,9 @@ public sealed class DnsZoneCollection : ICollectionFixture<DnsZoneFixture>;
 /// <item><c>example.test</c>, signed (ECDSAP256SHA256 key from <c>ldns-keygen -k</c>, used as KSK and ZSK), with its DS as
 /// unbound's trust anchor: secure. MX 10 mx1, 20 mx3, 20 mx2 (listed out of order); mx1 A+AAAA, mx2 A, mx3 AAAA;
 /// TLSA <c>3 1 1</c> of the leaf at mx1, <c>2 0 1</c> of the intermediate at mx2, <c>3 1 1</c> of another key at mx3;
-/// <c>_mta-sts</c> and a two-string <c>_smtp._tls</c> TXT; <c>nullmx</c> (MX 0 .), <c>implicit</c> (A, no MX),
+/// <c>_mta-sts</c> and a two-string <c>_smtp._tls</c> TXT; <c>_mta-sts</c> TXT records of the policy service's merge
+/// domains <c>sts-new</c>, <c>sts-weak</c>, <c>sts-strict</c>, <c>sts-testing</c>, <c>sts-fail</c>, <c>sts-cached</c>
+/// (id 1), <c>sts-cached2</c> (id 2) and <c>sts-slow</c> (MtaStsMergeServiceTests); <c>nullmx</c> (MX 0 .), <c>implicit</c> (A, no MX),
 /// <c>alias</c> (CNAME mx1), <c>mixednull</c> (MX 0 . next to MX 10 mx1, which RFC 7505 3 forbids).</item>
 /// <item><c>insecure.test</c>, unsigned and without a trust anchor: answers without AD. MX 10 mx, TLSA 3 1 1 of the
 /// leaf at mx.</item>
@@ -80,6 +82,14 @@ public sealed class DnsZoneFixture : IDisposable
             _25._tcp.mx2 TLSA 2 0 1 {IntermediateSha256}
             _25._tcp.mx3 TLSA 3 1 1 {OtherSpkiSha256}
             _mta-sts TXT "v=STSv1; id=20261205T000000;"
+            _mta-sts.sts-new TXT "v=STSv1; id=1;"
+            _mta-sts.sts-weak TXT "v=STSv1; id=1;"
+            _mta-sts.sts-strict TXT "v=STSv1; id=1;"
+            _mta-sts.sts-testing TXT "v=STSv1; id=1;"
+            _mta-sts.sts-fail TXT "v=STSv1; id=1;"
+            _mta-sts.sts-cached TXT "v=STSv1; id=1;"
+            _mta-sts.sts-cached2 TXT "v=STSv1; id=2;"
+            _mta-sts.sts-slow TXT "v=STSv1; id=1;"
             _smtp._tls TXT "v=TLSRPTv1; " "rua=mailto:tlsrpt@example.test"
             nullmx MX 0 .
             mixednull MX 0 .

@@ -1,6 +1,8 @@
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using CertPolicy.Tests.Support;
+using CertPolicy.Tests.Trust;
+using Json.Schema;
 using CertPolicy.Tests.Validation;
 
 namespace CertPolicy.Tests.Net;
@@ -19,6 +21,8 @@ namespace CertPolicy.Tests.Net;
 [Collection(nameof(DnsZoneCollection))]
 public sealed class DaneProbePostfixTests : IDisposable
 {
+    private static readonly Lazy<JsonSchema> Schema = new(() => JsonSchema.FromText(File.ReadAllText(Path.Combine(TrustTestSupport.RepoRoot, "docs", "schemas", "probe.schema.json"))));
+
     private readonly DnsZoneFixture _zones;
     private readonly PostfixInstance _postfix;
     private readonly int _port;
@@ -66,7 +70,10 @@ public sealed class DaneProbePostfixTests : IDisposable
             "probe", "127.0.0.1:" + _port, "--nexthop", nexthop, "--mx", mx, "--dns", _zones.Resolver.ToString(), "--timeout", "30", "--format", "json", .. extra,
         ]);
         Assert.True(stdout.Length > 0, "no output: " + stderr + _postfix.Log(20));
-        return (code, JsonDocument.Parse(stdout).RootElement.Clone(), stderr);
+        var json = JsonDocument.Parse(stdout).RootElement.Clone();
+        var valid = Schema.Value.Evaluate(json, new EvaluationOptions { OutputFormat = OutputFormat.List });
+        Assert.True(valid.IsValid, "probe JSON does not meet docs/schemas/probe.schema.json: " + stdout);
+        return (code, json, stderr);
     }
 
     private static string Status(JsonElement report, string code)

@@ -130,7 +130,18 @@ internal static class ProbeCommand
         TlsaLookup? tlsa = null;
         if (daneLevel)
         {
-            var resolver = new DomainResolver(new DomainResolverOptions { Server = dnsServer, Timeout = TimeSpan.FromSeconds(Math.Min(q.Timeout ?? 5, 30)) });
+            DomainResolver resolver;
+            try
+            {
+                resolver = new DomainResolver(new DomainResolverOptions { Server = dnsServer, Timeout = TimeSpan.FromSeconds(Math.Min(q.Timeout ?? 5, 30)) });
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or IOException or System.Net.Sockets.SocketException)
+            {
+                // No usable system resolver (e.g. no nameserver in /etc/resolv.conf): the TLSA records cannot be looked up.
+                stderr.WriteLine($"{Me}: level {tlsPolicy.Level.ToPostfixName()}: no DNS resolver to look up the TLSA records; give --dns ADDR[:PORT]");
+                return ExitCodes.CouldNotEvaluate;
+            }
+
             tlsa = resolver.LookupTlsaForHostAsync(mxName).GetAwaiter().GetResult();
         }
 

@@ -67,4 +67,30 @@ public class VerifyDaneTests
         Assert.Equal(2, code);
         Assert.Contains(expected, stderr, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("127.0.0.1:5353", "127.0.0.1:5353")]
+    [InlineData("127.0.0.1", "127.0.0.1:53")]
+    [InlineData("::1", "[::1]:53")]
+    [InlineData("[::1]:5353", "[::1]:5353")]
+    [InlineData("resolver.example", null)]
+    [InlineData("127.0.0.1:99999", null)]
+    public void Probe_dns_option_is_an_address_with_an_optional_port(string text, string? expected)
+    {
+        bool ok = CertPolicy.Cli.Commands.ProbeCommand.TryParseDns(text, out var server);
+        Assert.Equal(expected is not null, ok);
+        Assert.Equal(expected, ok ? server!.ToString() : null);
+    }
+
+    [Fact]
+    public void Probe_at_a_dane_level_refuses_what_it_cannot_look_up_before_connecting()
+    {
+        // Port 9 on loopback: nothing is sent; both refusals come before any connection.
+        var (code, _, stderr) = CliRunner.Run("probe", "127.0.0.1:9", "--nexthop", "example.test", "--level", "dane");
+        Assert.Equal(2, code);
+        Assert.Contains("give --mx", stderr, StringComparison.Ordinal);
+        (code, _, stderr) = CliRunner.Run("probe", "127.0.0.1:9", "--nexthop", "example.test", "--mx", "mx1.example.test", "--level", "dane-only", "--dns", "resolver.example");
+        Assert.Equal(2, code);
+        Assert.Contains("--dns", stderr, StringComparison.Ordinal);
+    }
 }

@@ -56,7 +56,7 @@ internal static class NamesCommand
 
         if (level is SecurityLevel.Dane or SecurityLevel.DaneOnly)
         {
-            stderr.WriteLine("certpolicy names: DANE name checks depend on TLSA records and are not modelled; use --level secure (posttls-finger's fallback)");
+            stderr.WriteLine("certpolicy names: DANE name checks depend on TLSA records: use certpolicy verify --tlsa \"3 1 1 HEX\" (or --level secure, posttls-finger's fallback)");
             return ExitCodes.Unusable;
         }
 

@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
 using CertPolicy.Cli.Output;
+using CertPolicy.Dane;
+using CertPolicy.Dns;
 using CertPolicy.Net;
 using CertPolicy.Policy;
 using CertPolicy.Tls;
@@ -23,7 +25,7 @@ internal static class ProbeCommand
         var nexthop = new Option<string>("--nexthop") { Description = "The next-hop (destination) domain the policy applies to.", Required = true };
         var mx = new Option<string?>("--mx") { Description = "The MX host name (for the hostname match strategy). Default: HOST." };
         var policy = new Option<string?>("--policy") { Description = "A Postfix tls_policy table source; the entry for --nexthop applies." };
-        var level = new Option<string?>("--level") { Description = "Security level to evaluate at, instead of --policy (default: secure)." };
+        var level = new Option<string?>("--level") { Description = "Security level to evaluate at, instead of --policy (default: secure). At dane and dane-only the TLSA records of _25._tcp.MX are looked up (see --dns)." };
         var match = new Option<string?>("--match") { Description = "match= patterns in Postfix table syntax (with --level verify/secure), e.g. nexthop:dot-nexthop." };
         var profile = new Option<string?>("--profile") { Description = "Floor profile: partner-2026 (default), document-2019, postfix-secure." };
         var smtps = new Option<bool>("--smtps") { Description = "Use implicit TLS (SMTPS) instead of STARTTLS. Gateways do not use it (R-T1): the report fails R-T1." };
@@ -33,21 +35,22 @@ internal static class ProbeCommand
         var roots = new Option<string?>("--roots") { Description = "PEM file of anchors that replaces the curated trust store (private PKIs, tests)." };
         var partner = new Option<string[]>("--partner") { Description = "A partner domain with mandatory TLS (R-T6), repeatable: for it a level that does not verify fails (R-T8 for none), and so does a gateway without STARTTLS." };
         var warnDays = new Option<int>("--warn-days") { Description = "Warn (without failing) about certificates the server sent that expire within N days, and the anchor's distrust-after or sunset dates within N days." };
+        var dns = new Option<string?>("--dns") { Description = "At levels dane and dane-only: the DNS resolver for the TLSA look-up, ADDR[:PORT] (default: the system resolver). It must validate DNSSEC and be reached over a trusted path (loopback): its AD bit is the only DNSSEC check made." };
         var cmd = new Command("probe", "Probe a gateway with SMTP STARTTLS and evaluate it (exit 0 compliant, 1 not compliant, 2 unusable input, 3 could not evaluate: retry).")
         {
-            target, nexthop, mx, policy, level, match, profile, smtps, timeout, legacy, noRetry, roots, partner, warnDays,
+            target, nexthop, mx, policy, level, match, profile, smtps, timeout, legacy, noRetry, roots, partner, warnDays, dns,
         };
         var format = FormatOption.AddTo(cmd, sarif: true);
         cmd.SetAction(r => format.TryGet(r, "certpolicy probe", stderr, out var fmt)
             ? Run(
-                new Request(r.GetValue(target)!, r.GetValue(nexthop)!, r.GetValue(mx), r.GetValue(policy), r.GetValue(level), r.GetValue(match), r.GetValue(profile), r.GetValue(smtps), r.GetValue(timeout), r.GetValue(legacy), r.GetValue(noRetry), fmt, r.GetValue(roots), r.GetValue(partner) ?? [], r.GetValue(warnDays)),
+                new Request(r.GetValue(target)!, r.GetValue(nexthop)!, r.GetValue(mx), r.GetValue(policy), r.GetValue(level), r.GetValue(match), r.GetValue(profile), r.GetValue(smtps), r.GetValue(timeout), r.GetValue(legacy), r.GetValue(noRetry), fmt, r.GetValue(roots), r.GetValue(partner) ?? [], r.GetValue(warnDays), r.GetValue(dns)),
                 stdout,
                 stderr)
             : ExitCodes.Unusable);
         root.Subcommands.Add(cmd);
     }
 
-    private sealed record Request(string Target, string NextHop, string? Mx, string? PolicyFile, string? Level, string? Match, string? Profile, bool Smtps, double? Timeout, bool OfferLegacy, bool NoRetry, OutputFormat Format, string? Roots, string[] Partners, int WarnDays);
+    private sealed record Request(string Target, string NextHop, string? Mx, string? PolicyFile, string? Level, string? Match, string? Profile, bool Smtps, double? Timeout, bool OfferLegacy, bool NoRetry, OutputFormat Format, string? Roots, string[] Partners, int WarnDays, string? Dns);
 
     private static int Run(Request q, TextWriter stdout, TextWriter stderr)
     {
@@ -102,10 +105,44 @@ internal static class ProbeCommand
             return ExitCodes.Unusable;
         }
 
-        if (tlsPolicy.Level is SecurityLevel.Fingerprint or SecurityLevel.Dane or SecurityLevel.DaneOnly)
+        if (tlsPolicy.Level is SecurityLevel.Fingerprint)
         {
-            stderr.WriteLine($"{Me}: level {tlsPolicy.Level.ToPostfixName()} ({source}) is not modelled by the probe (pins / TLSA records)");
+            stderr.WriteLine($"{Me}: level {tlsPolicy.Level.ToPostfixName()} ({source}) is not modelled by the probe (pins)");
             return ExitCodes.Unusable;
+        }
+
+        bool daneLevel = tlsPolicy.Level is SecurityLevel.Dane or SecurityLevel.DaneOnly;
+        IPEndPoint? dnsServer = null;
+        if (q.Dns is not null && !TryParseDns(q.Dns, out dnsServer))
+        {
+            stderr.WriteLine($"{Me}: --dns: expected an IP address with an optional port, e.g. 127.0.0.1:53 or [::1]:5353 (got \"{q.Dns}\")");
+            return ExitCodes.Unusable;
+        }
+
+        string mxName = q.Mx ?? host;
+        if (daneLevel && IPAddress.TryParse(mxName, out _))
+        {
+            stderr.WriteLine($"{Me}: level {tlsPolicy.Level.ToPostfixName()} looks up TLSA records at the MX host name: give --mx (the target is an address)");
+            return ExitCodes.Unusable;
+        }
+
+        // RFC 7672 2.2 and 2.2.3: the TLSA records of _25._tcp.MX (or of its secure CNAME expansion), before connecting.
+        TlsaLookup? tlsa = null;
+        if (daneLevel)
+        {
+            DomainResolver resolver;
+            try
+            {
+                resolver = new DomainResolver(new DomainResolverOptions { Server = dnsServer, Timeout = TimeSpan.FromSeconds(Math.Min(q.Timeout ?? 5, 30)) });
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or IOException or System.Net.Sockets.SocketException)
+            {
+                // No usable system resolver (e.g. no nameserver in /etc/resolv.conf): the TLSA records cannot be looked up.
+                stderr.WriteLine($"{Me}: level {tlsPolicy.Level.ToPostfixName()}: no DNS resolver to look up the TLSA records; give --dns ADDR[:PORT]");
+                return ExitCodes.CouldNotEvaluate;
+            }
+
+            tlsa = resolver.LookupTlsaForHostAsync(mxName).GetAwaiter().GetResult();
         }
 
         // The client offers what the policy allows (Postfix semantics: grade, exclude=, protocols=), so the gateway is
@@ -122,7 +159,8 @@ internal static class ProbeCommand
             Host = host,
             Port = port,
             ImplicitTls = q.Smtps,
-            ServerName = ServerNameFor(tlsPolicy, q.NextHop, q.Mx ?? host),
+            // RFC 7672 8.1: at the DANE levels the client sends the TLSA base domain as SNI (Postfix does).
+            ServerName = tlsa is not null ? tlsa.BaseDomain : ServerNameFor(tlsPolicy, q.NextHop, q.Mx ?? host),
             ConnectTimeout = limit,
             ReplyTimeout = limit,
             HandshakeTimeout = limit,
@@ -152,12 +190,13 @@ internal static class ProbeCommand
             MandatoryTlsPartners = q.Partners,
             ValidationTime = now,
             Offer = offer,
+            Dane = tlsa is null ? null : DaneCheck.ToInput(tlsa),
         });
 
         var warnings = Warnings(validator, store, probe, validationProfile!, now, q.WarnDays);
         if (q.Format == OutputFormat.Json)
         {
-            WriteJson(stdout, report, warnings);
+            WriteJson(stdout, report, warnings, tlsa);
         }
         else if (q.Format == OutputFormat.Sarif)
         {
@@ -165,7 +204,7 @@ internal static class ProbeCommand
         }
         else
         {
-            WriteText(stdout, report, warnings);
+            WriteText(stdout, report, warnings, tlsa);
         }
 
         return report.Verdict switch
@@ -184,6 +223,25 @@ internal static class ProbeCommand
         { } n when n.Equals("nexthop", StringComparison.OrdinalIgnoreCase) => nextHop,
         { } literal => literal,
     };
+
+    /// <summary>ADDR, ADDR:PORT, [IPv6]:PORT or a bare IPv6 address; port 53 when none is given.</summary>
+    internal static bool TryParseDns(string text, out IPEndPoint? server)
+    {
+        server = null;
+        if (!text.StartsWith('[') && IPAddress.TryParse(text, out var bare))
+        {
+            server = new IPEndPoint(bare, 53); // a bare IPv4 or IPv6 address
+            return true;
+        }
+
+        if (!IPEndPoint.TryParse(text, out var ep))
+        {
+            return false;
+        }
+
+        server = ep.Port == 0 ? new IPEndPoint(ep.Address, 53) : ep;
+        return true;
+    }
 
     /// <summary>HOST, HOST:PORT, IPv4:PORT, [IPv6]:PORT or a bare IPv6 literal.</summary>
     internal static bool TryParseTarget(string text, bool smtps, out string host, out int port, out string? error)
@@ -384,7 +442,7 @@ internal static class ProbeCommand
         return ExpiryHorizons.Find(store, chain, path, CertPolicy.Trust.RootPurposes.TlsServer, now, days);
     }
 
-    private static void WriteText(TextWriter o, ProbeReport r, List<Finding> warnings)
+    private static void WriteText(TextWriter o, ProbeReport r, List<Finding> warnings, TlsaLookup? tlsa)
     {
         var p = r.Probe;
         o.WriteLine($"probe {p.Host}:{p.Port.ToString(CultureInfo.InvariantCulture)} next hop {r.Input.NextHop}, MX {r.MxHost}: {VerdictWord(r.Verdict)}");
@@ -392,6 +450,15 @@ internal static class ProbeCommand
         if (p.Outcome == ProbeOutcome.TlsEstablished)
         {
             o.WriteLine($"  certificates sent: {p.Certificates.Length.ToString(CultureInfo.InvariantCulture)}");
+        }
+
+        if (tlsa is not null)
+        {
+            o.WriteLine($"  TLSA {tlsa.TlsaName}: {TlsaState(tlsa)}{(tlsa.Why is null ? string.Empty : "; " + tlsa.Why)}");
+            foreach (var record in tlsa.Answer.Records)
+            {
+                o.WriteLine($"    {record}");
+            }
         }
 
         foreach (var f in r.Findings)
@@ -446,7 +513,37 @@ internal static class ProbeCommand
         w.WriteEndObject();
     }
 
-    private static void WriteJson(TextWriter o, ProbeReport r, List<Finding> warnings)
+    // The TLSA look-up in one word: records (secure or insecure), none, or failed/bogus.
+    private static string TlsaState(TlsaLookup t) => t.Answer.Dnssec == DnssecStatus.Bogus ? "bogus"
+        : t.Answer.Outcome switch
+        {
+            DnsOutcome.Answer => t.Answer.IsSecure ? "secure" : "insecure",
+            DnsOutcome.NoData or DnsOutcome.NxDomain => t.Answer.IsSecure ? "none-secure" : "none",
+            _ => "failed",
+        };
+
+    private static void WriteTlsa(System.Text.Json.Utf8JsonWriter w, TlsaLookup t)
+    {
+        w.WriteStartObject("tlsa");
+        w.WriteString("name", t.TlsaName);
+        w.WriteString("baseDomain", t.BaseDomain);
+        w.WriteString("state", TlsaState(t));
+        if (t.Why is not null)
+        {
+            w.WriteString("note", t.Why);
+        }
+
+        w.WriteStartArray("records");
+        foreach (TlsaRecord record in t.Answer.Records)
+        {
+            w.WriteStringValue(record.ToString());
+        }
+
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    private static void WriteJson(TextWriter o, ProbeReport r, List<Finding> warnings, TlsaLookup? tlsa)
     {
         var p = r.Probe;
         Json.Write(o, w =>
@@ -471,6 +568,11 @@ internal static class ProbeCommand
             if (r.Input.Offer is { } offer)
             {
                 WriteOffer(w, offer);
+            }
+
+            if (tlsa is not null)
+            {
+                WriteTlsa(w, tlsa);
             }
 
             if (p.Outcome == ProbeOutcome.TlsEstablished)

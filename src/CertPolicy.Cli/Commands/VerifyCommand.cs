@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using CertPolicy.Cli.Output;
+using CertPolicy.Dane;
 using CertPolicy.Evaluation;
 using CertPolicy.Names;
 using CertPolicy.Policy;
@@ -21,7 +22,7 @@ internal static class VerifyCommand
         var chain = new Argument<string>("CHAIN.pem") { Description = "The presented chain: leaf first, then intermediates (PEM, or one DER certificate)." };
         var nexthop = new Option<string>("--nexthop") { Description = "The next-hop domain, without brackets or port.", Required = true };
         var mx = new Option<string?>("--mx") { Description = "The MX host name connected to (needed by the hostname strategy)." };
-        var level = new Option<string?>("--level") { Description = "Postfix security level for the name check: verify or secure (default secure)." };
+        var level = new Option<string?>("--level") { Description = "Postfix security level: verify or secure (default), or dane or dane-only with --tlsa (default dane when --tlsa is given)." };
         var match = new Option<string?>("--match") { Description = "A match= value in Postfix syntax (needs --level); default: the level's." };
         var profile = new Option<string?>("--profile") { Description = "postfix-secure, document-2019 or partner-2026 (default)." };
         var roots = new Option<string?>("--roots") { Description = "PEM file of anchors that replaces the curated trust store." };
@@ -29,15 +30,16 @@ internal static class VerifyCommand
         var at = new Option<string?>("--at") { Description = "Validation time (ISO 8601, e.g. 2026-11-28T00:00:00Z); default: now." };
         var crl = new Option<string[]>("--crl") { Description = "CRL file(s) (PEM X509 CRL blocks or one DER CRL) to check revocation against (R-C12); repeatable. Nothing is fetched.", AllowMultipleArgumentsPerToken = true };
         var warnDays = new Option<int>("--warn-days") { Description = "Warn (without failing) about certificates of the chain that expire within N days, and the anchor's distrust-after or sunset dates within N days." };
+        var tlsa = new Option<string[]>("--tlsa") { Description = "A TLSA record of the gateway for an offline DANE check, e.g. \"3 1 1 HEX\" (usage, selector, matching type, data); repeatable. Taken as DNSSEC-validated. With --level dane (the default with --tlsa) or dane-only; at dane-only no --tlsa means no records.", AllowMultipleArgumentsPerToken = false };
         var crlAll = new Option<bool>("--crl-check-all") { Description = "With --crl: every certificate below the anchor needs an applicable CRL (like openssl verify -crl_check_all)." };
         var cmd = new Command("verify", "Validate a presented certificate chain against the trust store and a rule profile (exit 0 compliant, 1 not, 2 unusable input).")
         {
-            chain, nexthop, mx, level, match, profile, roots, ev, at, crl, crlAll, warnDays,
+            chain, nexthop, mx, level, match, profile, roots, ev, at, crl, crlAll, warnDays, tlsa,
         };
         var format = FormatOption.AddTo(cmd, sarif: true);
         cmd.SetAction(r => format.TryGet(r, "certpolicy verify", stderr, out var fmt)
             ? Run(
-                new Args(r.GetValue(chain)!, r.GetValue(nexthop)!, r.GetValue(mx), r.GetValue(level), r.GetValue(match), r.GetValue(profile), r.GetValue(roots), r.GetValue(ev) ?? [], r.GetValue(at), fmt, r.GetValue(crl) ?? [], r.GetValue(crlAll), r.GetValue(warnDays)),
+                new Args(r.GetValue(chain)!, r.GetValue(nexthop)!, r.GetValue(mx), r.GetValue(level), r.GetValue(match), r.GetValue(profile), r.GetValue(roots), r.GetValue(ev) ?? [], r.GetValue(at), fmt, r.GetValue(crl) ?? [], r.GetValue(crlAll), r.GetValue(warnDays), r.GetValue(tlsa) ?? []),
                 stdout,
                 stderr)
             : ExitCodes.Unusable);
@@ -47,7 +49,7 @@ internal static class VerifyCommand
         ConformanceCommand.Add(root, stdout, stderr);
     }
 
-    private sealed record Args(string Chain, string NextHop, string? Mx, string? Level, string? Match, string? Profile, string? Roots, string[] EvPolicies, string? At, OutputFormat Format, string[] Crls, bool CrlCheckAll, int WarnDays);
+    private sealed record Args(string Chain, string NextHop, string? Mx, string? Level, string? Match, string? Profile, string? Roots, string[] EvPolicies, string? At, OutputFormat Format, string[] Crls, bool CrlCheckAll, int WarnDays, string[] Tlsa);
 
     private static int Run(Args a, TextWriter stdout, TextWriter stderr)
     {
@@ -64,11 +66,36 @@ internal static class VerifyCommand
             return ExitCodes.Unusable;
         }
 
-        var securityLevel = SecurityLevel.Secure;
-        if (a.Level is not null && (!SecurityLevels.TryParse(a.Level, out securityLevel) || !securityLevel.IsPkix()))
+        var securityLevel = a.Tlsa.Length > 0 ? SecurityLevel.Dane : SecurityLevel.Secure;
+        if (a.Level is not null && (!SecurityLevels.TryParse(a.Level, out securityLevel) || !(securityLevel.IsPkix() || securityLevel is SecurityLevel.Dane or SecurityLevel.DaneOnly)))
         {
-            stderr.WriteLine("certpolicy verify: --level: '" + a.Level + "' must be verify or secure (the levels that check certificates)");
+            stderr.WriteLine("certpolicy verify: --level: '" + a.Level + "' must be verify, secure, dane or dane-only (the levels that check certificates)");
             return ExitCodes.Unusable;
+        }
+
+        bool daneLevel = securityLevel is SecurityLevel.Dane or SecurityLevel.DaneOnly;
+        if (a.Tlsa.Length > 0 && !daneLevel)
+        {
+            stderr.WriteLine("certpolicy verify: --tlsa needs --level dane or dane-only");
+            return ExitCodes.Unusable;
+        }
+
+        if (daneLevel && a.Match is not null)
+        {
+            stderr.WriteLine("certpolicy verify: --match: attribute \"match\" invalid at security level \"" + securityLevel.ToPostfixName() + "\" (the DANE names are fixed: the MX host and the next-hop domain)");
+            return ExitCodes.Unusable;
+        }
+
+        var records = new List<TlsaRecord>(a.Tlsa.Length);
+        foreach (var text in a.Tlsa)
+        {
+            if (!TlsaRecord.TryParse(text, out var record, out var tlsaError))
+            {
+                stderr.WriteLine("certpolicy verify: --tlsa '" + text + "': " + tlsaError);
+                return ExitCodes.Unusable;
+            }
+
+            records.Add(record!);
         }
 
         if (a.Match is not null && a.Level is null)
@@ -77,7 +104,7 @@ internal static class VerifyCommand
             return ExitCodes.Unusable;
         }
 
-        MatchList? list = MatchList.DefaultFor(securityLevel);
+        MatchList? list = daneLevel ? DaneMatcher.TaNames : MatchList.DefaultFor(securityLevel);
         if (a.Match is not null && !MatchList.TryParse(a.Match, out list, out var matchError))
         {
             stderr.WriteLine("certpolicy verify: --match: " + matchError);
@@ -86,7 +113,9 @@ internal static class VerifyCommand
 
         if (list!.Elements.Any(e => e.Kind == MatchElementKind.HostName) && string.IsNullOrEmpty(a.Mx))
         {
-            stderr.WriteLine("certpolicy verify: the hostname strategy needs --mx (the MX host name)");
+            stderr.WriteLine(daneLevel
+                ? "certpolicy verify: level " + securityLevel.ToPostfixName() + " needs --mx (the MX host name: the TLSA base domain)"
+                : "certpolicy verify: the hostname strategy needs --mx (the MX host name)");
             return ExitCodes.Unusable;
         }
 
@@ -160,14 +189,17 @@ internal static class VerifyCommand
             chain.Add(d);
         }
 
-        var connection = compiled.Explain(a.NextHop, a.Mx, chain, null, time);
-        var report = connection.Certificate!;
-        if ((report.Verdict.Reasons & VerdictReasons.MalformedInput) != 0)
+        // --tlsa: the records are taken as DNSSEC-validated (given by the user, not looked up); none means no records.
+        var dane = daneLevel ? DaneInput.WithRecords(records, secure: true, "_25._tcp." + a.Mx) : null;
+        var connection = compiled.Explain(a.NextHop, a.Mx, chain, null, time, dane);
+        if (connection.Certificate is { } checkedChain && (checkedChain.Verdict.Reasons & VerdictReasons.MalformedInput) != 0)
         {
-            var f = report.Findings.First(x => x.Reason == VerdictReasons.MalformedInput);
+            var f = checkedChain.Findings.First(x => x.Reason == VerdictReasons.MalformedInput);
             stderr.WriteLine(a.Chain + ": " + f.Message);
             return ExitCodes.Unusable;
         }
+
+        var report = daneLevel ? DaneView(connection, profile!) : connection.Certificate!;
 
         // --warn-days: warnings only, the verdict and exit code stay as they are.
         var warnings = ExpiryHorizons.Find(store, chain, report.Chain, RootPurposes.TlsServer, time, a.WarnDays);
@@ -185,6 +217,30 @@ internal static class VerifyCommand
         }
 
         return report.Verdict.IsCompliant ? ExitCodes.Ok : ExitCodes.Findings;
+    }
+
+    // At the DANE levels the certificate part may be absent (postfix-secure: the DANE match replaces the chain; a dane
+    // that falls back to may/encrypt checks no certificate): the report shown is the certificate part, if any, plus the
+    // DANE findings (dane.*), with the connection's verdict. A failed DANE finding carries the "untrusted" flag (the TLSA
+    // records do not authenticate the server) so that it renders as an error like the chain's own findings.
+    private static ValidationReport DaneView(ConnectionReport connection, ValidationProfile profile)
+    {
+        var findings = new List<Finding>();
+        if (connection.Certificate is { } chainPart)
+        {
+            findings.AddRange(chainPart.Findings);
+        }
+
+        foreach (var f in connection.Findings)
+        {
+            if (f.Code.StartsWith("dane.", StringComparison.Ordinal))
+            {
+                findings.Add(f.Status == FindingStatus.Failed ? f with { Reason = VerdictReasons.UntrustedChain } : f);
+            }
+        }
+
+        var verdict = new Verdict(connection.Verdict.IsCompliant ? VerdictReasons.None : VerdictReasons.UntrustedChain | (connection.Certificate?.Verdict.Reasons ?? VerdictReasons.None), connection.Certificate?.Verdict.Assurance ?? AssuranceLevel.None);
+        return new ValidationReport(verdict, profile.Name, findings, connection.Certificate?.Chain ?? [], connection.Certificate?.MatchedName);
     }
 
     private static string AssuranceName(AssuranceLevel level) => level switch

@@ -24,6 +24,12 @@ internal enum DaneCheckStatus : byte
 /// <param name="Findings">What was found, in order (the matcher's findings when it ran).</param>
 internal sealed record DaneCheckResult(DaneCheckStatus Status, DaneResult? Match, IReadOnlyList<DaneFinding> Findings)
 {
+    /// <summary>The owner name the TLSA records were looked up at (<c>_25._tcp.BASE</c>; RFC 7672 2.2.3 says which base).</summary>
+    internal string? TlsaName { get; init; }
+
+    /// <summary>The TLSA base domain the DANE-TA names were checked against.</summary>
+    internal string? TlsaBaseDomain { get; init; }
+
     /// <summary>True when Postfix at level dane would not deliver to this host (a mismatch or a DNS failure).</summary>
     internal bool Defers => Status is DaneCheckStatus.Invalid or DaneCheckStatus.DnsFailure;
 }
@@ -107,6 +113,58 @@ internal static class DaneCheck
         }
 
         return Evaluate(tlsa, memory, tlsaBaseDomain, nextHopDomain, now, matcher);
+    }
+
+    /// <summary>Evaluates one host from its <see cref="DomainResolver.LookupTlsaForHostAsync(string, int, CancellationToken)"/>
+    /// answer: the TLSA base domain of RFC 7672 2.2.3 is the DANE-TA name, and the result says which name was used.</summary>
+    /// <param name="tlsa">The TLSA look-up with its base domain.</param>
+    /// <param name="chain">The presented chain, leaf first, DER.</param>
+    /// <param name="nextHopDomain">The recipient domain.</param>
+    /// <param name="now">The validation time.</param>
+    /// <param name="matcher">The matcher.</param>
+    /// <returns>The outcome.</returns>
+    internal static DaneCheckResult Evaluate(TlsaLookup tlsa, IReadOnlyList<ReadOnlyMemory<byte>> chain, string nextHopDomain, DateTimeOffset now, DaneMatcher matcher)
+    {
+        ArgumentNullException.ThrowIfNull(tlsa);
+        var result = Evaluate(tlsa.Answer, chain, tlsa.BaseDomain, nextHopDomain, now, matcher);
+        var findings = new List<DaneFinding>(result.Findings.Count + 1);
+        if (tlsa.Why is { } why)
+        {
+            findings.Add(new DaneFinding("dane.tlsa-base-domain", "R-D1", why));
+        }
+
+        findings.AddRange(result.Findings);
+        return result with { Findings = findings, TlsaName = tlsa.TlsaName, TlsaBaseDomain = tlsa.BaseDomain };
+    }
+
+    /// <summary>The core's input for the levels dane and dane-only (<see cref="DaneInput"/>) from a TLSA answer: records
+    /// with their AD bit, no records, or a failed/bogus look-up with its reason.</summary>
+    /// <param name="tlsa">The TLSA answer.</param>
+    /// <param name="tlsaBaseDomain">The TLSA base domain when it is the CNAME expansion of the MX host, else null.</param>
+    /// <returns>The input.</returns>
+    internal static DaneInput ToInput(DnsAnswer<TlsaRecord> tlsa, string? tlsaBaseDomain = null)
+    {
+        ArgumentNullException.ThrowIfNull(tlsa);
+        if (tlsa.Dnssec == DnssecStatus.Bogus)
+        {
+            return DaneInput.LookupFailed(tlsa.Why ?? "the answer fails DNSSEC validation", true, tlsa.Name);
+        }
+
+        return tlsa.Outcome switch
+        {
+            DnsOutcome.Answer => DaneInput.WithRecords(tlsa.Records, tlsa.IsSecure, tlsa.Name, tlsaBaseDomain),
+            DnsOutcome.NoData or DnsOutcome.NxDomain => DaneInput.None(tlsa.IsSecure, tlsa.Name),
+            _ => DaneInput.LookupFailed(tlsa.Why ?? tlsa.Outcome.ToString(), false, tlsa.Name),
+        };
+    }
+
+    /// <summary>The same from a look-up with its base domain (RFC 7672 2.2.3).</summary>
+    /// <param name="tlsa">The TLSA look-up.</param>
+    /// <returns>The input.</returns>
+    internal static DaneInput ToInput(TlsaLookup tlsa)
+    {
+        ArgumentNullException.ThrowIfNull(tlsa);
+        return ToInput(tlsa.Answer, tlsa.Expanded ? tlsa.BaseDomain : null);
     }
 
     private static DaneCheckResult Single(DaneCheckStatus status, string code, string rule, string message) =>

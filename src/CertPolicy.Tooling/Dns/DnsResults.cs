@@ -114,3 +114,16 @@ internal sealed record HostAddresses(string Host, DnsAnswer<IPAddress> A, DnsAns
 /// <param name="Mx">The MX look-up.</param>
 /// <param name="Hosts">One entry per host of <see cref="MxResult.Hosts"/>, same order.</param>
 internal sealed record MailHosts(MxResult Mx, IReadOnlyList<HostAddresses> Hosts);
+
+/// <summary>The TLSA answer of an MX host with the TLSA base domain it was found at (RFC 7672 2.2.3).</summary>
+/// <param name="Answer">The TLSA answer used.</param>
+/// <param name="BaseDomain">The TLSA base domain: the CNAME-expanded host name when the records came from there, else the
+/// host name. DANE-TA name checks use it.</param>
+/// <param name="HostName">The MX host name as given (without a trailing dot).</param>
+/// <param name="Expanded">True when <see cref="BaseDomain"/> is the CNAME expansion of <see cref="HostName"/>.</param>
+/// <param name="Why">How the name was chosen, for a report; null when the host is not an alias.</param>
+internal sealed record TlsaLookup(DnsAnswer<CertPolicy.Dane.TlsaRecord> Answer, string BaseDomain, string HostName, bool Expanded, string? Why)
+{
+    /// <summary>The owner name the records were asked at (<c>_25._tcp.BASE</c>).</summary>
+    internal string TlsaName => Answer.Name;
+}

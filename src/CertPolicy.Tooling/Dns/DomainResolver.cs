@@ -39,8 +39,9 @@ internal sealed record DomainResolverOptions
 /// <see cref="DnssecStatus.Unknown"/>. DnsClient cannot set CD, so that one query is sent by
 /// <see cref="CheckingDisabledProbe"/> (UDP, same server, timeout and retries).</para>
 /// <para><b>CNAME.</b> The resolver follows CNAMEs; the records of the asked type are taken at the end of the CNAME chain
-/// of the answer (<see cref="DnsAnswer{T}.CanonicalName"/>, at most <see cref="MaxCnameChain"/> steps). Not done: the
-/// RFC 7672 2.2.3 TLSA base domain of a CNAME'd MX host (the TLSA look-up uses the name it is given).</para>
+/// of the answer (<see cref="DnsAnswer{T}.CanonicalName"/>, at most <see cref="MaxCnameChain"/> steps).
+/// <see cref="LookupTlsaAsync"/> asks for the name it is given; <see cref="LookupTlsaForHostAsync(string, int, CancellationToken)"/>
+/// applies the RFC 7672 2.2.3 TLSA base domain of a CNAME'd MX host.</para>
 /// <para>Not done either: IDNA (names must be ASCII, A-labels), DNS over TLS/HTTPS, EDNS client subnet.</para>
 /// </remarks>
 internal sealed class DomainResolver
@@ -186,6 +187,64 @@ internal sealed class DomainResolver
         ArgumentOutOfRangeException.ThrowIfNegative(port);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65_535);
         return LookupAsync("_" + port.ToString(CultureInfo.InvariantCulture) + "._tcp." + TrimDot(host), QueryType.TLSA, ResourceRecordType.TLSA, ReadTlsa, cancellationToken);
+    }
+
+    /// <summary>
+    /// The TLSA records of an MX host with RFC 7672 2.2.3's TLSA base domain: when the host name is an alias (CNAME) and
+    /// the whole expansion is DNSSEC-secure (the resolver set AD on the address answer that carries the CNAME chain), TLSA
+    /// is looked up first at <c>_PORT._tcp.</c> of the fully expanded name, and only when that name has no TLSA records
+    /// (NODATA or NXDOMAIN) at the original name; otherwise (no alias, or an insecure expansion) only at the original name.
+    /// A failed or bogus look-up at the expanded name is the answer (RFC 7672 2.2: it cannot be told from an attack).
+    /// </summary>
+    /// <param name="host">The MX host name.</param>
+    /// <param name="port">The port, 25 for SMTP.</param>
+    /// <param name="cancellationToken">Cancels the look-ups.</param>
+    /// <returns>The answer used and which name it came from.</returns>
+    internal async Task<TlsaLookup> LookupTlsaForHostAsync(string host, int port = 25, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        var a = await LookupAsync(host, QueryType.A, ResourceRecordType.A, ReadAddress, cancellationToken).ConfigureAwait(false);
+        if (a.Outcome is DnsOutcome.Answer or DnsOutcome.NoData)
+        {
+            return await LookupTlsaForHostAsync(a, port, cancellationToken).ConfigureAwait(false);
+        }
+
+        // The alias cannot be known (the address look-up failed): the original name only.
+        var original = await LookupTlsaAsync(host, port, cancellationToken).ConfigureAwait(false);
+        return new TlsaLookup(original, TrimDot(host), TrimDot(host), false, "the address look-up of " + TrimDot(host) + " failed, so a CNAME expansion is not known; TLSA is looked up at the host name");
+    }
+
+    /// <summary>The same, with the host's address answer already at hand (its CNAME chain and AD bit decide, RFC 7672 2.2.3).</summary>
+    /// <param name="address">The A (or AAAA) answer of the MX host.</param>
+    /// <param name="port">The port, 25 for SMTP.</param>
+    /// <param name="cancellationToken">Cancels the look-ups.</param>
+    /// <returns>The answer used and which name it came from.</returns>
+    internal async Task<TlsaLookup> LookupTlsaForHostAsync(DnsAnswer<IPAddress> address, int port = 25, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        string host = TrimDot(address.Name);
+        string expanded = TrimDot(address.CanonicalName);
+        if (SameName(host, expanded))
+        {
+            return new TlsaLookup(await LookupTlsaAsync(host, port, cancellationToken).ConfigureAwait(false), host, host, false, null);
+        }
+
+        if (!address.IsSecure)
+        {
+            // RFC 7672 2.2.3: an insecure expansion cannot be used as the TLSA base domain.
+            return new TlsaLookup(await LookupTlsaAsync(host, port, cancellationToken).ConfigureAwait(false), host, host, false,
+                host + " is an alias of " + expanded + ", but the expansion is not DNSSEC-validated: TLSA is looked up at " + host + " only (RFC 7672 2.2.3)");
+        }
+
+        var first = await LookupTlsaAsync(expanded, port, cancellationToken).ConfigureAwait(false);
+        if (first.Outcome is not (DnsOutcome.NoData or DnsOutcome.NxDomain))
+        {
+            return new TlsaLookup(first, expanded, host, true, host + " is an alias of " + expanded + " (DNSSEC-validated): the TLSA base domain is " + expanded + " (RFC 7672 2.2.3)");
+        }
+
+        var second = await LookupTlsaAsync(host, port, cancellationToken).ConfigureAwait(false);
+        return new TlsaLookup(second, host, host, false,
+            host + " is an alias of " + expanded + " (DNSSEC-validated), which has no TLSA records: TLSA is looked up at " + host + " (RFC 7672 2.2.3)");
     }
 
     /// <summary>The TXT records of a name, each record's character-strings concatenated without separator (RFC 7208

@@ -57,7 +57,8 @@ internal sealed class DaneMatcher
     /// <summary>The most presented certificates considered (the chain reader's limit).</summary>
     internal const int MaxChain = CertificateChainReader.MaxCertificates;
 
-    private static readonly MatchList TaNames = MatchList.TryParse("hostname:nexthop", out var list, out _) ? list! : throw new InvalidOperationException("match list");
+    /// <summary>The names a DANE-TA(2) match needs (RFC 7672 3.2.2; Postfix: the TLSA base domain and the next-hop domain).</summary>
+    internal static readonly MatchList TaNames = MatchList.TryParse("hostname:nexthop", out var list, out _) ? list! : throw new InvalidOperationException("match list");
 
     private readonly ChainValidator _validator;
 

@@ -1,3 +1,4 @@
+using CertPolicy.Dane;
 using CertPolicy.Names;
 using CertPolicy.Policy;
 using CertPolicy.Tls;
@@ -62,8 +63,9 @@ public sealed class CompiledPolicyOptions
 /// against the next hop's match list, on the presented names read once with the chain.</para>
 /// <para>Cold validations (cache misses) are serialised by a lock: the engine's cached issuer keys
 /// are shared objects whose concurrent use .NET does not promise to be safe.</para>
-/// <para>Not modelled (fail closed with <see cref="ConnectionFailures.LevelNotModelled"/>):
-/// <c>fingerprint</c>, <c>dane</c>, <c>dane-only</c>. A policy entry's own <c>protocols=</c>,
+/// <para>Not modelled (fail closed with <see cref="ConnectionFailures.LevelNotModelled"/>): <c>fingerprint</c>, and
+/// <c>dane</c>/<c>dane-only</c> when no TLSA answer is given (the internal overloads with a <see cref="DaneInput"/> evaluate
+/// them: <see cref="DaneLevel"/>). A policy entry's own <c>protocols=</c>,
 /// <c>ciphers=</c> and <c>exclude=</c> are checked as a second floor (<see cref="TlsFloor.TryForPolicy"/>)
 /// besides the profile's: both must accept the negotiated pair.</para>
 /// </remarks>
@@ -77,6 +79,7 @@ public sealed class CompiledPolicy
     private readonly CacheEntry?[] _cache;
     private readonly int _mask;
     private readonly Lock _coldPath = new();
+    private readonly DaneMatcher _dane;
 
     /// <summary>Compiles a policy.</summary>
     /// <param name="tables">The <c>smtp_tls_policy_maps</c> tables in order (may be empty).</param>
@@ -93,6 +96,7 @@ public sealed class CompiledPolicy
         ArgumentOutOfRangeException.ThrowIfGreaterThan(_options.CacheSize, 1 << 24);
         _tables = [.. tables];
         _validator = validator;
+        _dane = new DaneMatcher(validator);
         _plans = new Plan[_tables.Length][];
         for (int t = 0; t < _tables.Length; t++)
         {
@@ -129,7 +133,16 @@ public sealed class CompiledPolicy
     public ConnectionVerdict Evaluate(ReadOnlySpan<char> nextHop, ReadOnlySpan<char> mxHost, IReadOnlyList<ReadOnlyMemory<byte>> chain, TlsProtocol protocol, ushort suite, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(chain);
-        return Run(nextHop, mxHost, chain, true, protocol, suite, now, null);
+        return Run(nextHop, mxHost, chain, true, protocol, suite, now, null, null);
+    }
+
+    /// <summary><see cref="Evaluate(ReadOnlySpan{char}, ReadOnlySpan{char}, IReadOnlyList{ReadOnlyMemory{byte}}, TlsProtocol, ushort, DateTimeOffset)"/>
+    /// with the gateway's TLSA answer, for the levels dane and dane-only (<see cref="DaneLevel"/>). Allocates at those
+    /// levels (the DANE match is not cached); the other levels ignore <paramref name="dane"/>.</summary>
+    internal ConnectionVerdict Evaluate(ReadOnlySpan<char> nextHop, ReadOnlySpan<char> mxHost, IReadOnlyList<ReadOnlyMemory<byte>> chain, TlsProtocol protocol, ushort suite, DateTimeOffset now, DaneInput? dane)
+    {
+        ArgumentNullException.ThrowIfNull(chain);
+        return Run(nextHop, mxHost, chain, true, protocol, suite, now, null, dane);
     }
 
     /// <summary>
@@ -145,11 +158,11 @@ public sealed class CompiledPolicy
     public ConnectionVerdict EvaluateCertificate(ReadOnlySpan<char> nextHop, ReadOnlySpan<char> mxHost, IReadOnlyList<ReadOnlyMemory<byte>> chain, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(chain);
-        return Run(nextHop, mxHost, chain, false, default, 0, now, null);
+        return Run(nextHop, mxHost, chain, false, default, 0, now, null, null);
     }
 
     /// <summary>
-    /// The diagnostic path of <see cref="Evaluate"/> and <see cref="EvaluateCertificate"/>: the same steps, with every
+    /// The diagnostic path of <see cref="Evaluate(ReadOnlySpan{char}, ReadOnlySpan{char}, IReadOnlyList{ReadOnlyMemory{byte}}, TlsProtocol, ushort, DateTimeOffset)"/> and <see cref="EvaluateCertificate"/>: the same steps, with every
     /// finding (policy, TLS floor, chain, names; passes and information included) and the certificate report. The chain
     /// is validated afresh (the cache is neither read nor filled). Allocates; never throws on data.
     /// </summary>
@@ -158,19 +171,24 @@ public sealed class CompiledPolicy
     /// <param name="chain">The certificates the server sent, leaf first, DER.</param>
     /// <param name="session">The negotiated protocol and suite, or null when unknown (the floor is then not checked).</param>
     /// <param name="now">The validation time.</param>
-    /// <returns>The report; its verdict equals what <see cref="Evaluate"/> (or <see cref="EvaluateCertificate"/>) returns.</returns>
-    public ConnectionReport Explain(string nextHop, string? mxHost, IReadOnlyList<ReadOnlyMemory<byte>> chain, NegotiatedSession? session, DateTimeOffset now)
+    /// <returns>The report; its verdict equals what <see cref="Evaluate(ReadOnlySpan{char}, ReadOnlySpan{char}, IReadOnlyList{ReadOnlyMemory{byte}}, TlsProtocol, ushort, DateTimeOffset)"/> (or <see cref="EvaluateCertificate"/>) returns.</returns>
+    public ConnectionReport Explain(string nextHop, string? mxHost, IReadOnlyList<ReadOnlyMemory<byte>> chain, NegotiatedSession? session, DateTimeOffset now) =>
+        Explain(nextHop, mxHost, chain, session, now, null);
+
+    /// <summary><see cref="Explain(string, string?, IReadOnlyList{ReadOnlyMemory{byte}}, NegotiatedSession?, DateTimeOffset)"/>
+    /// with the gateway's TLSA answer, for the levels dane and dane-only (<see cref="DaneLevel"/>).</summary>
+    internal ConnectionReport Explain(string nextHop, string? mxHost, IReadOnlyList<ReadOnlyMemory<byte>> chain, NegotiatedSession? session, DateTimeOffset now, DaneInput? dane)
     {
         ArgumentNullException.ThrowIfNull(nextHop);
         ArgumentNullException.ThrowIfNull(chain);
         var sink = new ReportBuilder(_options);
-        var verdict = Run(nextHop, mxHost, chain, session is not null, session?.Protocol ?? default, session?.CipherSuite ?? 0, now, sink);
+        var verdict = Run(nextHop, mxHost, chain, session is not null, session?.Protocol ?? default, session?.CipherSuite ?? 0, now, sink, dane);
         return sink.Build(verdict);
     }
 
     // The one evaluation: Evaluate and EvaluateCertificate pass no sink (flags only, cached chain verdict); Explain passes
     // one and gets every finding of the same steps.
-    private ConnectionVerdict Run(ReadOnlySpan<char> nextHop, ReadOnlySpan<char> mxHost, IReadOnlyList<ReadOnlyMemory<byte>> chain, bool checkTls, TlsProtocol protocol, ushort suite, DateTimeOffset now, ReportBuilder? sink)
+    private ConnectionVerdict Run(ReadOnlySpan<char> nextHop, ReadOnlySpan<char> mxHost, IReadOnlyList<ReadOnlyMemory<byte>> chain, bool checkTls, TlsProtocol protocol, ushort suite, DateTimeOffset now, ReportBuilder? sink, DaneInput? dane)
     {
         try
         {
@@ -190,17 +208,51 @@ public sealed class CompiledPolicy
                 return new ConnectionVerdict(ConnectionFailures.PartnerLevelTooWeak, VerdictReasons.None, TlsFloorFailures.None, AssuranceLevel.None, false);
             }
 
-            if (plan.Level <= SecurityLevel.May)
+            var level = plan.Level;
+            bool daneAuthenticates = false;
+            if (level is SecurityLevel.Dane or SecurityLevel.DaneOnly)
+            {
+                // R-D1, RFC 7672 2.2 (DaneLevel): what the TLSA answer makes of the level before any certificate.
+                if (dane is null)
+                {
+                    sink?.Add(DaneLevel.NoInputCode, "R-D1", -1, FindingStatus.NotEvaluated, "level " + level.ToPostfixName() + " needs the gateway's TLSA records, which were not given");
+                    return new ConnectionVerdict(ConnectionFailures.LevelNotModelled, VerdictReasons.None, TlsFloorFailures.None, AssuranceLevel.None, false);
+                }
+
+                var mode = DaneLevel.Classify(level, dane, sink is not null, out string code, out var status, out string? message);
+                sink?.Add(code, "R-D1", -1, status, message!);
+                if (mode == DaneMode.Defer)
+                {
+                    return new ConnectionVerdict(ConnectionFailures.Dane, VerdictReasons.None, TlsFloorFailures.None, AssuranceLevel.None, false);
+                }
+
+                if (mode != DaneMode.Authenticate && IsPartner(DomainOf(nextHop)))
+                {
+                    // R-T6 (RULES.md): a partner's mail must not go without a verified certificate.
+                    sink?.Add(DaneLevel.PartnerFallbackCode, "R-T6", -1, FindingStatus.Failed, DaneLevel.PartnerFallbackMessage(nextHop, mode));
+                    return new ConnectionVerdict(ConnectionFailures.PartnerLevelTooWeak, VerdictReasons.None, TlsFloorFailures.None, AssuranceLevel.None, false);
+                }
+
+                level = mode switch
+                {
+                    DaneMode.Opportunistic => SecurityLevel.May,
+                    DaneMode.Encrypt => SecurityLevel.Encrypt,
+                    _ => level,
+                };
+                daneAuthenticates = mode == DaneMode.Authenticate;
+            }
+
+            if (level <= SecurityLevel.May)
             {
                 // Opportunistic or no TLS (R-T7): nothing is enforced.
-                sink?.Add("level-opportunistic", "R-T7", -1, FindingStatus.Info, "level " + plan.Level.ToPostfixName() + ": TLS is not enforced for this next hop, so the floor, names and chain are not checked");
-                sink?.NotChecked(plan.Level);
+                sink?.Add("level-opportunistic", "R-T7", -1, FindingStatus.Info, "level " + level.ToPostfixName() + ": TLS is not enforced for this next hop, so the floor, names and chain are not checked");
+                sink?.NotChecked(level);
                 return default;
             }
 
-            if (plan.Level is SecurityLevel.Fingerprint or SecurityLevel.Dane or SecurityLevel.DaneOnly)
+            if (level == SecurityLevel.Fingerprint)
             {
-                sink?.Add("level-not-modelled", "R-T6", -1, FindingStatus.NotEvaluated, "level " + plan.Level.ToPostfixName() + " (pins / TLSA records) is not modelled");
+                sink?.Add("level-not-modelled", "R-T6", -1, FindingStatus.NotEvaluated, "level " + level.ToPostfixName() + " (pins) is not modelled");
                 return new ConnectionVerdict(ConnectionFailures.LevelNotModelled, VerdictReasons.None, TlsFloorFailures.None, AssuranceLevel.None, false);
             }
 
@@ -225,14 +277,14 @@ public sealed class CompiledPolicy
                 sink?.Add("tls-not-checked", "R-T5", -1, FindingStatus.Info, "the negotiated protocol and cipher suite were not given: the floor (R-T2..R-T5) is the caller's to check");
             }
 
-            if (plan.Level == SecurityLevel.Encrypt)
+            if (level == SecurityLevel.Encrypt)
             {
                 if (chain.Count == 0)
                 {
                     sink?.Add("no-certificate", "R-C1", -1, FindingStatus.Info, "the server sent no certificate (anonymous cipher suite); level encrypt does not need one");
                 }
 
-                sink?.NotChecked(plan.Level);
+                sink?.NotChecked(level);
                 return new ConnectionVerdict(failures, VerdictReasons.None, tls, AssuranceLevel.None, false);
             }
 
@@ -240,6 +292,39 @@ public sealed class CompiledPolicy
             {
                 sink?.Add("no-certificate", "R-C1", -1, FindingStatus.Failed, "the server sent no certificate (anonymous cipher suite)");
                 return new ConnectionVerdict(failures | ConnectionFailures.NoCertificate, VerdictReasons.None, tls, AssuranceLevel.None, false);
+            }
+
+            // The name the hostname strategy uses: the TLSA base domain at the DANE levels (RFC 7672 2.2.3), else the MX host.
+            var hostName = dane is { TlsaBaseDomain: { } baseDomain } && daneAuthenticates ? baseDomain.AsSpan() : mxHost;
+            if (daneAuthenticates)
+            {
+                // R-D1 (RULES.md), RFC 7672 3: the chain must match the TLSA records (DaneMatcher).
+                bool strict = !DaneLevel.PredictsPostfix(_options.Profile);
+                DaneResult match;
+                lock (_coldPath)
+                {
+                    match = _dane.Match(dane!.Records, chain, hostName.ToString(), DomainOf(nextHop).ToString(), now);
+                }
+
+                if (sink is not null)
+                {
+                    DaneLevel.Report(sink, match, strict);
+                }
+
+                if (match.Status != DaneStatus.Valid)
+                {
+                    failures |= ConnectionFailures.Dane;
+                }
+
+                if (!strict)
+                {
+                    // postfix-secure predicts Postfix: the DANE match replaces the CA chain and the names (RFC 7672 3.1).
+                    return new ConnectionVerdict(failures, VerdictReasons.None, tls, AssuranceLevel.None, false);
+                }
+
+                // Strict profiles, R-D1: DANE never replaces R-C1..R-C12; the chain and the names are checked below as at
+                // secure, with the names Postfix uses at the DANE levels (DaneMatcher.TaNames: the TLSA base domain and
+                // the next-hop domain; RFC 7672 3.2.2, postfix-tls.md 4.4), which is the plan's match list.
             }
 
             VerdictReasons reasons;
@@ -259,7 +344,7 @@ public sealed class CompiledPolicy
                 assurance = cached.Assurance;
                 names = cached.Names is null
                     ? new NameCheckResult(NameCheckStatus.MalformedCertificate)
-                    : NameChecker.CheckNames(cached.Chain[0], cached.Names, plan.Match!, DomainOf(nextHop), mxHost);
+                    : NameChecker.CheckNames(cached.Chain[0], cached.Names, plan.Match!, DomainOf(nextHop), hostName);
             }
             else
             {
@@ -272,8 +357,8 @@ public sealed class CompiledPolicy
                 reasons = report.Verdict.Reasons;
                 assurance = report.Verdict.Assurance;
                 var leaf = chain[ChainOrder.LeafIndex(chain)]; // a chain given CA first is checked leaf first (chain.not-in-order)
-                names = NameChecker.Check(leaf.Span, plan.Match!, DomainOf(nextHop), mxHost);
-                sink.Certificate(report, names, leaf, plan.Match!, nextHop.ToString(), mxHost.ToString());
+                names = NameChecker.Check(leaf.Span, plan.Match!, DomainOf(nextHop), hostName);
+                sink.Certificate(report, names, leaf, plan.Match!, nextHop.ToString(), hostName.ToString());
             }
 
             if (reasons != VerdictReasons.None)
@@ -483,6 +568,12 @@ public sealed class CompiledPolicy
         internal static Plan ForPolicy(TlsPolicy policy, TlsFloor profileFloor)
         {
             var match = MatchList.For(policy, out var error);
+            if (policy.Level is SecurityLevel.Dane or SecurityLevel.DaneOnly)
+            {
+                // postfix-tls.md 4.4: match= is refused at the DANE levels; the names are fixed (RFC 7672 3.2.2).
+                match = DaneMatcher.TaNames;
+            }
+
             if (policy.Level.IsPkix() && (match is null || error is not null))
             {
                 return new Plan { Invalid = true, Policy = policy, Error = "the match list is unusable: " + (error ?? "no match list") };
@@ -506,7 +597,11 @@ public sealed class CompiledPolicy
             };
         }
 
-        internal static Plan ForLevel(SecurityLevel level, MatchList? match) => new() { Level = level, Match = match ?? MatchList.DefaultFor(level) };
+        internal static Plan ForLevel(SecurityLevel level, MatchList? match) => new()
+        {
+            Level = level,
+            Match = match ?? (level is SecurityLevel.Dane or SecurityLevel.DaneOnly ? DaneMatcher.TaNames : MatchList.DefaultFor(level)),
+        };
 
         internal string? Error { get; private init; }
 

@@ -14,7 +14,7 @@ namespace CertPolicy.Evaluation;
 public readonly record struct NegotiatedSession(TlsProtocol Protocol, ushort CipherSuite);
 
 /// <summary>
-/// The report of <see cref="CompiledPolicy.Explain"/>: the verdict of the same steps as <see cref="CompiledPolicy.Evaluate"/>,
+/// The report of <see cref="CompiledPolicy.Explain(string, string?, IReadOnlyList{ReadOnlyMemory{byte}}, NegotiatedSession?, DateTimeOffset)"/>: the verdict of the same steps as <see cref="CompiledPolicy.Evaluate(ReadOnlySpan{char}, ReadOnlySpan{char}, IReadOnlyList{ReadOnlyMemory{byte}}, TlsProtocol, ushort, DateTimeOffset)"/>,
 /// every finding in order (policy, TLS floor, chain, names; passes and information included), and the certificate part as
 /// the chain engine reports it. Every adapter (the SslStream/MailKit callback, the probe, <c>certpolicy verify</c>) renders this.
 /// </summary>

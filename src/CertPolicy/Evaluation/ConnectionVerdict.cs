@@ -14,7 +14,7 @@ public enum ConnectionFailures
     /// <summary>The policy entry for the next hop is invalid: Postfix defers mail for it (R-T6, fail closed).</summary>
     PolicyInvalid = 1 << 0,
 
-    /// <summary>The level (fingerprint, dane, dane-only) is not modelled by the evaluator (fail closed).</summary>
+    /// <summary>The level is not modelled by the evaluator (fingerprint; dane and dane-only without a TLSA answer): fail closed.</summary>
     LevelNotModelled = 1 << 1,
 
     /// <summary>The negotiated protocol or suite is below the floor (R-T2..R-T5); see <see cref="ConnectionVerdict.TlsFailures"/>.</summary>
@@ -35,6 +35,10 @@ public enum ConnectionFailures
     /// <summary>The next hop is a partner with mandatory TLS (R-T6) but its level does not verify the certificate:
     /// <c>none</c> (R-T8), <c>may</c> or <c>encrypt</c>.</summary>
     PartnerLevelTooWeak = 1 << 7,
+
+    /// <summary>At level dane or dane-only: the TLSA records do not authenticate the chain, the TLSA look-up failed or is
+    /// DNSSEC-bogus, or dane-only has no usable DNSSEC-validated records. Postfix defers the mail (R-D1, RFC 7672).</summary>
+    Dane = 1 << 8,
 }
 
 /// <summary>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using CertPolicy.Dane;
 using CertPolicy.Names;
 using CertPolicy.Policy;
 using CertPolicy.Evaluation;
@@ -44,6 +45,10 @@ internal sealed class ProbeEvaluationInput
 
     /// <summary>What the probe's client offered (<see cref="ProbeOffer"/>), for the report; null when the caller set the offer itself.</summary>
     public ProbeOffer? Offer { get; init; }
+
+    /// <summary>The gateway's TLSA answer, for the levels dane and dane-only (<see cref="DaneLevel"/>); without it those
+    /// levels cannot be evaluated. Ignored at the other levels.</summary>
+    public DaneInput? Dane { get; init; }
 }
 
 /// <summary>The evaluation of one probe: a verdict and the findings that led to it.</summary>
@@ -100,8 +105,9 @@ internal sealed class ProbeReport
 /// <remarks>
 /// The policy's own <c>protocols=</c>/<c>ciphers=</c>/<c>exclude=</c> are checked as a second floor besides the
 /// profile's (<see cref="TlsFloor.TryForPolicy"/>; findings <c>policy-tls</c>, <c>policy-tls-*</c>).
-/// Known gaps, written down: the levels <c>fingerprint</c>,
-/// <c>dane</c> and <c>dane-only</c> are not modelled (could not evaluate); no revocation checks.
+/// The levels <c>dane</c> and <c>dane-only</c> are evaluated with <see cref="ProbeEvaluationInput.Dane"/> (<see cref="DaneLevel"/>).
+/// Known gaps, written down: the level <c>fingerprint</c> is not modelled (could not evaluate), nor are <c>dane</c> and
+/// <c>dane-only</c> without a TLSA answer; no revocation checks.
 /// </remarks>
 internal static class ProbeEvaluator
 {
@@ -164,10 +170,30 @@ internal static class ProbeEvaluator
             findings.Add(new(OfferCode, "R-T5", FindingStatus.Info, offer.Describe()));
         }
 
-        if (level is SecurityLevel.Fingerprint or SecurityLevel.Dane or SecurityLevel.DaneOnly)
+        if (level == SecurityLevel.Fingerprint)
         {
-            findings.Add(new("level-not-modelled", "R-T6", FindingStatus.NotEvaluated, "level " + levelName + " (pins / TLSA records) is not modelled by the probe"));
+            findings.Add(new("level-not-modelled", "R-T6", FindingStatus.NotEvaluated, "level " + levelName + " (pins) is not modelled by the probe"));
             return;
+        }
+
+        // R-D1, RFC 7672 2.2 (DaneLevel): the TLSA answer decides before the connection whether Postfix defers, falls back
+        // or authenticates; the pipeline repeats the same classification and the session part skips its duplicates.
+        var daneMode = DaneMode.Authenticate;
+        string? daneCode = null;
+        if (level is SecurityLevel.Dane or SecurityLevel.DaneOnly)
+        {
+            if (input.Dane is null)
+            {
+                findings.Add(new(DaneLevel.NoInputCode, "R-D1", FindingStatus.NotEvaluated, "level " + levelName + " needs the gateway's TLSA records, which were not looked up"));
+                return;
+            }
+
+            daneMode = DaneLevel.Classify(level, input.Dane, true, out daneCode, out var daneStatus, out string? daneMessage);
+            findings.Add(new(daneCode, "R-D1", daneStatus, daneMessage!));
+            if (daneMode == DaneMode.Defer)
+            {
+                return;
+            }
         }
 
         var compiled = new CompiledPolicy(
@@ -186,7 +212,11 @@ internal static class ProbeEvaluator
         // the level says; the same rule the pipeline applies (CompiledPolicy.IsPartner), reported before any connection
         // outcome so that it also stands when the server offers no STARTTLS.
         bool partner = compiled.IsPartner(CompiledPolicy.DomainOf(input.NextHop));
-        if (partner && !CompiledPolicy.VerifiesPeer(level))
+        if (partner && daneCode is not null && daneMode is DaneMode.Opportunistic or DaneMode.Encrypt)
+        {
+            findings.Add(new(DaneLevel.PartnerFallbackCode, "R-T6", FindingStatus.Failed, DaneLevel.PartnerFallbackMessage(input.NextHop, daneMode)));
+        }
+        else if (partner && !CompiledPolicy.VerifiesPeer(level))
         {
             findings.Add(new(CompiledPolicy.PartnerLevelCode, level == SecurityLevel.None ? "R-T8" : "R-T6", FindingStatus.Failed, CompiledPolicy.PartnerLevelMessage(input.NextHop, level)));
         }
@@ -196,7 +226,8 @@ internal static class ProbeEvaluator
             findings.Add(new("level-none", "R-T8", FindingStatus.Info, "level none: Postfix would not use TLS for this next hop; not allowed for a partner with mandatory TLS (R-T8; name the partner with --partner)"));
         }
 
-        bool required = level.RequiresTls() || partner;
+        // RFC 7672 2.2: a dane level that authenticates or falls back to encrypt requires TLS; only the may fallback does not.
+        bool required = level.RequiresTls() || partner || (daneCode is not null && daneMode != DaneMode.Opportunistic);
         StartTlsInjection.Evaluate(probe, findings);
         switch (probe.Outcome)
         {
@@ -230,7 +261,7 @@ internal static class ProbeEvaluator
                 // What a weak-only server negotiates with a client that offers everything: the findings
                 // below name the weak parameters (R-T2..R-T5) and still check the certificate.
                 findings.Add(new("permissive-retry", "R-T5", FindingStatus.Info, "a permissive retry (TLS 1.0 to 1.3, CBC and NULL suites, OpenSSL security level 0) negotiated " + TlsProtocols.ToOpenSslName(TlsProtocols.FromSslProtocols(retry.Protocol)) + " with " + CipherSuiteTable.NameOf((ushort)retry.CipherSuite) + ": the server's parameters below are from that session"));
-                EvaluateSession(retry, input, mx, findings, compiled);
+                EvaluateSession(retry, input, mx, findings, compiled, daneCode);
                 return;
             case ProbeOutcome.TlsEstablished:
                 break;
@@ -239,13 +270,13 @@ internal static class ProbeEvaluator
                 return;
         }
 
-        EvaluateSession(probe, input, mx, findings, compiled);
+        EvaluateSession(probe, input, mx, findings, compiled, daneCode);
     }
 
     /// <summary>An established session: R-T1, the floor, the certificate's names and chain.</summary>
     // The session is judged by the one pipeline (CompiledPolicy.Explain) with the next hop's policy as its only entry;
     // the probe only adds what the pipeline cannot know (implicit TLS, the host it reached) and renders the findings.
-    private static void EvaluateSession(ProbeResult probe, ProbeEvaluationInput input, string mx, List<ProbeFinding> findings, CompiledPolicy compiled)
+    private static void EvaluateSession(ProbeResult probe, ProbeEvaluationInput input, string mx, List<ProbeFinding> findings, CompiledPolicy compiled, string? daneCode)
     {
         // R-T1: STARTTLS on the SMTP port; implicit TLS is not used between gateways.
         findings.Add(probe.ImplicitTls
@@ -259,7 +290,7 @@ internal static class ProbeEvaluator
         }
 
         var session = new NegotiatedSession(TlsProtocols.FromSslProtocols(probe.Protocol), (ushort)probe.CipherSuite);
-        var report = compiled.Explain(input.NextHop, mx, chain, session, input.ValidationTime);
+        var report = compiled.Explain(input.NextHop, mx, chain, session, input.ValidationTime, input.Dane);
         string where = probe.Host + "[" + (probe.Address ?? probe.Host) + "]:" + probe.Port.ToString(CultureInfo.InvariantCulture);
         foreach (var f in report.Findings)
         {
@@ -267,11 +298,17 @@ internal static class ProbeEvaluator
             {
                 case "policy":
                 case CompiledPolicy.PartnerLevelCode:
+                case DaneLevel.PartnerFallbackCode:
                     continue; // the probe's own lines above say where the policy came from and judge the partner's level
                 case "name.mismatch":
                     // Postfix's wording (postfix-tls.md 7.1), so the report reads like the log line it predicts.
                     findings.Add(new(f.Code, f.Rule, f.Status, "server certificate verification failed for " + where + ": num=62:hostname mismatch: " + f.Message));
                     continue;
+            }
+
+            if (daneCode is not null && f.Code == daneCode)
+            {
+                continue; // the DANE classification, reported before the connection outcome
             }
 
             // Without a validator the engine ran over an empty store: its chain findings mean nothing and are replaced below.

@@ -22,7 +22,7 @@ namespace CertPolicy.Tests.Evaluation;
 /// <summary>
 /// Issue 11's acceptance: one input, one verdict, whichever adapter asks. Every case goes through
 /// <c>certpolicy verify</c> (in process, JSON), the SslStream/MailKit callback (flag path and report path),
-/// the probe's evaluator, <see cref="CompiledPolicy.Explain"/> and <see cref="CompiledPolicy.Evaluate"/>, and the
+/// the probe's evaluator, <c>CompiledPolicy.Explain</c> and <c>CompiledPolicy.Evaluate</c>, and the
 /// chain engine alone; all must give the same verdict, the same failing finding codes and the same assurance.
 /// The corpus: the generated differential chains, the rule test chains, and the x509-limbo vectors.
 /// </summary>

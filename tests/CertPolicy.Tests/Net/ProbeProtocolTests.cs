@@ -145,11 +145,16 @@ public class ProbeProtocolTests
     }
 
     [Fact]
-    public void Dane_and_fingerprint_levels_are_not_modelled()
+    public void Fingerprint_is_not_modelled_and_dane_needs_a_tlsa_answer()
     {
-        var report = ProbeEvaluator.Evaluate(Established(false), Input("dane-only"));
+        var report = ProbeEvaluator.Evaluate(Established(false), Input("fingerprint match=AA:BB"));
         Assert.Equal(ProbeVerdict.CouldNotEvaluate, report.Verdict);
         Assert.NotNull(report.Find("level-not-modelled"));
+
+        // The DANE levels are evaluated with the TLSA answer (DaneLevelTests); without one they cannot be.
+        var dane = ProbeEvaluator.Evaluate(Established(false), Input("dane-only"));
+        Assert.Equal(ProbeVerdict.CouldNotEvaluate, dane.Verdict);
+        Assert.Equal(FindingStatus.NotEvaluated, dane.Find("dane.no-input")?.Status);
     }
 
     [Fact]

@@ -27,7 +27,10 @@ public sealed class DnsZoneCollection : ICollectionFixture<DnsZoneFixture>;
 /// <c>_mta-sts</c> and a two-string <c>_smtp._tls</c> TXT; <c>_mta-sts</c> TXT records of the policy service's merge
 /// domains <c>sts-new</c>, <c>sts-weak</c>, <c>sts-strict</c>, <c>sts-testing</c>, <c>sts-fail</c>, <c>sts-cached</c>
 /// (id 1), <c>sts-cached2</c> (id 2) and <c>sts-slow</c> (MtaStsMergeServiceTests); <c>nullmx</c> (MX 0 .), <c>implicit</c> (A, no MX),
-/// <c>alias</c> (CNAME mx1), <c>mixednull</c> (MX 0 . next to MX 10 mx1, which RFC 7505 3 forbids).</item>
+/// <c>alias</c> (CNAME mx1), <c>mixednull</c> (MX 0 . next to MX 10 mx1, which RFC 7505 3 forbids); for the RFC 7672
+/// 2.2.3 TLSA base domain: <c>alias2</c> (CNAME mx4, which has an A record and no TLSA; TLSA <c>3 1 1</c> of
+/// <see cref="Other"/>'s key at alias2 itself) and <c>alias3</c> (CNAME mx.insecure.test, an insecure expansion; TLSA
+/// <c>3 1 1</c> of <see cref="Other"/>'s key at alias3).</item>
 /// <item><c>insecure.test</c>, unsigned and without a trust anchor: answers without AD. MX 10 mx, TLSA 3 1 1 of the
 /// leaf at mx.</item>
 /// <item><c>bogus.test</c>, signed with its own trust anchor, then the TLSA data of mx changed in the signed file: the
@@ -96,6 +99,11 @@ public sealed class DnsZoneFixture : IDisposable
             mixednull MX 10 mx1.example.test.
             implicit A 192.0.2.9
             alias CNAME mx1.example.test.
+            alias2 CNAME mx4.example.test.
+            mx4 A 192.0.2.4
+            _25._tcp.alias2 TLSA 3 1 1 {OtherSpkiSha256}
+            alias3 CNAME mx.insecure.test.
+            _25._tcp.alias3 TLSA 3 1 1 {OtherSpkiSha256}
             """));
         _dir.File("insecure.test.zone", Zone("insecure.test", $"""
             @ MX 10 mx.insecure.test.

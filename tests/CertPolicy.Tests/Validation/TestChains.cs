@@ -97,6 +97,9 @@ internal static class TestChains
     /// <summary>The intermediate's private key (signs CRLs for the leaf in the revocation tests).</summary>
     internal static ECDsa IntermediateSigningKey => IntermediateKey.Value;
 
+    /// <summary>The default (ec256) leaf key, so that a real server (Postfix in the DANE probe test) can present a generated leaf.</summary>
+    internal static ECDsa LeafSigningKey => LeafEc.Value;
+
     internal static ReadOnlyMemory<byte> RootFor(int keyIndex, string name)
     {
         lock (RootCache)

@@ -52,8 +52,9 @@ public static partial class TrustManifestLoader
     /// <summary>Loads the manifest embedded in the library (the repository's <c>trust/manifest.cfg</c> and <c>trust/roots/</c>).</summary>
     /// <param name="validationTime">The instant against which expiry is judged.</param>
     /// <returns>The manifest with its diagnostics.</returns>
-    /// <remarks>The manifest's fields come compiled (no text is parsed); the root files are read from the assembly's
-    /// resources and checked against the fields, and the time-dependent checks run, as for a manifest read from text.</remarks>
+    /// <remarks>The manifest's fields and its root certificates come compiled (no text is parsed, no resource read); the
+    /// certificates are parsed and checked against the fields, and the time-dependent checks run, as for a manifest read
+    /// from text.</remarks>
     public static TrustManifest LoadEmbedded(DateTimeOffset validationTime) => LoadCompiled(validationTime);
 
     /// <summary>The embedded manifest parsed from its text (the resource <c>manifest.cfg</c>): what <see cref="LoadEmbedded"/>
@@ -74,10 +75,6 @@ public static partial class TrustManifestLoader
 
         return Load(text, EmbeddedName, (string rel, out byte[]? contents, out string? error) => ReadResource(asm, rel, out contents, out error), validationTime);
     }
-
-    // The root files of the compiled manifest (a method group: no closure).
-    private static bool ReadEmbeddedRoot(string rel, out byte[]? contents, out string? error) =>
-        ReadResource(typeof(TrustManifestLoader).Assembly, rel, out contents, out error);
 
     private static bool ReadResource(Assembly asm, string rel, out byte[]? contents, out string? error)
     {

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Buffers.Text;
 using System.Globalization;
 using System.Reflection;
 using System.Security.Cryptography;
@@ -74,6 +76,30 @@ public static partial class TrustManifestLoader
         string text = Encoding.UTF8.GetString(span.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? span[3..] : span);
 
         return Load(text, EmbeddedName, (string rel, out byte[]? contents, out string? error) => ReadResource(asm, rel, out contents, out error), validationTime);
+    }
+
+    // A root certificate of the compiled manifest: Base64 in a UTF-8 literal (data in the binary, no resource look-up),
+    // decoded by the vectorised decoder; empty when the manifest names a file that was not compiled in.
+    private static bool TryDecodeCompiledRoot(ReadOnlySpan<byte> base64, out byte[]? der, out string? error)
+    {
+        der = null;
+        if (base64.IsEmpty)
+        {
+            error = "not embedded in the library (add it under trust/ and rebuild)";
+            return false;
+        }
+
+        int length = (base64.Length / 4 * 3) - (base64.EndsWith("=="u8) ? 2 : base64.EndsWith("="u8) ? 1 : 0);
+        var buffer = new byte[length];
+        if (Base64.DecodeFromUtf8(base64, buffer, out _, out int written) != OperationStatus.Done || written != length)
+        {
+            error = "the compiled copy is damaged (regenerate it: trust/README.md)";
+            return false;
+        }
+
+        der = buffer;
+        error = null;
+        return true;
     }
 
     private static bool ReadResource(Assembly asm, string rel, out byte[]? contents, out string? error)

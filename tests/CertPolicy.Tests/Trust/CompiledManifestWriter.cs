@@ -77,21 +77,19 @@ internal static class CompiledManifestWriter
         // The root files' certificates as DER in Base64 (no resource look-up, no PEM at start); the builder reads and
         // checks them as it reads the files of a manifest on disk.
         o.Append("    private static bool ReadCompiledRoot(string file, out byte[]? contents, out string? error)\n    {\n");
-        o.Append("        string? der = file switch\n        {\n");
+        o.Append("        ReadOnlySpan<byte> der = file switch\n        {\n");
         foreach (var r in m.Roots.Where(r => r.File is not null))
         {
             string b64 = Convert.ToBase64String(r.Certificate!.Der.Span);
             o.Append("            ").Append(Str(r.File!)).Append(" =>\n");
             for (int i = 0; i < b64.Length; i += 100)
             {
-                o.Append("                \"").Append(b64.AsSpan(i, Math.Min(100, b64.Length - i))).Append(i + 100 < b64.Length ? "\" +\n" : "\",\n");
+                o.Append("                \"").Append(b64.AsSpan(i, Math.Min(100, b64.Length - i))).Append(i + 100 < b64.Length ? "\"u8 +\n" : "\"u8,\n");
             }
         }
 
-        o.Append("            _ => null,\n        };\n");
-        o.Append("        contents = der is null ? null : Convert.FromBase64String(der);\n");
-        o.Append("        error = der is null ? \"not embedded in the library (add it under trust/ and rebuild)\" : null;\n");
-        o.Append("        return der is not null;\n    }\n\n");
+        o.Append("            _ => default,\n        };\n");
+        o.Append("        return TryDecodeCompiledRoot(der, out contents, out error);\n    }\n\n");
         o.Append("    private static SourcePosition P(int line, int column) => new(EmbeddedName, line, column);\n\n");
         o.Append("    private static DateTimeOffset D(int year, int month, int day, int hour, int minute, int second) => new(year, month, day, hour, minute, second, TimeSpan.Zero);\n");
         o.Append("}\n");

@@ -21,7 +21,7 @@ internal delegate bool RootFileResolver(string relativePath, out byte[]? content
 /// </summary>
 /// <remarks>
 /// The embedded manifest is compiled at build time: <c>TrustManifestLoader.Compiled.g.cs</c>, generated from
-/// <c>trust/manifest.cfg</c> by the test <c>CompiledManifestTests</c> (which fails when the two differ; regenerate with
+/// <c>trust/manifest.cfg</c> and <c>trust/roots/</c> by the test <c>CompiledManifestTests</c> (which fails when they differ; regenerate with
 /// <c>CERTPOLICY_REGENERATE_MANIFEST=1 dotnet test tests/CertPolicy.Tests -c Release --filter Compiled_manifest_is_fresh</c>),
 /// so that a start parses no manifest text (issue 13, item 8). User manifests (<see cref="LoadFile"/>) go through the text parser.
 /// </remarks>

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Buffers.Text;
 using System.Globalization;
 using System.Reflection;
 using System.Security.Cryptography;
@@ -17,7 +19,13 @@ internal delegate bool RootFileResolver(string relativePath, out byte[]? content
 /// which reads the path the caller gives and the root files next to it; <see cref="LoadEmbedded"/> reads the
 /// manifest compiled into this assembly. Validation time is a parameter (no clock is read).
 /// </summary>
-public static class TrustManifestLoader
+/// <remarks>
+/// The embedded manifest is compiled at build time: <c>TrustManifestLoader.Compiled.g.cs</c>, generated from
+/// <c>trust/manifest.cfg</c> and <c>trust/roots/</c> by the test <c>CompiledManifestTests</c> (which fails when they differ; regenerate with
+/// <c>CERTPOLICY_REGENERATE_MANIFEST=1 dotnet test tests/CertPolicy.Tests -c Release --filter Compiled_manifest_is_fresh</c>),
+/// so that a start parses no manifest text (issue 13, item 8). User manifests (<see cref="LoadFile"/>) go through the text parser.
+/// </remarks>
+public static partial class TrustManifestLoader
 {
     /// <summary>The name diagnostics use for the embedded manifest.</summary>
     internal const string EmbeddedName = "embedded:trust/manifest.cfg";
@@ -46,7 +54,16 @@ public static class TrustManifestLoader
     /// <summary>Loads the manifest embedded in the library (the repository's <c>trust/manifest.cfg</c> and <c>trust/roots/</c>).</summary>
     /// <param name="validationTime">The instant against which expiry is judged.</param>
     /// <returns>The manifest with its diagnostics.</returns>
-    public static TrustManifest LoadEmbedded(DateTimeOffset validationTime)
+    /// <remarks>The manifest's fields and its root certificates come compiled (no text is parsed, no resource read); the
+    /// certificates are parsed and checked against the fields, and the time-dependent checks run, as for a manifest read
+    /// from text.</remarks>
+    public static TrustManifest LoadEmbedded(DateTimeOffset validationTime) => LoadCompiled(validationTime);
+
+    /// <summary>The embedded manifest parsed from its text (the resource <c>manifest.cfg</c>): what <see cref="LoadEmbedded"/>
+    /// loads without parsing; the test <c>CompiledManifestTests</c> compares the two field by field.</summary>
+    /// <param name="validationTime">The instant against which expiry is judged.</param>
+    /// <returns>The manifest with its diagnostics.</returns>
+    internal static TrustManifest LoadEmbeddedText(DateTimeOffset validationTime)
     {
         var asm = typeof(TrustManifestLoader).Assembly;
         if (!ReadResource(asm, "manifest.cfg", out byte[]? bytes, out _))
@@ -59,6 +76,30 @@ public static class TrustManifestLoader
         string text = Encoding.UTF8.GetString(span.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? span[3..] : span);
 
         return Load(text, EmbeddedName, (string rel, out byte[]? contents, out string? error) => ReadResource(asm, rel, out contents, out error), validationTime);
+    }
+
+    // A root certificate of the compiled manifest: Base64 in a UTF-8 literal (data in the binary, no resource look-up),
+    // decoded by the vectorised decoder; empty when the manifest names a file that was not compiled in.
+    private static bool TryDecodeCompiledRoot(ReadOnlySpan<byte> base64, out byte[]? der, out string? error)
+    {
+        der = null;
+        if (base64.IsEmpty)
+        {
+            error = "not embedded in the library (add it under trust/ and rebuild)";
+            return false;
+        }
+
+        int length = (base64.Length / 4 * 3) - (base64.EndsWith("=="u8) ? 2 : base64.EndsWith("="u8) ? 1 : 0);
+        var buffer = new byte[length];
+        if (Base64.DecodeFromUtf8(base64, buffer, out _, out int written) != OperationStatus.Done || written != length)
+        {
+            error = "the compiled copy is damaged (regenerate it: trust/README.md)";
+            return false;
+        }
+
+        der = buffer;
+        error = null;
+        return true;
     }
 
     private static bool ReadResource(Assembly asm, string rel, out byte[]? contents, out string? error)
@@ -151,7 +192,7 @@ public static class TrustManifestLoader
         private static readonly string[] ManifestKeys = ["schema", "as-of", "rsa-floor", "ec-floor"];
         private static readonly string[] OidKeys = ["meaning", "owner", "description", "source", "verified"];
         private static readonly string[] CaKeys = ["status", "successor", "fate", "lineage-verified", "successor-roots", "transitional-roots", "business-successor-roots", "reason"];
-        private static readonly string[] RootKeys = ["label", "file", "subject", "not-before", "not-after", "key", "purposes", "ev-oids", "assurance", "distrust-after-tls", "distrust-after-email", "tls-sunset", "status", "bundle", "seed-ca", "role", "source", "reason"];
+        private static readonly string[] RootKeys = TrustRoot.PositionedFields[1..];
 
         private void Err(SourcePosition p, string code, string message) => diags.Add(new ManifestDiagnostic(DiagnosticSeverity.Error, code, "syntax", p, message));
 
@@ -243,6 +284,15 @@ public static class TrustManifestLoader
             }
         }
 
+        /// <summary>The <c>[manifest]</c> section's values, already checked (the compiled manifest).</summary>
+        public void SetManifest(DateOnly asOf, int rsaFloor, int ecFloor)
+        {
+            _sawManifest = true;
+            _asOf = asOf;
+            _rsaFloor = rsaFloor;
+            _ecFloor = ecFloor;
+        }
+
         private void AddOid(ManifestSection s)
         {
             var f = Fields(s, OidKeys, ["meaning", "owner", "description", "source"]);
@@ -252,18 +302,9 @@ public static class TrustManifestLoader
                 return;
             }
 
-            if (f is null)
+            if (f is null || IsDuplicateOid(s.Id, s.Position))
             {
                 return;
-            }
-
-            foreach (var o in _oids)
-            {
-                if (o.Oid == s.Id)
-                {
-                    Finding(s.Position, "TRUST-DUPLICATE", "R-C9", "duplicate [oid " + s.Id + "] (first at line " + Line(o.Position) + ")");
-                    return;
-                }
             }
 
             bool verified = true;
@@ -279,7 +320,7 @@ public static class TrustManifestLoader
             }
 
             string meaning = f["meaning"].RawValue;
-            _oids.Add(new PolicyOid
+            AddChecked(new PolicyOid
             {
                 Oid = s.Id,
                 Meaning = meaning,
@@ -299,6 +340,29 @@ public static class TrustManifestLoader
             });
         }
 
+        private bool IsDuplicateOid(string oid, SourcePosition at)
+        {
+            foreach (var o in _oids)
+            {
+                if (o.Oid == oid)
+                {
+                    Finding(at, "TRUST-DUPLICATE", "R-C9", "duplicate [oid " + oid + "] (first at line " + Line(o.Position) + ")");
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>Adds an OID whose fields are checked (the text path after its checks, or the compiled manifest).</summary>
+        public void AddChecked(PolicyOid oid)
+        {
+            if (!IsDuplicateOid(oid.Oid, oid.Position))
+            {
+                _oids.Add(oid);
+            }
+        }
+
         private void AddCa(ManifestSection s)
         {
             if (string.IsNullOrEmpty(s.Id))
@@ -308,18 +372,9 @@ public static class TrustManifestLoader
             }
 
             var f = Fields(s, CaKeys, ["status", "fate", "reason"]);
-            if (f is null)
+            if (f is null || IsDuplicateCa(s.Id, s.Position))
             {
                 return;
-            }
-
-            foreach (var c in _cas)
-            {
-                if (c.Name == s.Id)
-                {
-                    Finding(s.Position, "TRUST-DUPLICATE", "R-A1", "duplicate [ca \"" + s.Id + "\"] (first at line " + Line(c.Position) + ")");
-                    return;
-                }
             }
 
             if (!TryEnum(f["status"], ["active", "succeeded", "distrusted", "defunct"], out int st))
@@ -332,7 +387,7 @@ public static class TrustManifestLoader
                 return;
             }
 
-            _cas.Add(new AnnexCa
+            AddChecked(new AnnexCa
             {
                 Name = s.Id,
                 Status = (AnnexCaStatus)st,
@@ -345,6 +400,29 @@ public static class TrustManifestLoader
                 Reason = f["reason"].RawValue,
                 Position = s.Position,
             });
+        }
+
+        private bool IsDuplicateCa(string name, SourcePosition at)
+        {
+            foreach (var c in _cas)
+            {
+                if (c.Name == name)
+                {
+                    Finding(at, "TRUST-DUPLICATE", "R-A1", "duplicate [ca \"" + name + "\"] (first at line " + Line(c.Position) + ")");
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>Adds an annex CA whose fields are checked (the text path after its checks, or the compiled manifest).</summary>
+        public void AddChecked(AnnexCa ca)
+        {
+            if (!IsDuplicateCa(ca.Name, ca.Position))
+            {
+                _cas.Add(ca);
+            }
         }
 
         private void AddRoot(ManifestSection s)
@@ -411,7 +489,19 @@ public static class TrustManifestLoader
                 return;
             }
 
-            var root = new TrustRoot
+            // Value positions as (field, line, column) triples: the section id first, then the keys in file order.
+            var positions = new int[(f.Count + 1) * 3];
+            positions[1] = idPos.Line;
+            positions[2] = idPos.Column;
+            int k = 3;
+            foreach (var kv in f)
+            {
+                positions[k++] = Array.IndexOf(TrustRoot.PositionedFields, kv.Key);
+                positions[k++] = kv.Value.ValuePosition.Line;
+                positions[k++] = kv.Value.ValuePosition.Column;
+            }
+
+            AddChecked(new TrustRoot
             {
                 Sha256 = AsciiUpper(s.Id),
                 Label = f["label"].RawValue,
@@ -433,12 +523,16 @@ public static class TrustManifestLoader
                 Source = f["source"].RawValue,
                 Reason = f["reason"].RawValue,
                 Position = s.Position,
-            };
-            root.FieldPositions["sha256"] = idPos;
-            foreach (var kv in f)
-            {
-                root.FieldPositions[kv.Key] = kv.Value.ValuePosition;
-            }
+                FieldPositionData = positions,
+            });
+        }
+
+        /// <summary>Adds a root whose fields are checked (the text path after its checks, or the compiled manifest): the
+        /// duplicate checks, then its file is read and compared with the fields.</summary>
+        public void AddChecked(TrustRoot root)
+        {
+            var idPos = root.PositionOf("sha256");
+            string? file = root.File;
 
             // Hash look-ups, not a scan of every earlier root (quadratic in the root count); the findings are the scan's: the
             // earlier roots with the same file, in order, up to the first root with the same fingerprint.

@@ -30,7 +30,7 @@ internal static class RuleCatalog
             "Document 2.1, 2.2 and 2.3; RFC 3207 (SMTP STARTTLS).",
             "Offer STARTTLS in the EHLO reply on port 25 (Postfix: smtpd_tls_security_level = may with a certificate and key). Probe port 25, not 465. If the probe cannot connect or resolve the host, check DNS, firewalls and the MX record first.",
             "probe",
-            ["connect-failed", "dns-failed", "implicit-tls", "smtp-error", "starttls-plaintext-injection"]),
+            ["connect-failed", "dns-failed", "implicit-tls", "smtp-error", "starttls-plaintext-injection", "scan.mx", "scan.mx-implicit", "scan.mx-too-many", "scan.mx-lookup-failed", "scan.domain-not-found", "scan.null-mx", "scan.mx-no-address", "scan.mx-address-lookup-failed", "scan.no-gateway"]),
         new(
             "R-T2",
             "Session keys of at least 128 bits",
@@ -70,7 +70,7 @@ internal static class RuleCatalog
             "Document 2.1, 2.3, 5.2, 5.3 and 5.6; Postfix TLS_README (\"Client TLS security levels\", \"Secure server certificate verification\").",
             "Give every partner domain its own tls_policy entry at level secure, with match= naming the domain of its MX hosts when that differs, plus ciphers=high and protocols=>=TLSv1.2; run `postmap` and reload Postfix. If a partner's gateway stops offering STARTTLS, contact the partner: never lower the level.",
             "policy check, probe, verify",
-            ["partner-missing", "partner-not-verified", "partner-verify-hostname", "partner-level-too-weak", "match-hostname-at-secure", "policy", "policy-invalid", "policy-tls", "level-not-modelled", "tls-not-offered", "starttls-refused", "handshake-failed", "internal-error", "postfix.main-cf-line-ignored", "postfix.partner-entry-invalid", "postfix.partner-missing", "postfix.partner-resolution-incomplete", "postfix.unresolved-reference"]),
+            ["partner-missing", "partner-not-verified", "partner-verify-hostname", "partner-level-too-weak", "match-hostname-at-secure", "policy", "policy-invalid", "policy-tls", "level-not-modelled", "tls-not-offered", "starttls-refused", "handshake-failed", "internal-error", "postfix.main-cf-line-ignored", "postfix.partner-entry-invalid", "postfix.partner-missing", "postfix.partner-resolution-incomplete", "postfix.unresolved-reference", "scan.internal-error", "scan.policy-unusable"]),
         new(
             "R-T7",
             "Opportunistic TLS for everyone else",
@@ -213,16 +213,16 @@ internal static class RuleCatalog
             "Beyond the document: where a partner publishes DNSSEC-signed TLSA records for its MX hosts, they are checked and reported next to the partner rules. DANE never replaces the certificate rules: a DANE-EE self-signed certificate is DANE-valid and still breaks R-C7.",
             "RFC 7672 (SMTP security via DANE), RFC 6698 (TLSA).",
             "Publish TLSA records that match what the gateway sends: DANE-EE(3) SPKI(1) SHA2-256(1), a `3 1 1` record holding the SHA-256 of `openssl x509 -in CERT -pubkey -noout | openssl pkey -pubin -outform DER`, or DANE-TA(2) for an issuer certificate the gateway sends in its chain (the leaf must then name the MX host). Remove PKIX-TA(0) and PKIX-EE(1) records: SMTP clients ignore them. The levels dane and dane-only are not evaluated by the probe yet.",
-            "library (TLSA matching: CertPolicy.Dane; MX, address and TLSA look-ups with the resolver's DNSSEC status: CertPolicy.Dns); no command yet",
-            ["dane.valid", "dane.invalid", "dane.mismatch", "dane.ee-mismatch", "dane.ta-mismatch", "dane.ta-chain", "dane.ta-name-mismatch", "dane.record-unusable", "dane.no-usable-records", "dane.too-many-records", "dane.no-tlsa", "dane.tlsa-insecure", "dane.dnssec-bogus", "dane.tlsa-lookup-failed"]),
+            "scan (docs/scan.md); library: TLSA matching (CertPolicy.Dane), MX, address and TLSA look-ups with the resolver's DNSSEC status (CertPolicy.Dns)",
+            ["dane.valid", "dane.invalid", "dane.mismatch", "dane.ee-mismatch", "dane.ta-mismatch", "dane.ta-chain", "dane.ta-name-mismatch", "dane.record-unusable", "dane.no-usable-records", "dane.too-many-records", "dane.no-tlsa", "dane.tlsa-insecure", "dane.dnssec-bogus", "dane.tlsa-lookup-failed", "dane.mx-insecure", "dane.address-insecure", "dane.no-certificate", "scan.mx-dnssec-bogus", "scan.mx-address-dnssec-bogus"]),
         new(
             "R-D2",
             "MTA-STS where the partner publishes it (2026)",
             "Beyond the document: where a partner publishes an MTA-STS policy, its mode and mx patterns are checked next to the partner rules, and the stricter of the two applies.",
             "RFC 8461 (SMTP MTA Strict Transport Security), RFC 8460 (SMTP TLS Reporting).",
             "Publish a policy that names every gateway (`mx:` lines; a `*.` pattern covers exactly one label) and serve it from `https://mta-sts.DOMAIN/.well-known/mta-sts.txt` with a certificate for that name, status 200, text/plain, no redirect. Run mode testing with a TLS-RPT record (`_smtp._tls`) before enforce. In Postfix, make the partner's tls_policy entry at least verify where the partner enforces MTA-STS, and keep its match= names consistent with the mx patterns.",
-            "library (policy fetch, parsing and comparison: CertPolicy.MtaSts); no command yet",
-            ["mta-sts.enforce", "mta-sts.testing", "mta-sts.none", "mta-sts.partner-weaker", "mta-sts.partner-not-pkix", "mta-sts.dane-precedence", "mta-sts.partner-equivalent", "mta-sts.partner-stricter-names", "mta-sts.mx-not-covered", "mta-sts.mx-narrower", "mta-sts.mx-outside-match", "mta-sts.fetched", "mta-sts.dns-no-record", "mta-sts.tls-certificate", "mta-sts.redirect", "mta-sts.too-large", "mta-sts.timeout", "mta-sts.http-status", "mta-sts.content-type", "mta-sts.parse-error", "mta-sts.network"]),
+            "scan (docs/scan.md); library: policy fetch, parsing and comparison (CertPolicy.MtaSts)",
+            ["mta-sts.enforce", "mta-sts.testing", "mta-sts.none", "mta-sts.partner-weaker", "mta-sts.partner-not-pkix", "mta-sts.dane-precedence", "mta-sts.partner-equivalent", "mta-sts.partner-stricter-names", "mta-sts.mx-not-covered", "mta-sts.mx-narrower", "mta-sts.mx-outside-match", "mta-sts.fetched", "mta-sts.dns-no-record", "mta-sts.tls-certificate", "mta-sts.redirect", "mta-sts.too-large", "mta-sts.timeout", "mta-sts.http-status", "mta-sts.content-type", "mta-sts.parse-error", "mta-sts.network", "mta-sts.dnssec-bogus", "mta-sts.dns-failed", "scan.level-raised", "tls-rpt.none", "tls-rpt.record", "tls-rpt.invalid", "tls-rpt.dns-failed"]),
         new(
             "R-G1",
             "Gateway encryption: the partner's key or certificate is usable",

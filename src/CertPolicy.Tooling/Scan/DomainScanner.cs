@@ -532,6 +532,12 @@ internal sealed class DomainScanner
     // RFC 8460 3: the TLS-RPT record, reported (R-D2 asks MTA-STS users to run it); never a failure.
     private static void TlsRptFindings(string domain, DnsAnswer<string> rpt, List<ScanFinding> findings)
     {
+        if (rpt.Outcome is DnsOutcome.ServerFailure or DnsOutcome.Failure or DnsOutcome.Timeout or DnsOutcome.NetworkError)
+        {
+            findings.Add(new("tls-rpt.dns-failed", "R-D2", ScanFindingStatus.Info, "the TXT look-up of _smtp._tls." + domain + " failed: " + (rpt.Why ?? rpt.Outcome.ToString())));
+            return;
+        }
+
         if (rpt.Outcome != DnsOutcome.Answer)
         {
             findings.Add(new("tls-rpt.none", "R-D2", ScanFindingStatus.Info, "no TLS-RPT record (_smtp._tls." + domain + "): the partner receives no TLS failure reports (RFC 8460)"));

@@ -170,7 +170,7 @@ internal static class ScanInput
         foreach (char ch in domain)
         {
             char c = ch is >= 'A' and <= 'Z' ? (char)(ch + 32) : ch;
-            hash = (hash ^ (byte)c) * 16777619; // FNV prime; names are ASCII (checked by TryDomain)
+            hash = unchecked((hash ^ (byte)c) * 16777619); // FNV prime, modulo 2^32; names are ASCII (checked by TryDomain)
         }
 
         return (int)(hash % (uint)n) + 1;

@@ -126,6 +126,73 @@ public sealed class DomainScannerTests(ScanFixture fixture)
     }
 
     [Fact]
+    public async Task Parallel_bounds_the_simultaneous_probes_across_domains()
+    {
+        // 4 domains x 3 MX hosts on one address whose server holds every connection until 3 are open (or 5 s pass):
+        // with --parallel 3 the most connections open at once is exactly 3, never more.
+        const int Parallel = 3;
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Parse(ScanFixture.Busy), fixture.SmtpPort);
+        listener.Start();
+        int current = 0, max = 0, sessions = 0;
+        using var stop = new CancellationTokenSource();
+        var server = Task.Run(async () =>
+        {
+            var open = new List<Task>();
+            while (!stop.IsCancellationRequested)
+            {
+                System.Net.Sockets.TcpClient client;
+                try
+                {
+                    client = await listener.AcceptTcpClientAsync(stop.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+
+                open.Add(Task.Run(async () =>
+                {
+                    using (client)
+                    {
+                        int now = Interlocked.Increment(ref current);
+                        Interlocked.Increment(ref sessions);
+                        InterlockedMax(ref max, now);
+                        for (int i = 0; i < 500 && Volatile.Read(ref current) < Parallel && Volatile.Read(ref max) < Parallel; i++)
+                        {
+                            await Task.Delay(10);
+                        }
+
+                        await Task.Delay(50); // a little overlap: without the bound, more connections would be open now
+                        await client.GetStream().WriteAsync("554 5.3.2 busy\r\n"u8.ToArray());
+                        Interlocked.Decrement(ref current);
+                    }
+                }));
+            }
+
+            await Task.WhenAll(open);
+        });
+
+        string[] busy = ["busy1.scan.test", "busy2.scan.test", "busy3.scan.test", "busy4.scan.test"];
+        var results = await fixture.Scanner(Parallel).ScanAsync([.. busy.Select(d => new DomainRequest(d))]);
+        await stop.CancelAsync();
+        listener.Stop();
+        await server;
+
+        Assert.Equal(busy, results.Select(r => r.Domain));
+        Assert.All(results, r => Assert.Equal(3, r.Gateways.Count));
+        Assert.True(sessions >= 12, "sessions " + sessions); // every gateway probed (a refused session may be retried)
+        Assert.Equal(Parallel, max);
+
+        static void InterlockedMax(ref int target, int value)
+        {
+            int seen;
+            while ((seen = Volatile.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, seen) != seen)
+            {
+            }
+        }
+    }
+
+    [Fact]
     public async Task Dns_failure_of_the_MX_look_up_is_could_not_evaluate()
     {
         // A resolver port that never answers: the MX look-up times out.

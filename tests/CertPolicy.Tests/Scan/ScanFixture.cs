@@ -41,6 +41,7 @@ public sealed class ScanFixture : IAsyncLifetime
     internal const string NoTls = "127.0.0.12";
     internal const string WrongName = "127.0.0.13";
     internal const string SelfSigned = "127.0.0.14";
+    internal const string Busy = "127.0.0.15";
 
     /// <summary>The domains of the scan.test zone (each <c>NAME.scan.test</c>) and the other zones' domains.</summary>
     internal static readonly string[] Domains =
@@ -121,6 +122,13 @@ public sealed class ScanFixture : IAsyncLifetime
             Domain("stscert", Good, "_mta-sts.stscert " + sts),
             Domain("stsbig", Good, "_mta-sts.stsbig " + sts),
             Domain("stsredir", Good, "_mta-sts.stsredir " + sts),
+
+            // busy1..busy4: three MX hosts each on 127.0.0.15, where a test counts simultaneous connections.
+            .. Enumerable.Range(1, 4).SelectMany(i => Enumerable.Range(1, 3).SelectMany(m => new[]
+            {
+                $"busy{i} MX {m * 10} mx{m}.busy{i}.scan.test.",
+                $"mx{m}.busy{i} A {Busy}",
+            })),
         ]);
         _dns = new LocalDns(
             [

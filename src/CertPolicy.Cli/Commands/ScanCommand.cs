@@ -179,7 +179,7 @@ internal static class ScanCommand
                 MtaStsTimeout = settings.Timeout,
             });
 
-            using var progress = ScanProgress.Create(stderr, q.Format == ScanFormat.Text, requests.Count);
+            var progress = ScanProgress.Create(stderr, q.Format == ScanFormat.Text, requests.Count);
             var results = scanner.ScanAsync(requests, progress is null ? null : _ => progress.Step()).GetAwaiter().GetResult();
             progress?.Done();
             var shardInfo = shardN > 0 ? (shardK, shardN) : ((int, int)?)null;
@@ -444,7 +444,7 @@ internal static class ScanCommand
 }
 
 /// <summary>A progress bar on stderr, only when stderr is the process's terminal and the output is text.</summary>
-internal sealed class ScanProgress : IDisposable
+internal sealed class ScanProgress
 {
     private readonly TextWriter _stderr;
     private readonly int _total;
@@ -478,9 +478,5 @@ internal sealed class ScanProgress : IDisposable
         {
             _stderr.Write("\r" + new string(' ', 60) + "\r");
         }
-    }
-
-    public void Dispose()
-    {
     }
 }

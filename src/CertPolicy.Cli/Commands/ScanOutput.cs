@@ -79,16 +79,10 @@ internal static class ScanOutput
         int pass = 0, fail = 0, unknown = 0, gateways = 0;
         foreach (var d in results)
         {
-            int ok = 0, failed = 0;
+            int ok = 0, failed = Failed(d).Count();
             foreach (var g in d.Gateways)
             {
                 ok += g.Verdict == ScanVerdict.Compliant ? 1 : 0;
-            }
-
-            foreach (var f in Failed(d))
-            {
-                failed++;
-                _ = f;
             }
 
             gateways += d.Gateways.Count;

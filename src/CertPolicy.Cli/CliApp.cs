@@ -31,6 +31,7 @@ internal static class CliApp
         new(["explain"], ExplainCommand.Add),
         new(["postfix"], PostfixCommand.Add),
         new(["serve"], ServeCommand.Add),
+        new(["scan"], ScanCommand.Add),
     ];
 
     internal static int Run(string[] args, TextWriter stdout, TextWriter stderr)

@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using CertPolicy.IO;
 using CertPolicy.X509;
 
@@ -139,6 +140,27 @@ internal static class CliFiles
         if (!CertificateChainReader.TryRead(bytes, maxCertificates, out certificates, out PemReadError? pemError))
         {
             error = pemError!.Format(path);
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Reads a PEM or DER file of roots (<see cref="TryReadCertificates"/>) as platform certificates, for the .NET APIs
+    /// that need them (the MTA-STS fetch's extra roots of <c>scan</c> and <c>serve</c>). The caller disposes them.
+    /// </summary>
+    internal static bool TryReadPlatformRoots(string path, out X509Certificate2Collection? roots, out string error)
+    {
+        roots = null;
+        if (!TryReadCertificates(path, MaxCertificatesPerFile, out var der, out error))
+        {
+            return false;
+        }
+
+        if (!PlatformCertificates.TryLoad(der, out roots, out string? loadError))
+        {
+            error = path + ": " + loadError;
             return false;
         }
 

@@ -47,30 +47,10 @@ internal static class ServeCommand
     {
         source = null;
         roots = null;
-        if (settings.RootsPath is { } path)
+        if (settings.RootsPath is { } path && !CliFiles.TryReadPlatformRoots(path, out roots, out string rootsError))
         {
-            byte[] bytes;
-            try
-            {
-                bytes = File.ReadAllBytes(path);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                stderr.WriteLine($"{path}: cannot read: {ex.Message}");
-                return false;
-            }
-
-            if (!CertificateChainReader.TryRead(bytes, 1000, out var der, out PemReadError? pemError))
-            {
-                stderr.WriteLine($"{path}:{pemError?.Line ?? 1}:{pemError?.Column ?? 1}: {pemError?.Message ?? "no certificate"}");
-                return false;
-            }
-
-            if (!PlatformCertificates.TryLoad(der, out roots, out string? loadError))
-            {
-                stderr.WriteLine($"{path}: {loadError}");
-                return false;
-            }
+            stderr.WriteLine(rootsError);
+            return false;
         }
 
         var resolver = new DomainResolver(new DomainResolverOptions { Server = settings.Dns });

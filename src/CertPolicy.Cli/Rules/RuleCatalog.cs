@@ -29,15 +29,15 @@ internal static class RuleCatalog
             "Mail between gateways goes over SMTP on port 25 and switches to TLS with STARTTLS. Implicit TLS on port 465 (SMTPS) is not used between gateways: a partner's gateway that only speaks SMTPS cannot receive mail from us.",
             "Document 2.1, 2.2 and 2.3; RFC 3207 (SMTP STARTTLS).",
             "Offer STARTTLS in the EHLO reply on port 25 (Postfix: smtpd_tls_security_level = may with a certificate and key). Probe port 25, not 465. If the probe cannot connect or resolve the host, check DNS, firewalls and the MX record first.",
-            "probe",
-            ["connect-failed", "dns-failed", "implicit-tls", "smtp-error", "starttls-plaintext-injection"]),
+            "probe, scan",
+            ["connect-failed", "dns-failed", "implicit-tls", "smtp-error", "starttls-plaintext-injection", "scan.mx", "scan.mx-implicit", "scan.mx-too-many", "scan.mx-lookup-failed", "scan.domain-not-found", "scan.null-mx", "scan.mx-no-address", "scan.mx-address-lookup-failed", "scan.no-gateway"]),
         new(
             "R-T2",
             "Session keys of at least 128 bits",
             "The negotiated cipher suite must give at least 128 bits of key strength; 256 is recommended. Suites such as 3DES (112 bits effective), DES, export and NULL suites are below the floor.",
             "Document 2.2, 2.3 and 5.4.",
             "Restrict the gateway to strong suites: in Postfix set ciphers=high in the partner's tls_policy entry (or smtp_tls_mandatory_ciphers = high) and remove 3DES and older suites from any custom cipher list. Check a list with `certpolicy ciphers --check STRING`.",
-            "probe, tls check, ciphers --check",
+            "probe, scan, tls check, ciphers --check",
             ["tls-key-too-short", "policy-tls-key-too-short"]),
         new(
             "R-T3",
@@ -45,7 +45,7 @@ internal static class RuleCatalog
             "RC4 is refused in every form. Old Microsoft Exchange 2003 offers only RC4-MD5 and cannot meet the policy.",
             "Document 2.2, 2.3 and 6.3; RFC 7465 (prohibits RC4 in TLS).",
             "Remove RC4 from the server's and client's cipher lists (OpenSSL 3.0 no longer builds it by default). Replace mail servers that offer nothing but RC4.",
-            "probe, tls check, ciphers --check",
+            "probe, scan, tls check, ciphers --check",
             ["tls-rc4", "policy-tls-rc4"]),
         new(
             "R-T4",
@@ -53,7 +53,7 @@ internal static class RuleCatalog
             "SSLv2, SSLv3, TLS 1.0 and TLS 1.1 are refused. The 2019 document allowed TLS 1.2 only (profile document-2019); the default 2026 profile (partner-2026) accepts TLS 1.2 and TLS 1.3.",
             "Document 5.4; RFC 8996 (TLS 1.0 and 1.1 deprecated), RFC 7568 (SSLv3), RFC 6176 (SSLv2).",
             "In Postfix set protocols=>=TLSv1.2 in the partner's tls_policy entry (or smtp_tls_mandatory_protocols = >=TLSv1.2) and make sure the gateway supports TLS 1.2. Use --profile document-2019 only where TLS 1.2 alone is agreed.",
-            "probe, tls check, policy check, ciphers --check",
+            "probe, scan, tls check, policy check, ciphers --check",
             ["tls-protocol", "tls-protocol-too-old", "tls-protocol-not-allowed", "tls-suite-not-for-protocol", "tls-unknown-protocol", "policy-tls-protocol-too-old", "policy-tls-protocol-not-allowed", "invalid-protocols", "legacy-protocols", "no-protocols", "partner-protocols-default", "postfix.partner-protocols"]),
         new(
             "R-T5",
@@ -61,7 +61,7 @@ internal static class RuleCatalog
             "Every suite in OpenSSL's HIGH class is strong enough; nothing outside it is accepted. Suites without encryption, without authentication (anonymous) or export-grade suites are never in HIGH.",
             "Document 5.4 (`openssl ciphers -v -tls1 HIGH`) and 6.3; Postfix TLS_README (cipher grades).",
             "Use ciphers=high in the partner's tls_policy entry; keep any exclude= list to removals only. `certpolicy ciphers --check STRING` lists what a cipher string selects beyond the floor.",
-            "probe, tls check, policy check, ciphers --check",
+            "probe, scan, tls check, policy check, ciphers --check",
             ["tls-cipher", "tls-not-in-grade", "tls-null-anonymous-export", "tls-unknown-suite", "tls-floor", "tls-not-checked", "policy-tls-not-in-grade", "policy-tls-null-anonymous-export", "invalid-ciphers", "partner-ciphers-not-high", "permissive-retry", "postfix.cipherlist-unusable", "postfix.partner-ciphers-not-high", "postfix.partner-ciphers-unusable", "tls-offer"]),
         new(
             "R-T6",
@@ -69,15 +69,15 @@ internal static class RuleCatalog
             "For a partner domain, TLS is mandatory and the certificate is verified: it must chain to a trusted CA and carry a name in the destination domain, or in the domain that hosts its MX servers. In Postfix this is a tls_policy entry such as `example.com secure match=.example.net ciphers=high protocols=>=TLSv1.2`. A level that does not verify (may, encrypt) or a gateway that does not offer STARTTLS fails this rule.",
             "Document 2.1, 2.3, 5.2, 5.3 and 5.6; Postfix TLS_README (\"Client TLS security levels\", \"Secure server certificate verification\").",
             "Give every partner domain its own tls_policy entry at level secure, with match= naming the domain of its MX hosts when that differs, plus ciphers=high and protocols=>=TLSv1.2; run `postmap` and reload Postfix. If a partner's gateway stops offering STARTTLS, contact the partner: never lower the level.",
-            "policy check, probe, verify",
-            ["partner-missing", "partner-not-verified", "partner-verify-hostname", "partner-level-too-weak", "dane.partner-fallback", "match-hostname-at-secure", "policy", "policy-invalid", "policy-tls", "level-not-modelled", "tls-not-offered", "starttls-refused", "handshake-failed", "internal-error", "postfix.main-cf-line-ignored", "postfix.partner-entry-invalid", "postfix.partner-missing", "postfix.partner-resolution-incomplete", "postfix.unresolved-reference"]),
+            "policy check, probe, scan, verify",
+            ["partner-missing", "partner-not-verified", "partner-verify-hostname", "partner-level-too-weak", "dane.partner-fallback", "match-hostname-at-secure", "policy", "policy-invalid", "policy-tls", "level-not-modelled", "tls-not-offered", "starttls-refused", "handshake-failed", "internal-error", "postfix.main-cf-line-ignored", "postfix.partner-entry-invalid", "postfix.partner-missing", "postfix.partner-resolution-incomplete", "postfix.unresolved-reference", "scan.internal-error", "scan.policy-unusable"]),
         new(
             "R-T7",
             "Opportunistic TLS for everyone else",
             "Destinations without an agreement stay at level may (TLS when offered). Inbound TLS is not enforced on a public MX: partners must keep accepting unencrypted mail, but must never send confidential mail unencrypted themselves.",
             "Document 2.2, 2.3 and 5.2; RFC 3207 section 4 (a public MX must not require STARTTLS).",
             "Keep smtp_tls_security_level = may and smtpd_tls_security_level = may in main.cf; put the strict levels into tls_policy entries for the partners only.",
-            "policy check, probe",
+            "policy check, probe, scan",
             ["level-opportunistic", "tls-not-offered", "starttls-refused", "handshake-failed", "postfix.global-level", "postfix.inbound-level"]),
         new(
             "R-T8",
@@ -85,7 +85,7 @@ internal static class RuleCatalog
             "A tls_policy entry `none` for a partner with mandatory TLS is not allowed. If TLS to a partner cannot be restored, another protection (for example gateway encryption) must be put in place instead.",
             "Document 5.8.1.",
             "Remove the `none` entry and find out why TLS fails (`certpolicy probe` shows the handshake and the certificate). Until it works, leave the mail deferred in the queue or protect it otherwise; do not send it in plain text.",
-            "policy check, probe",
+            "policy check, probe, scan",
             ["level-none", "partner-tls-disabled", "partner-level-too-weak", "postfix.discard-map-unchecked", "postfix.partner-gateway-starttls-discarded", "postfix.starttls-discarded", "postfix.table-not-read"]),
         new(
             "R-T9",
@@ -117,7 +117,7 @@ internal static class RuleCatalog
             "A gateway that receives partner mail presents a server certificate. The 2019 document asks for Extended Validation (EV); the 2026 profiles accept EV or organisation validation (\"Class 3\", R-C8). An EV policy that the certificate asserts must be backed by the root it chains to.",
             "Document 2.1 (\"Es wird ein Extended Validation (EV) Zertifikat benötigt\") and 2.2; CA/Browser Forum EV Guidelines.",
             "Install an OV or EV certificate from a CA of the curated list on every receiving gateway. If EV is claimed but not established, the CA or root in use does not support EV for that policy: ask the CA, or use an OV certificate.",
-            "verify, probe",
+            "verify, probe, scan",
             ["assurance.ev-not-established", "assurance.ev-required", "no-certificate", "TRUST-EV-OID"]),
         new(
             "R-C2",
@@ -125,7 +125,7 @@ internal static class RuleCatalog
             "The certificate names the gateway host as the policy's match list asks: a DNS subjectAltName (the CN only when there is no DNS subjectAltName), a wildcard only as the whole left-most label. CertPolicy compares names exactly as Postfix 3.7 with OpenSSL 3.0 does.",
             "Document 2.2 and 2.3; RFC 7817 (server identity for e-mail), RFC 9525; Postfix TLS_README.",
             "Request the certificate with the gateway's host name as a DNS subjectAltName (and as CN). If the MX hosts live in another domain than the mail domain, set match= in the tls_policy entry to that domain (match=.example.net).",
-            "verify, probe, names",
+            "verify, probe, scan, names",
             ["name.mismatch", "name.malformed", "name.no-reference", "name-mismatch", "names", "names-not-checked"]),
         new(
             "R-C3",
@@ -133,7 +133,7 @@ internal static class RuleCatalog
             "The certificate chains to a root of the curated trust store (or to the --roots given), and every certificate on the way is valid: signatures, validity dates, CA flags, path length, key usage, extended key usage, name constraints, no unknown critical extension. The root must still be trusted for TLS when the leaf was issued (distrust-after dates of the root programs). The presented chain starts with the gateway's own certificate.",
             "Document 2.2 and 7.1; RFC 5280 section 6 (path validation); RFC 8446 4.4.2 and RFC 5246 7.4.2 (the sender's certificate comes first); root-program distrust dates (Mozilla, Chrome).",
             "Configure the gateway to send its certificate first, followed by the intermediate CA certificates (Postfix: smtpd_tls_chain_files, leaf first). Renew expired certificates. If the root is not in the curated store, use a certificate from a CA of the list (`certpolicy trust list`).",
-            "verify, probe, bundle build",
+            "verify, probe, scan, bundle build",
             ["chain", "chain.untrusted", "chain.expired", "chain.not-yet-valid", "chain.not-in-order", "chain.bad-signature", "chain.budget-exceeded", "chain.too-long", "chain.not-ca", "chain.path-length", "chain.ca-key-usage", "chain.ca-eku", "chain.ca-empty-subject", "chain.critical-key-identifier", "chain.key-cert-sign-without-ca", "chain.name-constraints", "chain.name-constraints-not-critical", "chain.name-constraints-unsupported", "chain.unknown-critical-extension", "chain.anchor-aki-mismatch", "chain.crldp-malformed", "chain.ec-explicit-parameters", "chain-not-checked", "leaf.eku", "leaf.eku-any", "leaf.empty-subject", "leaf.key-usage", "leaf.name-constraints", "trust.distrusted-after", "trust.not-for-tls", "trust.not-annex", "trust.distrust-soon", "expiry.soon", "input.malformed", "internal.error", "internal-error", "TRUST-EXPIRED-ACTIVE", "TRUST-INCLUDE-DISTRUST", "TRUST-INCLUDE-PURPOSE", "TRUST-INCLUDE-STATUS", "TRUST-SUNSET-PASSED", "postfix.ca-curated-incomplete", "postfix.ca-curated-missing", "postfix.ca-file-missing", "postfix.ca-file-unreadable", "postfix.ca-path-missing", "postfix.ca-path-not-hashed", "postfix.ca-path-unreadable", "postfix.no-trust-anchors"]),
         new(
             "R-C4",
@@ -141,7 +141,7 @@ internal static class RuleCatalog
             "The CA validated the certificate holder from documents (organisation or extended validation), not by an automated e-mail or DNS check. A certificate that asserts no known validation policy cannot show this.",
             "Document 2.2; CA/Browser Forum Baseline Requirements 7.1.6.1 (the policy identifiers for DV, OV, IV and EV).",
             "Use an OV or EV certificate; these carry the CA/Browser Forum policy 2.23.140.1.2.2 (OV) or 2.23.140.1.1 (EV), or a CA policy the trust store knows as such. For S/MIME, document-2019 refuses mailbox-validated certificates: use an organisation- or sponsor-validated one.",
-            "verify, probe, smime",
+            "verify, probe, scan, smime",
             ["assurance.unvalidated", "SMIME-POLICY-MAILBOX-VALIDATED"]),
         new(
             "R-C5",
@@ -149,7 +149,7 @@ internal static class RuleCatalog
             "A domain-validated leaf is refused, because an attack on DNS defeats domain validation. The 2019 document also refuses roots and issuing CAs that issue domain- or mail-validated certificates at all (its example: Thawte \"SSL123\"); the profile document-2019 applies that too.",
             "Document 2.2 and 5.2; CA/Browser Forum Baseline Requirements 3.2.2.4 (domain validation methods) and 7.1.6.1 (2.23.140.1.2.1 = DV).",
             "Replace the domain-validated certificate with an OV or EV certificate. Under document-2019, choose a CA whose issuing hierarchy issues no DV certificates.",
-            "verify, probe",
+            "verify, probe, scan",
             ["assurance.domain-validated", "trust.anchor-issues-dv"]),
         new(
             "R-C6",
@@ -157,7 +157,7 @@ internal static class RuleCatalog
             "The certificate's subject names the holder (an organisation), not merely a domain or host name.",
             "Document 2.2; CA/Browser Forum Baseline Requirements 7.1.2.7.4 (organisationName in OV and EV certificates).",
             "Use an OV or EV certificate whose subject carries the organisation's name (O=).",
-            "verify, probe",
+            "verify, probe, scan",
             ["leaf.no-organization"]),
         new(
             "R-C7",
@@ -165,7 +165,7 @@ internal static class RuleCatalog
             "A self-signed gateway certificate is refused, whatever else is true of it.",
             "Document 2.2 (\"Selbstsignierte Zertifikate können nicht unterstützt werden\").",
             "Obtain a certificate from a CA of the curated list and configure the gateway with it and its intermediates.",
-            "verify, probe",
+            "verify, probe, scan",
             ["leaf.self-signed", "dane.ee-self-signed"]),
         new(
             "R-C8",
@@ -173,7 +173,7 @@ internal static class RuleCatalog
             "The assurance must be at least what VeriSign called \"Class 3\", today organisation validation (OV), or Extended Validation (EV). Individual validation (IV) is below it.",
             "Document 2.2 (\"mindestens Class 3 oder Extended Validation\").",
             "Use an OV or EV certificate.",
-            "verify, probe",
+            "verify, probe, scan",
             ["assurance.too-low"]),
         new(
             "R-C9",
@@ -189,7 +189,7 @@ internal static class RuleCatalog
             "Keys are at least RSA 2048 bits or EC 256 bits (named curves P-256, P-384, P-521), and no certificate on the path is signed with MD5 or SHA-1. The 2019 document's key example (rsa:1024) is far below this floor. The same floors apply to S/MIME certificates and OpenPGP keys.",
             "Document 5.9.3 (the rsa:1024 example); CA/Browser Forum Baseline Requirements 6.1.5 (key sizes) and 7.1.3.2 (signature algorithms).",
             "Generate a new key of at least RSA 2048 or EC P-256 (`openssl req -newkey rsa:3072` or `-newkey ec -pkeyopt ec_paramgen_curve:P-256`) and have the certificate reissued with SHA-256 or better.",
-            "verify, probe, smime, pgp, bundle build",
+            "verify, probe, scan, smime, pgp, bundle build",
             ["key.too-weak", "signature.weak-hash", "TRUST-KEY-FLOOR", "SMIME-KEY-TOO-WEAK", "SMIME-SIGNATURE-WEAK-HASH", "PGP-KEY-WEAK", "PGP-CURVE-UNKNOWN", "PGP-ALGORITHM-DEPRECATED", "PGP-SIG-WEAK-HASH", "PGP-KEY-PARAMETERS"]),
         new(
             "R-C11",
@@ -197,7 +197,7 @@ internal static class RuleCatalog
             "Beyond the document: every certificate of the chain meets RFC 5280's MUSTs and the Baseline Requirements' certificate profiles (an end entity is never a CA, key identifiers are present, the CN is one of the subjectAltNames, no wildcard on a public suffix, well-formed extensions and name constraints, sane keys). A certificate that breaks them is mis-issued or from a private CA. Applied by partner-2026 and document-2019; postfix-secure reports only what OpenSSL refuses.",
             "RFC 5280 section 4.2; CA/Browser Forum Baseline Requirements 7.1 (certificate profiles).",
             "Ask the CA to reissue the certificate; a public CA must fix a profile violation. A private CA's certificates do not meet the partner policy.",
-            "verify, probe",
+            "verify, probe, scan",
             ["profile.aia-malformed", "profile.aki-missing", "profile.anchor-aki", "profile.anchor-eku", "profile.blank-attribute", "profile.ca-basic-constraints-not-critical", "profile.cn-not-in-san", "profile.crldp-malformed", "profile.dns-name-invalid", "profile.ec-curve", "profile.eku-critical", "profile.eku-missing", "profile.leaf-is-ca", "profile.name-constraints-empty", "profile.name-constraints-leading-period", "profile.path-length-without-ca", "profile.policy-constraints-not-critical", "profile.rsa-exponent", "profile.rsa-modulus-size", "profile.san-critical", "profile.san-empty", "profile.san-missing", "profile.ski-missing", "profile.version", "profile.wildcard-public-suffix"]),
         new(
             "R-C12",
@@ -213,16 +213,16 @@ internal static class RuleCatalog
             "Beyond the document: where a partner publishes DNSSEC-signed TLSA records for its MX hosts, they are checked and reported next to the partner rules. DANE never replaces the certificate rules: a DANE-EE self-signed certificate is DANE-valid and still breaks R-C7.",
             "RFC 7672 (SMTP security via DANE), RFC 6698 (TLSA).",
             "Publish TLSA records that match what the gateway sends: DANE-EE(3) SPKI(1) SHA2-256(1), a `3 1 1` record holding the SHA-256 of `openssl x509 -in CERT -pubkey -noout | openssl pkey -pubin -outform DER`, or DANE-TA(2) for an issuer certificate the gateway sends in its chain (the leaf must then name the MX host). Remove PKIX-TA(0) and PKIX-EE(1) records: SMTP clients ignore them. The levels dane and dane-only are evaluated (`certpolicy probe --level dane --dns 127.0.0.1:53`, or offline `certpolicy verify --tlsa \"3 1 1 HEX\"`): under profile postfix-secure as Postfix does (a DANE match replaces the CA chain; without usable DNSSEC-validated records dane falls back to may or encrypt, while dane-only and a failed or bogus look-up defer), under the partner profiles next to the certificate rules, which still apply; a partner with mandatory TLS whose dane level falls back fails R-T6.",
-            "library (TLSA matching: CertPolicy.Dane; MX, address and TLSA look-ups with the resolver's DNSSEC status: CertPolicy.Dns); probe at the levels dane and dane-only (--dns), verify --tlsa",
-            ["dane.valid", "dane.invalid", "dane.mismatch", "dane.ee-mismatch", "dane.ta-mismatch", "dane.ta-chain", "dane.ta-name-mismatch", "dane.record-unusable", "dane.no-usable-records", "dane.too-many-records", "dane.no-tlsa", "dane.tlsa-insecure", "dane.dnssec-bogus", "dane.tlsa-lookup-failed", "dane.tlsa", "dane.authenticated", "dane.no-input", "dane.tlsa-base-domain"]),
+            "scan (docs/scan.md); probe at the levels dane and dane-only (--dns), verify --tlsa; library: TLSA matching (CertPolicy.Dane), MX, address and TLSA look-ups with the resolver's DNSSEC status (CertPolicy.Dns)",
+            ["dane.valid", "dane.invalid", "dane.mismatch", "dane.ee-mismatch", "dane.ta-mismatch", "dane.ta-chain", "dane.ta-name-mismatch", "dane.record-unusable", "dane.no-usable-records", "dane.too-many-records", "dane.no-tlsa", "dane.tlsa-insecure", "dane.dnssec-bogus", "dane.tlsa-lookup-failed", "dane.tlsa", "dane.authenticated", "dane.no-input", "dane.tlsa-base-domain", "dane.mx-insecure", "dane.address-insecure", "dane.no-certificate", "scan.mx-dnssec-bogus", "scan.mx-address-dnssec-bogus"]),
         new(
             "R-D2",
             "MTA-STS where the partner publishes it (2026)",
             "Beyond the document: where a partner publishes an MTA-STS policy, its mode and mx patterns are checked next to the partner rules, and the stricter of the two applies.",
             "RFC 8461 (SMTP MTA Strict Transport Security), RFC 8460 (SMTP TLS Reporting).",
             "Publish a policy that names every gateway (`mx:` lines; a `*.` pattern covers exactly one label) and serve it from `https://mta-sts.DOMAIN/.well-known/mta-sts.txt` with a certificate for that name, status 200, text/plain, no redirect. Run mode testing with a TLS-RPT record (`_smtp._tls`) before enforce. In Postfix, make the partner's tls_policy entry at least verify where the partner enforces MTA-STS, and keep its match= names consistent with the mx patterns.",
-            "library (policy fetch, parsing and comparison: CertPolicy.MtaSts); `certpolicy serve --mta-sts` answers Postfix with the stricter of the table entry and the policy (docs/mta-sts-merge.md; its decisions on stderr)",
-            ["mta-sts.merge.no-policy", "mta-sts.merge.not-enforced", "mta-sts.merge.from-mta-sts", "mta-sts.merge.upgraded", "mta-sts.merge.table-stricter", "mta-sts.merge.table-dane", "mta-sts.merge.table-fingerprint", "mta-sts.enforce", "mta-sts.testing", "mta-sts.none", "mta-sts.partner-weaker", "mta-sts.partner-not-pkix", "mta-sts.dane-precedence", "mta-sts.partner-equivalent", "mta-sts.partner-stricter-names", "mta-sts.mx-not-covered", "mta-sts.mx-narrower", "mta-sts.mx-outside-match", "mta-sts.fetched", "mta-sts.dns-no-record", "mta-sts.tls-certificate", "mta-sts.redirect", "mta-sts.too-large", "mta-sts.timeout", "mta-sts.http-status", "mta-sts.content-type", "mta-sts.parse-error", "mta-sts.network"]),
+            "scan (docs/scan.md); `certpolicy serve --mta-sts` answers Postfix with the stricter of the table entry and the policy (docs/mta-sts-merge.md; its decisions on stderr); library: policy fetch, parsing and comparison (CertPolicy.MtaSts)",
+            ["mta-sts.merge.no-policy", "mta-sts.merge.not-enforced", "mta-sts.merge.from-mta-sts", "mta-sts.merge.upgraded", "mta-sts.merge.table-stricter", "mta-sts.merge.table-dane", "mta-sts.merge.table-fingerprint", "mta-sts.enforce", "mta-sts.testing", "mta-sts.none", "mta-sts.partner-weaker", "mta-sts.partner-not-pkix", "mta-sts.dane-precedence", "mta-sts.partner-equivalent", "mta-sts.partner-stricter-names", "mta-sts.mx-not-covered", "mta-sts.mx-narrower", "mta-sts.mx-outside-match", "mta-sts.fetched", "mta-sts.dns-no-record", "mta-sts.tls-certificate", "mta-sts.redirect", "mta-sts.too-large", "mta-sts.timeout", "mta-sts.http-status", "mta-sts.content-type", "mta-sts.parse-error", "mta-sts.network", "mta-sts.dnssec-bogus", "mta-sts.dns-failed", "scan.level-raised", "tls-rpt.none", "tls-rpt.record", "tls-rpt.invalid", "tls-rpt.dns-failed"]),
         new(
             "R-G1",
             "Gateway encryption: the partner's key or certificate is usable",

@@ -30,12 +30,18 @@ public sealed partial class OutputFormatTests : IDisposable
 
     private readonly TempDir dir = new();
     private readonly List<ScriptedSmtpServer> servers = [];
+    private readonly List<UdpClient> silentDns = [];
 
     public void Dispose()
     {
         foreach (var s in servers)
         {
             s.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+
+        foreach (var u in silentDns)
+        {
+            u.Dispose();
         }
 
         dir.Dispose();
@@ -157,12 +163,30 @@ public sealed partial class OutputFormatTests : IDisposable
                 () => ["serve", "--socketmap", "127.0.0.1:0", "--policy", policy, "--check"],
                 () => ["serve", "--socketmap", "127.0.0.1:0", "--policy", broken, "--check", "--map-name", "partners"],
             ]),
+            new("scan", "scan", true,
+            [
+                // A resolver that never answers (no network needed): could not evaluate, exit 3, findings with codes.
+                () => ["scan", "example.invalid", "--dns", SilentDns(), "--timeout", "0.3"],
+                () => ["scan", "--partners", dir.File("partners", "# partners\nexample.invalid\nmail.example.invalid # second\n"), "--dns", SilentDns(), "--timeout", "0.3", "--shard", "1/1"],
+            ]),
             new("postfix check", "postfix-check", true,
             [
                 () => ["postfix", "check", "--config-dir", pfDir, "--partner", "audi.de"],
                 () => ["postfix", "check", "--config-dir", pfWeak, "--partner", "audi.de", "--no-postconf"],
             ]),
         ];
+    }
+
+    // A UDP port on 127.0.0.1 that is open and never answers (a DNS server that times out); one per test, so that
+    // two runs of an invocation print the same.
+    private string SilentDns()
+    {
+        if (silentDns.Count == 0)
+        {
+            silentDns.Add(new UdpClient(new IPEndPoint(IPAddress.Loopback, 0)));
+        }
+
+        return ((IPEndPoint)silentDns[0].Client.LocalEndPoint!).ToString();
     }
 
     // One SMTP session that offers STARTTLS and refuses it: a fail verdict with findings, no TLS needed.

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -44,22 +43,13 @@ public sealed class DnsZoneCollection : ICollectionFixture<DnsZoneFixture>;
 /// </remarks>
 public sealed class DnsZoneFixture : IDisposable
 {
-    private readonly TempDir _dir = new();
-    private readonly List<Process> _processes = [];
-    private readonly StringBuilder _log = new();
-    private readonly EventHandler _onExit;
+    private readonly LocalDns _dns;
     private readonly UdpClient _silent;
 
     /// <summary>Generates, signs and serves the zones; returns once unbound answers.</summary>
     public DnsZoneFixture()
     {
-        string nsd = Tool.Require("nsd", "nsd");
-        string unbound = Tool.Require("unbound", "unbound");
-        string keygen = Tool.Require("ldns-keygen", "ldnsutils");
-        string signzone = Tool.Require("ldns-signzone", "ldnsutils");
         Drill = Tool.Require("drill", "ldnsutils");
-        _onExit = (_, _) => Stop();
-        AppDomain.CurrentDomain.ProcessExit += _onExit;
         _silent = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
         Silent = (IPEndPoint)_silent.Client.LocalEndPoint!;
 
@@ -72,153 +62,65 @@ public sealed class DnsZoneFixture : IDisposable
         OtherSpkiSha256 = Convert.ToHexString(SHA256.HashData(other.SpkiDer));
         BogusPublished = Flip(LeafSpkiSha256);
 
-        string d = _dir.Path;
-        _dir.File("example.test.zone", Zone("example.test", $"""
-            @ MX 20 mx3.example.test.
-            @ MX 10 mx1.example.test.
-            @ MX 20 mx2.example.test.
-            mx1 A 192.0.2.1
-            mx1 AAAA 2001:db8::1
-            mx2 A 192.0.2.2
-            mx3 AAAA 2001:db8::3
-            _25._tcp.mx1 TLSA 3 1 1 {LeafSpkiSha256}
-            _25._tcp.mx2 TLSA 2 0 1 {IntermediateSha256}
-            _25._tcp.mx3 TLSA 3 1 1 {OtherSpkiSha256}
-            _mta-sts TXT "v=STSv1; id=20261205T000000;"
-            _mta-sts.sts-new TXT "v=STSv1; id=1;"
-            _mta-sts.sts-weak TXT "v=STSv1; id=1;"
-            _mta-sts.sts-strict TXT "v=STSv1; id=1;"
-            _mta-sts.sts-testing TXT "v=STSv1; id=1;"
-            _mta-sts.sts-fail TXT "v=STSv1; id=1;"
-            _mta-sts.sts-cached TXT "v=STSv1; id=1;"
-            _mta-sts.sts-cached2 TXT "v=STSv1; id=2;"
-            _mta-sts.sts-slow TXT "v=STSv1; id=1;"
-            _smtp._tls TXT "v=TLSRPTv1; " "rua=mailto:tlsrpt@example.test"
-            nullmx MX 0 .
-            mixednull MX 0 .
-            mixednull MX 10 mx1.example.test.
-            implicit A 192.0.2.9
-            alias CNAME mx1.example.test.
-            alias2 CNAME mx4.example.test.
-            mx4 A 192.0.2.4
-            _25._tcp.alias2 TLSA 3 1 1 {OtherSpkiSha256}
-            alias3 CNAME mx.insecure.test.
-            _25._tcp.alias3 TLSA 3 1 1 {OtherSpkiSha256}
-            """));
-        _dir.File("insecure.test.zone", Zone("insecure.test", $"""
-            @ MX 10 mx.insecure.test.
-            mx A 192.0.2.20
-            _25._tcp.mx TLSA 3 1 1 {LeafSpkiSha256}
-            """));
-        _dir.File("bogus.test.zone", Zone("bogus.test", $"""
-            @ MX 10 mx.bogus.test.
-            mx A 192.0.2.30
-            _25._tcp.mx TLSA 3 1 1 {LeafSpkiSha256}
-            """));
-
-        var anchors = new StringBuilder();
-        foreach (var zone in new[] { "example.test", "bogus.test" })
-        {
-            var (kexit, key, kerr) = Tool.Run(keygen, ["-a", "ECDSAP256SHA256", "-k", zone], workingDirectory: d, timeoutMs: 30_000, package: "ldnsutils");
-            Assert.True(kexit == 0, "ldns-keygen " + zone + ": " + kerr);
-            key = key.Trim();
-            var (sexit, _, serr) = Tool.Run(signzone, ["-o", zone + ".", "-f", zone + ".signed", zone + ".zone", key], workingDirectory: d, timeoutMs: 30_000, package: "ldnsutils");
-            Assert.True(sexit == 0, "ldns-signzone " + zone + ": " + serr);
-            anchors.Append(File.ReadAllText(Path.Combine(d, key + ".ds")));
-        }
-
         // bogus.test: the TLSA data changes after signing, so its RRSIG no longer verifies.
-        string signedBogus = Path.Combine(d, "bogus.test.signed");
-        string text = File.ReadAllText(signedBogus);
         string published = LeafSpkiSha256.ToLowerInvariant();
-        Assert.True(text.Contains(published, StringComparison.Ordinal), "ldns-signzone output has no TLSA data " + published);
-        File.WriteAllText(signedBogus, text.Replace(published, BogusPublished.ToLowerInvariant(), StringComparison.Ordinal));
-        File.Copy(Path.Combine(d, "insecure.test.zone"), Path.Combine(d, "insecure.test.signed"));
-        _dir.File("anchors", anchors.ToString());
-
-        int nsdPort = FreePort();
-        Authoritative = new IPEndPoint(IPAddress.Loopback, nsdPort);
-        var nsdConf = new StringBuilder($"""
-            server:
-              ip-address: 127.0.0.1@{nsdPort}
-              port: {nsdPort}
-              username: ""
-              chroot: ""
-              zonesdir: "{d}"
-              database: ""
-              pidfile: "{d}/nsd.pid"
-              xfrdfile: "{d}/xfrd.state"
-              xfrdir: "{d}"
-              zonelistfile: "{d}/zone.list"
-              logfile: "{d}/nsd.log"
-              server-count: 1
-              reuseport: no
-              verbosity: 1
-            remote-control:
-              control-enable: no
-
-            """);
-        foreach (var zone in Zones)
+        string MakeBogus(string text)
         {
-            nsdConf.Append(CultureInfo.InvariantCulture, $"zone:\n  name: {zone}\n  zonefile: {zone}.signed\n");
+            Assert.True(text.Contains(published, StringComparison.Ordinal), "ldns-signzone output has no TLSA data " + published);
+            return text.Replace(published, BogusPublished.ToLowerInvariant(), StringComparison.Ordinal);
         }
 
-        _dir.File("nsd.conf", nsdConf.ToString());
-        Start(nsd, ["-d", "-c", Path.Combine(d, "nsd.conf")]);
+        _dns = new LocalDns(
+            [
+                new LocalZone("example.test", $"""
+                    @ MX 20 mx3.example.test.
+                    @ MX 10 mx1.example.test.
+                    @ MX 20 mx2.example.test.
+                    mx1 A 192.0.2.1
+                    mx1 AAAA 2001:db8::1
+                    mx2 A 192.0.2.2
+                    mx3 AAAA 2001:db8::3
+                    _25._tcp.mx1 TLSA 3 1 1 {LeafSpkiSha256}
+                    _25._tcp.mx2 TLSA 2 0 1 {IntermediateSha256}
+                    _25._tcp.mx3 TLSA 3 1 1 {OtherSpkiSha256}
+                    _mta-sts TXT "v=STSv1; id=20261205T000000;"
+                    _mta-sts.sts-new TXT "v=STSv1; id=1;"
+                    _mta-sts.sts-weak TXT "v=STSv1; id=1;"
+                    _mta-sts.sts-strict TXT "v=STSv1; id=1;"
+                    _mta-sts.sts-testing TXT "v=STSv1; id=1;"
+                    _mta-sts.sts-fail TXT "v=STSv1; id=1;"
+                    _mta-sts.sts-cached TXT "v=STSv1; id=1;"
+                    _mta-sts.sts-cached2 TXT "v=STSv1; id=2;"
+                    _mta-sts.sts-slow TXT "v=STSv1; id=1;"
+                    _smtp._tls TXT "v=TLSRPTv1; " "rua=mailto:tlsrpt@example.test"
+                    nullmx MX 0 .
+                    mixednull MX 0 .
+                    mixednull MX 10 mx1.example.test.
+                    implicit A 192.0.2.9
+                    alias CNAME mx1.example.test.
+                    alias2 CNAME mx4.example.test.
+                    mx4 A 192.0.2.4
+                    _25._tcp.alias2 TLSA 3 1 1 {OtherSpkiSha256}
+                    alias3 CNAME mx.insecure.test.
+                    _25._tcp.alias3 TLSA 3 1 1 {OtherSpkiSha256}
+                    """),
+                new LocalZone("insecure.test", $"""
+                    @ MX 10 mx.insecure.test.
+                    mx A 192.0.2.20
+                    _25._tcp.mx TLSA 3 1 1 {LeafSpkiSha256}
+                    """, Signed: false),
+                new LocalZone("bogus.test", $"""
+                    @ MX 10 mx.bogus.test.
+                    mx A 192.0.2.30
+                    _25._tcp.mx TLSA 3 1 1 {LeafSpkiSha256}
+                    """, AfterSigning: MakeBogus),
+            ],
 
-        int unboundPort = FreePort();
-        Resolver = new IPEndPoint(IPAddress.Loopback, unboundPort);
-        var unboundConf = new StringBuilder($"""
-            server:
-              interface: 127.0.0.1@{unboundPort}
-              port: {unboundPort}
-              username: ""
-              chroot: ""
-              directory: "{d}"
-              pidfile: "{d}/unbound.pid"
-              use-syslog: no
-              logfile: "{d}/unbound.log"
-              do-daemonize: no
-              verbosity: 1
-              num-threads: 1
-              so-reuseport: no
-              do-not-query-localhost: no
-              module-config: "validator iterator"
-              val-permissive-mode: no
-              trust-anchor-file: "{d}/anchors"
-              local-zone: "test." nodefault
-            remote-control:
-              control-enable: no
-            stub-zone:
-              name: "."
-              stub-addr: 127.0.0.1@{nsdPort}
-
-            """);
-        foreach (var zone in Zones)
-        {
-            unboundConf.Append(CultureInfo.InvariantCulture, $"stub-zone:\n  name: \"{zone}\"\n  stub-addr: 127.0.0.1@{nsdPort}\n");
-        }
-
-        // lame.test: delegated to nsd, which does not serve it (REFUSED): unbound answers SERVFAIL, with CD too.
-        unboundConf.Append(CultureInfo.InvariantCulture, $"stub-zone:\n  name: \"lame.test\"\n  stub-addr: 127.0.0.1@{nsdPort}\n");
-        _dir.File("unbound.conf", unboundConf.ToString());
-        Start(unbound, ["-d", "-c", Path.Combine(d, "unbound.conf")]);
-
-        // Ready when nsd serves the zone and unbound answers through it (a few hundred ms; at most 15 s).
-        var deadline = Stopwatch.StartNew();
-        foreach (var server in new[] { Authoritative, Resolver })
-        {
-            while (CheckingDisabledProbe.QueryRcodeAsync(server, "example.test", 6, TimeSpan.FromMilliseconds(250), 0, CancellationToken.None).GetAwaiter().GetResult() != 0)
-            {
-                foreach (var p in _processes)
-                {
-                    Assert.False(p.HasExited, Path.GetFileName(p.StartInfo.FileName) + " exited: " + Diagnostics());
-                }
-
-                Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(15), server + " does not answer for example.test: " + Diagnostics());
-                Thread.Sleep(50);
-            }
-        }
+            // lame.test: delegated to nsd, which does not serve it (REFUSED): unbound answers SERVFAIL, with CD too.
+            ["lame.test"],
+            "example.test");
+        Resolver = _dns.Resolver;
+        Authoritative = _dns.Authoritative;
     }
 
     /// <summary>The zones served.</summary>
@@ -266,122 +168,14 @@ public sealed class DnsZoneFixture : IDisposable
     }
 
     /// <summary>The processes' logs and output, for a failure message.</summary>
-    internal string Diagnostics()
-    {
-        var s = new StringBuilder();
-        lock (_log)
-        {
-            s.Append(_log);
-        }
-
-        foreach (var name in new[] { "nsd.log", "unbound.log" })
-        {
-            string p = Path.Combine(_dir.Path, name);
-            if (File.Exists(p))
-            {
-                s.Append('\n').Append(name).Append(":\n").Append(File.ReadAllText(p));
-            }
-        }
-
-        return s.ToString();
-    }
+    internal string Diagnostics() => _dns.Diagnostics();
 
     public void Dispose()
     {
-        AppDomain.CurrentDomain.ProcessExit -= _onExit;
-        Stop();
+        _dns.Dispose();
         _silent.Dispose();
-        _dir.Dispose();
     }
-
-    private void Stop()
-    {
-        lock (_processes)
-        {
-            foreach (var p in _processes)
-            {
-                try
-                {
-                    if (!p.HasExited)
-                    {
-                        p.Kill(entireProcessTree: true);
-                        p.WaitForExit(5_000);
-                    }
-                }
-                catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception)
-                {
-                    // already gone
-                }
-
-                p.Dispose();
-            }
-
-            _processes.Clear();
-        }
-    }
-
-    private void Start(string file, string[] args)
-    {
-        var psi = new ProcessStartInfo(file)
-        {
-            WorkingDirectory = _dir.Path,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        var p = Process.Start(psi) ?? throw new InvalidOperationException(file + " did not start");
-        DataReceivedEventHandler keep = (_, e) =>
-        {
-            if (e.Data is not null)
-            {
-                lock (_log)
-                {
-                    _log.Append(Path.GetFileName(file)).Append(": ").AppendLine(e.Data);
-                }
-            }
-        };
-        p.OutputDataReceived += keep;
-        p.ErrorDataReceived += keep;
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
-        lock (_processes)
-        {
-            _processes.Add(p);
-        }
-    }
-
-    private static string Zone(string origin, string records) =>
-        $"$ORIGIN {origin}.\n$TTL 300\n@ SOA ns1.{origin}. hostmaster.{origin}. 1 3600 600 86400 300\n@ NS ns1.{origin}.\nns1 A 127.0.0.1\n{records}\n";
 
     // The last hex digit changed (0 <-> 1, else to 0).
     private static string Flip(string hex) => hex[..^1] + (hex[^1] == '0' ? '1' : '0');
-
-    // A port free for both UDP and TCP on 127.0.0.1 (the servers need both); tried a few times against races.
-    private static int FreePort()
-    {
-        for (int i = 0; i < 20; i++)
-        {
-            using var tcp = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            tcp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            int port = ((IPEndPoint)tcp.LocalEndPoint!).Port;
-            try
-            {
-                using var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-                udp.Bind(new IPEndPoint(IPAddress.Loopback, port));
-                return port;
-            }
-            catch (SocketException)
-            {
-                // taken for UDP: another one
-            }
-        }
-
-        Assert.Fail("no free port on 127.0.0.1 for both UDP and TCP");
-        return 0;
-    }
 }

@@ -124,6 +124,11 @@ internal static class StartTlsGateways
                 }
                 else if (line.StartsWith("STARTTLS", StringComparison.OrdinalIgnoreCase))
                 {
+                    if (reader.Pending != 0)
+                    {
+                        return; // plaintext pipelined after STARTTLS (RFC 3207 5): hang up
+                    }
+
                     await WriteAsync(network, "220 2.0.0 Ready to start TLS\r\n", timeout.Token).ConfigureAwait(false);
                     break;
                 }
@@ -167,32 +172,49 @@ internal static class StartTlsGateways
     private static Task WriteAsync(Stream stream, string text, CancellationToken cancel) =>
         stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(text), cancel).AsTask();
 
-    /// <summary>CRLF lines of at most <see cref="MaxLine"/> bytes; reads one byte at a time after a line so that nothing
-    /// past the STARTTLS command is consumed before the handshake.</summary>
+    /// <summary>CRLF lines of at most <see cref="MaxLine"/> bytes, read through a buffer. A client sends nothing after
+    /// STARTTLS until the 220 reply, so <see cref="Pending"/> must be 0 before the handshake (RFC 3207 5).</summary>
     private sealed class LineReader(Stream stream)
     {
-        private readonly byte[] _one = new byte[1];
+        private readonly byte[] _buffer = new byte[MaxLine];
+        private int _start;
+        private int _end;
+
+        /// <summary>Bytes read past the last line returned.</summary>
+        internal int Pending => _end - _start;
 
         internal async Task<string?> ReadLineAsync(CancellationToken cancel)
         {
-            var line = new List<byte>(64);
-            while (line.Count < MaxLine)
+            while (true)
             {
-                int n = await stream.ReadAsync(_one, cancel).ConfigureAwait(false);
+                int nl = Array.IndexOf(_buffer, (byte)'\n', _start, _end - _start);
+                if (nl >= 0)
+                {
+                    string line = System.Text.Encoding.ASCII.GetString(_buffer, _start, nl - _start).TrimEnd('\r');
+                    _start = nl + 1;
+                    return line;
+                }
+
+                if (_start > 0)
+                {
+                    Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
+                    _end -= _start;
+                    _start = 0;
+                }
+
+                if (_end == _buffer.Length)
+                {
+                    return null; // a line longer than MaxLine
+                }
+
+                int n = await stream.ReadAsync(_buffer.AsMemory(_end), cancel).ConfigureAwait(false);
                 if (n == 0)
                 {
                     return null;
                 }
 
-                if (_one[0] == (byte)'\n')
-                {
-                    return System.Text.Encoding.ASCII.GetString(line.ToArray()).TrimEnd('\r');
-                }
-
-                line.Add(_one[0]);
+                _end += n;
             }
-
-            return null;
         }
     }
 }

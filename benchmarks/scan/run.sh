@@ -3,6 +3,8 @@
 # own loopback address, scanned by `certpolicy scan --parallel P`, next to Postfix's posttls-finger run once per gateway
 # in a sequential shell loop, in the same run.
 #   benchmarks/scan/run.sh [COUNT] [PARALLEL]      (defaults 1000 and 32)
+#   SCAN_BENCH_ALSO=/path/to/native/certpolicy benchmarks/scan/run.sh     also measures a NativeAOT build (README, "Install")
+#   SCAN_BENCH_NO_FINGER=1 skips the posttls-finger loop; SCAN_BENCH_KEEP=1 keeps the work directory
 # Real parts, all on 127.0.0.0/8 (Linux routes the whole /8 to lo): a DNSSEC-signed zone bench.test (ldnsutils) served
 # by nsd and validated by unbound, as in the test fixture (tests/CertPolicy.Tests/Support/DnsZoneFixture.cs); one
 # process of lightweight STARTTLS gateways (benchmarks/CertPolicy.Benchmarks/StartTlsGateways.cs), one listener per
@@ -20,13 +22,16 @@ work=$(mktemp -d)
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  rm -rf "$work"
+  [ -n "${SCAN_BENCH_KEEP:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT
+[ -n "${SCAN_BENCH_KEEP:-}" ] && echo "work: $work"
 
 dotnet build "$repo/src/CertPolicy.Cli" -c Release -nologo -v q >/dev/null
 dotnet build "$repo/benchmarks/CertPolicy.Benchmarks" -c Release -nologo -v q >/dev/null
-cli=("dotnet" "$repo/src/CertPolicy.Cli/bin/Release/net10.0/CertPolicy.Cli.dll")
+# SCAN_BENCH_CLI=PATH: the certpolicy to measure, e.g. the NativeAOT executable (README, "Install"); default: the
+# framework-dependent build (dotnet CertPolicy.Cli.dll, JIT-compiled at start).
+if [ -n "${SCAN_BENCH_CLI:-}" ]; then cli=("$SCAN_BENCH_CLI"); else cli=("dotnet" "$repo/src/CertPolicy.Cli/bin/Release/net10.0/CertPolicy.Cli.dll"); fi
 bench=("dotnet" "$repo/benchmarks/CertPolicy.Benchmarks/bin/Release/net10.0/CertPolicy.Benchmarks.dll")
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -70,6 +75,7 @@ server:
   logfile: "$work/nsd.log"
   server-count: 1
   reuseport: no
+  rrl-ratelimit: 0
 remote-control:
   control-enable: no
 zone:
@@ -99,7 +105,9 @@ server:
   msg-cache-size: 64m
   rrset-cache-size: 64m
 remote-control:
-  control-enable: no
+  control-enable: yes
+  control-interface: "$work/unbound.ctl"
+  control-use-cert: no
 stub-zone:
   name: "."
   stub-addr: 127.0.0.1@$nsd_port
@@ -119,14 +127,30 @@ for _ in $(seq 1 100); do drill -p "$dns_port" @127.0.0.1 MX d0000.bench.test 2>
 
 echo "date: $(date -u +%Y-%m-%dT%H:%MZ); load: $(cut -d' ' -f1-3 /proc/loadavg); gateways: $count; parallel: $parallel; commit: $(git -C "$repo" rev-parse --short HEAD)"
 
-# certpolicy scan: every domain of the table, JSON lines; peak memory from GNU time.
-/usr/bin/time -f '%e %M' -o scan.time "${cli[@]}" scan --from-policy tls_policy --parallel "$parallel" --dns "127.0.0.1:$dns_port" \
-  --port "$smtp_port" --roots root.pem --profile postfix-secure --format jsonl > scan.jsonl 2> scan.err || true
-read -r scan_s scan_kb < <(tail -n 1 scan.time)
-compliant=$(grep -c '"verdict":"compliant"' scan.jsonl || true)
-echo "certpolicy scan: $count domains in $scan_s s = $(python3 -c "print(round($count / $scan_s, 1))") gateways/s; peak RSS $((scan_kb / 1024)) MB; domains compliant: $compliant"
-[ -s scan.err ] && head -3 scan.err
+# One measured scan: LABEL then the command. First the fixed cost (one domain: process start, JIT if any, trust store),
+# then every domain of the table as JSON lines, with elapsed time, peak RSS and CPU from GNU time.
+scan_times=()
+scan_labels=()
+measure_scan() {
+  local label=$1; shift
+  # Every scan starts with unbound's cache empty (a reload flushes it), so none profits from an earlier one's look-ups.
+  unbound-control -c "$work/unbound.conf" reload >/dev/null
+  /usr/bin/time -f '%e' -o one.time "$@" scan d0000.bench.test --policy tls_policy --dns "127.0.0.1:$dns_port" \
+    --port "$smtp_port" --roots root.pem --profile postfix-secure --format jsonl > /dev/null 2>&1 || true
+  /usr/bin/time -f '%e %M %U %S' -o scan.time ${SCAN_BENCH_WRAP:-} "$@" scan --from-policy tls_policy --parallel "$parallel" \
+    --dns "127.0.0.1:$dns_port" --port "$smtp_port" --roots root.pem --profile postfix-secure --format jsonl > scan.jsonl 2> scan.err || true
+  local scan_s scan_kb scan_user scan_sys compliant
+  read -r scan_s scan_kb scan_user scan_sys < <(tail -n 1 scan.time)
+  compliant=$(python3 -c 'import json; print(sum(1 for l in open("scan.jsonl") if json.loads(l)["verdict"] == "pass"))')
+  echo "certpolicy scan ($label): $count domains in $scan_s s = $(python3 -c "print(round($count / $scan_s, 1))") gateways/s; peak RSS $((scan_kb / 1024)) MB; CPU ${scan_user} s user + ${scan_sys} s system; domains compliant: $compliant; one domain alone: $(tail -n 1 one.time) s"
+  if [ -s scan.err ]; then head -3 scan.err; fi
+  scan_times+=("$scan_s")
+  scan_labels+=("$label")
+}
+measure_scan "${SCAN_BENCH_CLI:+native}${SCAN_BENCH_CLI:-dotnet CertPolicy.Cli.dll}" "${cli[@]}"
+if [ -n "${SCAN_BENCH_ALSO:-}" ]; then measure_scan "$SCAN_BENCH_ALSO" "$SCAN_BENCH_ALSO"; fi
 
+[ -n "${SCAN_BENCH_NO_FINGER:-}" ] && exit 0
 # posttls-finger, once per gateway, sequentially.
 mkdir pf && printf 'compatibility_level = 3.7\nsmtp_tls_loglevel = 1\n' > pf/main.cf
 start=$(date +%s.%N)
@@ -138,4 +162,6 @@ done
 end=$(date +%s.%N)
 pf_s=$(python3 -c "print(round($end - $start, 2))")
 echo "posttls-finger loop: $count gateways in $pf_s s = $(python3 -c "print(round($count / ($end - $start), 1))") gateways/s; verified: $verified"
-echo "speed-up: $(python3 -c "print(round(($end - $start) / $scan_s, 1))")x"
+for k in "${!scan_times[@]}"; do
+  echo "speed-up of certpolicy scan (${scan_labels[$k]}) over the posttls-finger loop: $(python3 -c "print(round(($end - $start) / ${scan_times[$k]}, 1))")x"
+done

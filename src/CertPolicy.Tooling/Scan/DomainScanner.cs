@@ -212,6 +212,8 @@ internal sealed class DomainScanner
         TlsRptFindings(domain, rpt, findings);
 
         // Every address of every MX host, in MX order. TLSA once per host, and only for secure MX and address answers.
+        // What the probes offer depends on the policy only: once per domain.
+        bool offered = ProbeOffer.TryFor(policy, false, out var offer, out string? offerError);
         var gateways = new List<Task<GatewayResult>>();
         bool mxSecure = hosts.Mx.Answer.IsSecure;
         for (int i = 0; i < hosts.Hosts.Count; i++)
@@ -245,7 +247,9 @@ internal sealed class DomainScanner
 
             foreach (var address in host.Addresses)
             {
-                gateways.Add(GatewayAsync(domain, mx, address, policy, source, tlsa, daneSkipped, probes, ct));
+                gateways.Add(offered
+                    ? GatewayAsync(domain, mx, address, policy, source, offer!, tlsa, daneSkipped, probes, ct)
+                    : Task.FromResult(Unofferable(mx, address, policy, source, offerError)));
             }
         }
 
@@ -263,14 +267,14 @@ internal sealed class DomainScanner
         return new DomainResult(domain, DomainVerdict(findings, results), policy, source, mxHosts, results, findings, outcome);
     }
 
-    private async Task<GatewayResult> GatewayAsync(string domain, MailExchanger mx, IPAddress address, TlsPolicy policy, string source, Task<TlsaLookup>? tlsaTask, ScanFinding? daneSkipped, SemaphoreSlim probes, CancellationToken ct)
+    // A policy the probe cannot offer (its ciphers or protocols name nothing): each gateway fails with the reason.
+    private GatewayResult Unofferable(MailExchanger mx, IPAddress address, TlsPolicy policy, string source, string? offerError) =>
+        new(mx.Host, mx.Preference, address, _o.Port, ScanVerdict.NotCompliant, null, null,
+            [new("scan.policy-unusable", "R-T6", ScanFindingStatus.Fail, "the policy " + policy.ToCanonicalString() + " (" + source + ") cannot be offered: " + offerError)]);
+
+    private async Task<GatewayResult> GatewayAsync(string domain, MailExchanger mx, IPAddress address, TlsPolicy policy, string source, ProbeOffer offer, Task<TlsaLookup>? tlsaTask, ScanFinding? daneSkipped, SemaphoreSlim probes, CancellationToken ct)
     {
         var findings = new List<ScanFinding>();
-        if (!ProbeOffer.TryFor(policy, false, out var offer, out string? offerError))
-        {
-            findings.Add(new("scan.policy-unusable", "R-T6", ScanFindingStatus.Fail, "the policy " + policy.ToCanonicalString() + " (" + source + ") cannot be offered: " + offerError));
-            return new GatewayResult(mx.Host, mx.Preference, address, _o.Port, ScanVerdict.NotCompliant, null, null, findings);
-        }
 
         var options = new SmtpProbeOptions
         {
@@ -281,7 +285,7 @@ internal sealed class DomainScanner
             ReplyTimeout = _o.Timeout,
             HandshakeTimeout = _o.Timeout,
             SessionTimeout = _o.Timeout * 4, // connect, banner and EHLO, STARTTLS, handshake
-            EnabledProtocols = offer!.SslProtocols,
+            EnabledProtocols = offer.SslProtocols,
             OfferedCipherSuites = offer.Suites,
             RetryPermissively = _o.RetryPermissively,
         };
@@ -300,6 +304,10 @@ internal sealed class DomainScanner
         // DANE (R-D1, RFC 7672 3.1) against the chain the gateway presented, before the evaluation.
         DaneCheckResult? dane = null;
         DaneInput? daneInput = null;
+
+        // At the DANE levels the evaluation itself matches the records and reports them (DaneLevel): the scan adds only
+        // what the evaluation cannot say (the TLSA base domain, RFC 7672 2.2.3, and why DANE was skipped).
+        bool levelReportsDane = policy.Level is SecurityLevel.Dane or SecurityLevel.DaneOnly;
         var daneFindings = new List<ScanFinding>();
         if (daneSkipped is not null)
         {
@@ -320,7 +328,7 @@ internal sealed class DomainScanner
                 if (tlsa.Dnssec == DnssecStatus.Bogus)
                 {
                     dane = DaneCheck.Evaluate(lookup, Array.Empty<ReadOnlyMemory<byte>>(), domain, _o.Now, _dane);
-                    AddDane(dane, daneFindings);
+                    AddDane(dane, daneFindings, levelReportsDane);
                 }
             }
             else
@@ -332,17 +340,11 @@ internal sealed class DomainScanner
                 }
 
                 dane = DaneCheck.Evaluate(lookup, chain, domain, _o.Now, _dane);
-                AddDane(dane, daneFindings);
+                AddDane(dane, daneFindings, levelReportsDane);
             }
         }
 
         var report = Evaluate(probe, domain, mx.Host, policy, source, daneInput, offer);
-        if (policy.Level is SecurityLevel.Dane or SecurityLevel.DaneOnly)
-        {
-            // At the DANE levels the evaluation itself matched the records and reported them (DaneLevel): the scan's own
-            // DANE lines would say the same twice. The TLSA-name lines (RFC 7672 2.2.3) and the skips stay.
-            daneFindings.RemoveAll(f => f.Code.StartsWith("dane.", StringComparison.Ordinal) && f.Code is not ("dane.mx-insecure" or "dane.address-insecure" or "dane.no-certificate" or "dane.tlsa-base-domain"));
-        }
 
         foreach (var f in report.Findings)
         {
@@ -394,10 +396,15 @@ internal sealed class DomainScanner
     }
 
     // R-D1 (RULES.md), RFC 7672 2.2 and 3.1: a mismatch or a bogus/failed TLSA look-up makes a DANE sender defer: a failure.
-    private static void AddDane(DaneCheckResult dane, List<ScanFinding> findings)
+    private static void AddDane(DaneCheckResult dane, List<ScanFinding> findings, bool levelReportsDane)
     {
         foreach (var f in dane.Findings)
         {
+            if (levelReportsDane && f.Code != "dane.tlsa-base-domain")
+            {
+                continue; // the evaluation at the dane level reports it
+            }
+
             var status = dane.Status switch
             {
                 DaneCheckStatus.Valid => f.Code == "dane.valid" ? ScanFindingStatus.Pass : ScanFindingStatus.Info,

@@ -1,3 +1,4 @@
+using CertPolicy.Tests.Support;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Security;
@@ -6,12 +7,7 @@ using System.Security.Cryptography.X509Certificates;
 using CertPolicy.Tests.Names;
 using CertPolicy.MtaSts;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace CertPolicy.Tests.MtaSts;
 
@@ -46,14 +42,7 @@ public sealed class MtaStsServerFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Leaf = Pki.IssueLeaf(["mta-sts.ok.example"], [.. Scenarios.Select(s => new SanEntry(SanKind.Dns, "mta-sts." + s + ".example"))]);
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, listen => listen.UseHttps(Leaf)));
-        app = builder.Build();
-        app.Run(HandleAsync);
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        Endpoint = new IPEndPoint(IPAddress.Loopback, new Uri(address).Port);
+        (app, Endpoint) = await LoopbackHttps.StartAsync(https => https.ServerCertificate = Leaf, HandleAsync);
 
         raw = new TcpListener(IPAddress.Loopback, 0);
         raw.Start();

@@ -9,12 +9,7 @@ using CertPolicy.Tests.Support;
 using CertPolicy.Tls;
 using CertPolicy.Validation;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace CertPolicy.Tests.Scan;
 
@@ -169,15 +164,8 @@ public sealed class ScanFixture : IAsyncLifetime
         string[] stsHosts = ["stsok", "stsmx", "stsbig", "stsredir"];
         _stsLeaf = _stsCa.IssueLeaf(["mta-sts.stsok.scan.test"], [.. stsHosts.Select(h => new SanEntry(SanKind.Dns, "mta-sts." + h + ".scan.test"))]);
         _stsBadLeaf = _untrustedCa.IssueLeaf(["mta-sts.stscert.scan.test"], [new SanEntry(SanKind.Dns, "mta-sts.stscert.scan.test")]);
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, listen => listen.UseHttps(https =>
-            https.ServerCertificateSelector = (_, name) => name == "mta-sts.stscert.scan.test" ? _stsBadLeaf : _stsLeaf)));
-        _web = builder.Build();
-        _web.Run(ServeAsync);
-        await _web.StartAsync();
-        var address = _web.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        MtaStsEndpoint = new IPEndPoint(IPAddress.Loopback, new Uri(address).Port);
+        (_web, MtaStsEndpoint) = await LoopbackHttps.StartAsync(
+            https => https.ServerCertificateSelector = (_, name) => name == "mta-sts.stscert.scan.test" ? _stsBadLeaf : _stsLeaf, ServeAsync);
 
         GatewayRootsFile = _dir.File("gateway-ca.pem", _gatewayCa.CaPem);
         MtaStsRootsFile = _dir.File("mta-sts-ca.pem", _stsCa.CaPem);

@@ -12,12 +12,7 @@ using CertPolicy.Tests.Names;
 using CertPolicy.Tests.Policy;
 using CertPolicy.Tests.Support;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace CertPolicy.Tests.Service;
 
@@ -55,14 +50,7 @@ public sealed class MtaStsMergeServer : IAsyncLifetime
         }
 
         leaf = Pki.IssueLeaf(["mta-sts.sts-new.example.test"], [.. Domains.Select(d => new SanEntry(SanKind.Dns, "mta-sts." + d + ".example.test"))]);
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, listen => listen.UseHttps(leaf)));
-        app = builder.Build();
-        app.Run(HandleAsync);
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        Endpoint = new IPEndPoint(IPAddress.Loopback, new Uri(address).Port);
+        (app, Endpoint) = await LoopbackHttps.StartAsync(https => https.ServerCertificate = leaf, HandleAsync);
     }
 
     public async Task DisposeAsync()
